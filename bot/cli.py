@@ -1,0 +1,160 @@
+"""Command line: console chat (default), ask, check, serve, sync, report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.errors import BotError, KnowledgeError, Problem
+from bot.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Le bot de la communauté beta.gouv.fr.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--site", type=Path, help="also index a local checkout of the site's source")
+    p.add_argument("--knowledge", type=Path, help="knowledge folder (default: the project's knowledge/)")
+    sub = p.add_subparsers(dest="command")
+
+    ask = sub.add_parser("ask", help="answer a question (or every line of standard input)")
+    ask.add_argument("question", nargs="*", help="the question; without it, one per input line")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("--site", type=Path, dest="sub_site", help="also index a local checkout of the site's source")
+    ask.add_argument("--knowledge", type=Path, dest="sub_knowledge")
+
+    check = sub.add_parser("check", help="validate knowledge files (file:line: message per problem)")
+    check.add_argument("path", nargs="?", type=Path, help="file or folder (default: knowledge/)")
+
+    sub.add_parser("serve", help="serve Slack (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    sub.add_parser("sync", help="fetch the startups registry from BETA_API_URL into BOT_DATA_DIR")
+
+    report = sub.add_parser("report", help="unanswered questions and disliked answers")
+    report.add_argument("--since", default="30d", help="period, e.g. 7d, 30d, 12w (default 30d)")
+    report.add_argument("--format", choices=("text", "csv"), default="text")
+
+    console = sub.add_parser("console", help="the console chat (the default)")
+    console.add_argument("--site", type=Path, dest="sub_site")
+    return p
+
+
+def _engine(settings: Settings, site: Path | None, knowledge: Path | None):  # type: ignore[no-untyped-def]
+    from bot.engine import Engine
+
+    return Engine.load(knowledge or settings.knowledge_dir, site or settings.site_path, settings.data_dir)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings, args.sub_site or args.site, args.sub_knowledge or args.knowledge)
+    questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
+    from bot.console import render
+
+    for q in questions:
+        answer = engine.answer(q)
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(render(answer), flush=True)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.knowledge import check_knowledge
+
+    root = args.path or args.knowledge or settings.knowledge_dir
+    knowledge, problems = check_knowledge(root)
+    scheme_dir = Path(root) / "schemes"
+    if Path(root).is_dir():
+        try:
+            from bot.eligibility import check_schemes
+
+            problems += check_schemes(scheme_dir)
+        except ImportError:
+            pass
+    elif Path(root).parent.name == "schemes":
+        try:
+            from bot.eligibility import check_schemes
+
+            problems = check_schemes(Path(root))
+        except ImportError:
+            pass
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {len(knowledge.pages)} page(s), {sum(len(p.sections) for p in knowledge.pages)} section(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_slack()
+    engine = _engine(settings, args.site, args.knowledge)
+    from bot.slack import server
+
+    records = None
+    try:
+        from bot.records import open_records  # type: ignore[attr-defined]
+
+        records = open_records(settings)
+    except ImportError:
+        records = None
+    server.run(settings, engine, records)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.sync import run_sync  # type: ignore[import-not-found]
+
+    return int(run_sync(settings))
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.report import run_report  # type: ignore[import-not-found]
+
+    return int(run_report(settings, since=args.since, fmt=args.format))
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import run_console
+
+    engine = _engine(settings, getattr(args, "sub_site", None) or args.site, args.knowledge)
+    return run_console(engine)
+
+
+COMMANDS = {
+    "ask": cmd_ask,
+    "check": cmd_check,
+    "serve": cmd_serve,
+    "sync": cmd_sync,
+    "report": cmd_report,
+    "console": cmd_console,
+    None: cmd_console,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        return COMMANDS[args.command](args, settings)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("knowledge is invalid: fix the problems above (python -m bot check)", file=sys.stderr)
+        return 1
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["Problem", "main"]

@@ -1,0 +1,228 @@
+"""From a question to a response: routing, confidence, and the answer's shape.
+
+Pure functions over an engine ``State``; no I/O, no chat.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urldefrag
+
+from bot.search import Doc, Hit
+from bot.text import clip, normalize, tokens, words
+
+MAX_TEXT = 600
+KNOWLEDGE_BOOST = 1.25
+MIN_COVERAGE = 0.55
+MIN_SCORE = 3.0
+STARTUP_SURE = 88.0
+
+CONTACT_EMAIL = "contact@beta.gouv.fr"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+CONTACT_CUES = {"mail", "email", "e-mail", "adresse", "contacter", "contact", "ecrire", "joindre", "ecrit", "contacte", "reach", "touch", "write"}
+ELIGIBILITY_CUES = {"eligible", "eligibilite", "criteres", "critere", "candidater", "cocher", "conditions", "eligibility", "criteria", "pris", "retenu"}
+PERSONAL_CUES = {
+    "impot", "impots", "caf", "carte", "grise", "passeport", "retraite", "allocation", "allocations",
+    "rsa", "apl", "securite", "sociale", "ameli", "prefecture", "titre", "sejour", "permis",
+    "declaration", "amende", "naturalisation",
+}
+
+HELP_FR = (
+    "Posez-moi une question sur beta.gouv.fr : les phases (investigation, construction, "
+    "accélération, transfert), le FAST, le programme de consolidation, qui contacter, ou la "
+    "phase d'une startup d'État (« dans quelle phase est DossierFacile ? »). "
+    "Pour vérifier une éligibilité : `/eligibilite fast`."
+)
+HELP_EN = (
+    "Ask me about beta.gouv.fr: the phases (investigation, construction, acceleration, "
+    "transfer), the FAST, the consolidation programme, whom to contact, or the phase of a "
+    "startup d'État (\"which phase is DossierFacile in?\"). To check eligibility: `/eligibilite fast`."
+)
+
+
+@dataclass
+class Result:
+    answered: bool
+    intent: str
+    text: str
+    links: list[tuple[str, str]] = field(default_factory=list)
+    source_id: str | None = None
+    suggestions: list[str] = field(default_factory=list)
+
+
+def decline(text: str, lang: str) -> Result:
+    ws = set(words(text))
+    if ws & PERSONAL_CUES:
+        msg = (
+            "I can't help with a personal administrative procedure: service-public.fr is the place, "
+            "or the body that handles your file."
+            if lang == "en"
+            else "Je ne peux pas traiter une démarche administrative personnelle : rendez-vous sur "
+            "service-public.fr ou auprès de l'organisme qui gère votre dossier."
+        )
+        return Result(False, "out_of_scope", msg, [("https://www.service-public.fr/", "service-public.fr")])
+    msg = (
+        "I don't have a reliable answer to that in what I know about beta.gouv.fr. "
+        f"You can write to {CONTACT_EMAIL}."
+        if lang == "en"
+        else "Je n'ai pas de réponse fiable à cette question dans ce que je sais de beta.gouv.fr. "
+        f"Vous pouvez écrire à {CONTACT_EMAIL}."
+    )
+    return Result(False, "out_of_scope", msg, [("https://beta.gouv.fr/contact/", "Contacter beta.gouv.fr")])
+
+
+def _page(url: str) -> str:
+    return urldefrag(url)[0].rstrip("/")
+
+
+def _rank(hits: list[Hit]) -> list[Hit]:
+    def value(h: Hit) -> float:
+        return h.score * (KNOWLEDGE_BOOST if h.doc.source == "knowledge" else 1.0)
+
+    return sorted(hits, key=value, reverse=True)
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?;:])\s+|\n+", text)
+    return [p.strip() for p in parts if len(p.strip()) > 12]
+
+
+def excerpt(doc: Doc, terms: list[str], limit: int) -> str:
+    """The sentences of a site section that best cover the question, in reading order."""
+    sentences = _sentences(doc.text)
+    if not sentences:
+        return clip(doc.text, limit)
+    qset = set(terms)
+    scored = []
+    for i, s in enumerate(sentences):
+        st = set(tokens(s))
+        scored.append((len(st & qset), -i, i))
+    scored.sort(reverse=True)
+    chosen: list[int] = []
+    size = 0
+    for overlap, _neg, i in scored:
+        if chosen and overlap == 0:
+            break
+        if size + len(sentences[i]) > limit and chosen:
+            continue
+        chosen.append(i)
+        size += len(sentences[i]) + 1
+        if size > limit * 0.7:
+            break
+    return clip(" ".join(sentences[i] for i in sorted(chosen)), limit)
+
+
+def _support(state: Any, doc: Doc, body: str, terms: list[str]) -> str:
+    """A sentence of the site's own page that covers question words our text lacks."""
+    if not state.site_docs:
+        return ""
+    have = set(tokens(body))
+    missing = {t for t in terms if t not in have}
+    if not missing:
+        return ""
+    page = _page(doc.url)
+    best, best_n = "", 0
+    for sd in state.site_docs:
+        if _page(sd.url) != page:
+            continue
+        for s in _sentences(sd.text):
+            n = len(set(tokens(s)) & missing)
+            if n > best_n or (n == best_n and n and len(s) < len(best)):
+                best, best_n = s, n
+    return clip(best, 260) if best_n else ""
+
+
+def _links(primary: Doc, ranked: list[Hit], state: Any) -> list[tuple[str, str]]:
+    title = primary.page_title if primary.is_summary or primary.title == primary.page_title else f"{primary.page_title} — {primary.title}"
+    links = [(primary.url, title)]
+    seen = {_page(primary.url)}
+    for hit in ranked[1:]:
+        if len(links) >= 3:
+            break
+        p = _page(hit.doc.url)
+        if p not in seen:
+            seen.add(p)
+            links.append((hit.doc.url, hit.doc.page_title or hit.doc.title))
+    for ref in primary.related:
+        if len(links) >= 3:
+            break
+        if _page(ref) not in seen:
+            seen.add(_page(ref))
+            links.append((ref, ref.removeprefix("https://beta.gouv.fr")))
+    return links
+
+
+def _intent(doc: Doc, qwords: set[str], body: str) -> str:
+    if qwords & CONTACT_CUES and _EMAIL.search(body):
+        return "contact"
+    if qwords & ELIGIBILITY_CUES:
+        return "eligibility"
+    return doc.kind if doc.kind in {"phase", "eligibility", "contact", "programme", "general"} else "general"
+
+
+def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
+    body = doc.text_en if lang == "en" and doc.text_en else doc.text
+    body = re.sub(r"\n{2,}", "\n", body).strip()
+    facts = dict(doc.facts)
+    email = facts.get("contact")
+    if email and qwords & CONTACT_CUES and email not in body:
+        body = (f"Write to {email}. " if lang == "en" else f"Écrivez à {email}. ") + body
+    if doc.status == "past" and "past" not in body.lower() and "passé" not in body.lower():
+        body = ("(Past programme) " if lang == "en" else "(Programme passé) ") + body
+    return body
+
+
+def respond(state: Any, text: str, lang: str) -> Result:
+    qwords = set(words(text))
+    if not qwords:
+        return Result(False, "general", HELP_EN if lang == "en" else HELP_FR)
+    index = state.index
+    terms = index.query_terms(text)
+    match = state.finder.match(text) if state.finder is not None else None
+    hits = _rank(index.search(text, limit=8, terms=terms))
+    top = hits[0] if hits else None
+    if match is not None and match.score >= STARTUP_SURE:
+        # a named service wins unless the question is plainly about a programme page
+        programme_strong = top is not None and top.coverage >= 0.95 and top.doc.source == "knowledge" and match.score < 95
+        if not programme_strong:
+            body, links, intent = state.finder.answer(match, text, lang)
+            return Result(True, intent, body, [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links], f"{match.kind}:{match.id}")
+    if top is None or top.coverage < MIN_COVERAGE or top.score < MIN_SCORE:
+        if match is not None and match.score >= 75:
+            body, links, intent = state.finder.answer(match, text, lang)
+            return Result(True, intent, body, [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links], f"{match.kind}:{match.id}")
+        return decline(text, lang)
+    doc = top.doc
+    if doc.source == "knowledge":
+        body = _knowledge_text(doc, lang, qwords)
+        support = _support(state, doc, body, terms)
+        answer_text = clip(body, MAX_TEXT)
+        if support and support not in answer_text:
+            label = "On the page" if lang == "en" else "Sur la page"
+            answer_text = clip(answer_text, MAX_TEXT - len(support) - 20) + f"\n_{label} :_ « {support} »"
+    else:
+        heading = doc.title if doc.title != doc.page_title else ""
+        lead = f"*{doc.page_title}*" + (f" — {heading}" if heading else "")
+        answer_text = lead + "\n" + excerpt(doc, terms, MAX_TEXT - len(lead))
+    suggestions = []
+    if qwords & ELIGIBILITY_CUES and state.schemes:
+        try:
+            from bot.eligibility import find_scheme
+
+            scheme = find_scheme(state.schemes, text)
+        except ImportError:
+            scheme = None
+        if scheme is not None:
+            sid = getattr(scheme, "id", "")
+            tip = f"Check it step by step: `/eligibilite {sid}`" if lang == "en" else f"Vérifiez pas à pas : `/eligibilite {sid}`"
+            suggestions.append(tip)
+            answer_text = answer_text + "\n" + tip
+    return Result(True, _intent(doc, qwords, answer_text), answer_text, _links(doc, hits, state), doc.id, suggestions)
+
+
+def normalized_question(text: str) -> str:
+    """The form in which questions are recorded (no case, accents or markup)."""
+    return " ".join(normalize(text).split())[:500]

@@ -1,0 +1,251 @@
+"""The answering engine: knowledge + site + registry in, an :class:`Answer` out.
+
+It knows no chat. Front ends hold one ``Engine`` for their whole life; ``reload`` builds a
+new state off to the side and swaps it in one assignment, so an answer in flight always
+sees one consistent state, and a broken change never replaces the last good one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot import compose
+from bot.answer import Answer, Link
+from bot.errors import BotError, KnowledgeError
+from bot.knowledge import Knowledge, Page, load_knowledge
+from bot.search import Doc, Index
+from bot.text import detect_lang, strip_slack
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 2000
+CACHE_VERSION = 3
+
+
+@dataclass
+class State:
+    """Everything one answer reads; never mutated once built."""
+
+    knowledge: Knowledge
+    index: Index
+    pages: dict[str, Page]
+    site_docs: list[Doc] = field(default_factory=list)
+    registry: Any = None
+    finder: Any = None
+    schemes: dict[str, Any] = field(default_factory=dict)
+    built_in_ms: float = 0.0
+
+
+def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
+    docs = []
+    for page in knowledge.pages:
+        for i, sec in enumerate(page.sections):
+            docs.append(
+                Doc(
+                    id=sec.id,
+                    url=sec.url,
+                    title=sec.title,
+                    text=sec.text_fr,
+                    text_en=sec.text_en,
+                    kind=page.kind,
+                    source="knowledge",
+                    page_id=page.id,
+                    page_title=page.title,
+                    aliases=sec.aliases,
+                    page_aliases=page.aliases,
+                    related=page.related,
+                    facts=tuple(page.facts.items()),
+                    status=page.status,
+                    is_summary=i == 0,
+                )
+            )
+    return docs
+
+
+def _cache_key(site: Path) -> tuple[Any, ...]:
+    from bot.site import site_files
+
+    files = site_files(site)
+    return (CACHE_VERSION, str(site.resolve()), tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+
+
+def load_site(site: Path, cache_dir: Path | None) -> tuple[list[Doc], Any]:
+    """Site sections and registry from a checkout, through a cache keyed on file mtimes."""
+    from bot.site import page_docs
+
+    key = _cache_key(site)
+    cache_file = None
+    if cache_dir is not None:
+        cache_file = cache_dir / "site-cache.pickle"
+        try:
+            with cache_file.open("rb") as fh:
+                cached = pickle.load(fh)  # noqa: S301 - our own file
+            if cached.get("key") == key:
+                return cached["docs"], cached["registry"]
+        except (OSError, EOFError, pickle.PickleError, AttributeError, KeyError, TypeError, ValueError):
+            pass
+    docs = page_docs(site)
+    registry = None
+    try:
+        from bot.registry import load_from_site  # type: ignore[attr-defined]
+
+        registry = load_from_site(site)
+    except (ImportError, BotError) as exc:
+        log.warning("registry not loaded from %s: %s", site, exc)
+    if cache_file is not None:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".site-cache.")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump({"key": key, "docs": docs, "registry": registry}, fh)
+            os.replace(tmp, cache_file)
+        except OSError as exc:
+            log.info("site cache not written: %s", exc)
+    return docs, registry
+
+
+def build_state(
+    knowledge_dir: Path,
+    site: Path | None = None,
+    data_dir: Path | None = None,
+    registry: Any = None,
+) -> State:
+    """Load and index everything; raise KnowledgeError when knowledge is broken."""
+    t0 = time.perf_counter()
+    knowledge = load_knowledge(knowledge_dir)
+    schemes: dict[str, Any] = {}
+    try:
+        from bot import eligibility
+
+        schemes = eligibility.load_schemes(Path(knowledge_dir) / "schemes")
+    except ImportError:
+        pass
+    site_docs: list[Doc] = []
+    if site is not None:
+        site_docs, site_registry = load_site(Path(site), data_dir / "cache" if data_dir else None)
+        registry = registry or site_registry
+    if registry is None:
+        try:
+            from bot.registry import load_registry  # type: ignore[attr-defined]
+
+            registry = load_registry(None, data_dir)
+        except (ImportError, BotError, OSError) as exc:
+            log.warning("no registry: %s", exc)
+    finder = None
+    if registry is not None:
+        try:
+            from bot.startups import StartupFinder  # type: ignore[import-not-found]
+
+            finder = StartupFinder(registry)
+        except ImportError:
+            finder = None
+    docs = knowledge_docs(knowledge) + site_docs
+    index = Index(docs)
+    return State(
+        knowledge=knowledge,
+        index=index,
+        pages={p.id: p for p in knowledge.pages},
+        site_docs=site_docs,
+        registry=registry,
+        finder=finder,
+        schemes=schemes,
+        built_in_ms=(time.perf_counter() - t0) * 1000,
+    )
+
+
+class Engine:
+    """Answers questions. Thread-safe for readers; ``reload`` swaps state atomically."""
+
+    def __init__(
+        self,
+        state: State,
+        knowledge_dir: Path,
+        site: Path | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        self._state = state
+        self.knowledge_dir = Path(knowledge_dir)
+        self.site = site
+        self.data_dir = data_dir
+        self.last_error: BotError | None = None
+
+    @classmethod
+    def load(
+        cls,
+        knowledge_dir: Path,
+        site: Path | None = None,
+        data_dir: Path | None = None,
+    ) -> Engine:
+        state = build_state(Path(knowledge_dir), site, data_dir)
+        return cls(state, Path(knowledge_dir), site, data_dir)
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def schemes(self) -> dict[str, Any]:
+        return self._state.schemes
+
+    @property
+    def registry(self) -> Any:
+        return self._state.registry
+
+    def reload(self) -> KnowledgeError | None:
+        """Rebuild from disk. On a broken change keep serving the last good state and
+        return the error (file:line problems); return None when the new state is live."""
+        try:
+            state = build_state(self.knowledge_dir, self.site, self.data_dir)
+        except KnowledgeError as exc:
+            self.last_error = exc
+            log.error("knowledge reload refused, still serving the last good version: %s", exc)
+            return exc
+        self._state = state
+        self.last_error = None
+        return None
+
+    def set_registry(self, registry: Any) -> None:
+        """Swap in a freshly synced registry (background refresh)."""
+        old = self._state
+        finder = None
+        if registry is not None:
+            from bot.startups import StartupFinder
+
+            finder = StartupFinder(registry)
+        self._state = State(
+            knowledge=old.knowledge,
+            index=old.index,
+            pages=old.pages,
+            site_docs=old.site_docs,
+            registry=registry,
+            finder=finder,
+            schemes=old.schemes,
+            built_in_ms=old.built_in_ms,
+        )
+
+    def answer(self, question: str) -> Answer:
+        t0 = time.perf_counter()
+        state = self._state
+        raw = "" if question is None else str(question)
+        text = strip_slack(raw[:MAX_QUESTION]).strip()
+        lang = detect_lang(text)
+        result = compose.respond(state, text, lang)
+        took = (time.perf_counter() - t0) * 1000
+        return Answer(
+            question=raw,
+            answered=result.answered,
+            intent=result.intent,
+            text=result.text,
+            links=tuple(Link(url, title) for url, title in result.links),
+            took_ms=took,
+            lang=lang,
+            source_id=result.source_id,
+            suggestions=tuple(result.suggestions),
+        )

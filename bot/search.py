@@ -1,0 +1,165 @@
+"""Ranking: BM25 over section text, boosted by titles and aliases, with typo correction.
+
+rapidfuzz is used where it shines: correcting one query word against the index
+vocabulary (short strings). Whole sections are never fuzzy-matched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.text import tokens
+
+K1 = 1.2
+B = 0.75
+TITLE_WEIGHT = 2.0
+ALIAS_WEIGHT = 2.0
+PAGE_ALIAS_WEIGHT = 0.6
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A searchable unit: a knowledge section, a site section, a registry record."""
+
+    id: str
+    url: str
+    title: str
+    text: str
+    text_en: str = ""
+    kind: str = "general"
+    source: str = "knowledge"  # knowledge | site
+    page_id: str = ""
+    page_title: str = ""
+    aliases: tuple[str, ...] = ()
+    page_aliases: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+    status: str = "current"
+    is_summary: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc: Doc
+    score: float
+    coverage: float  # share of the question's weight the doc accounts for
+    matched: frozenset[str] = field(default_factory=frozenset)
+
+
+def _alias_keys(alias: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(tokens(alias)))
+
+
+class Index:
+    """An immutable index over docs; ``search`` is pure and fast."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.docs = docs
+        self._body: list[Counter[str]] = []
+        self._head: list[Counter[str]] = []
+        self._len: list[int] = []
+        df: Counter[str] = Counter()
+        postings: dict[str, list[int]] = {}
+        self._aliases: list[list[tuple[tuple[str, ...], float]]] = []
+        for i, doc in enumerate(docs):
+            body = Counter(tokens(doc.text + "\n" + doc.text_en))
+            head = Counter(tokens(doc.title + " " + doc.page_title))
+            alias_sets: list[tuple[tuple[str, ...], float]] = []
+            for alias in doc.aliases:
+                keys = _alias_keys(alias)
+                if keys:
+                    alias_sets.append((keys, ALIAS_WEIGHT))
+                    head.update(keys)
+            for alias in doc.page_aliases:
+                keys = _alias_keys(alias)
+                if keys:
+                    alias_sets.append((keys, PAGE_ALIAS_WEIGHT if not doc.is_summary else ALIAS_WEIGHT))
+            self._aliases.append(alias_sets)
+            self._body.append(body)
+            self._head.append(head)
+            self._len.append(sum(body.values()) or 1)
+            for term in set(body) | set(head):
+                df[term] += 1
+                postings.setdefault(term, []).append(i)
+        n = max(len(docs), 1)
+        self._avglen = sum(self._len) / n if docs else 1.0
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._postings = postings
+        self._alias_index: dict[str, list[int]] = {}
+        for i, sets in enumerate(self._aliases):
+            for keys, _w in sets:
+                self._alias_index.setdefault(keys[0], []).append(i)
+        self.vocabulary = sorted(t for t in df if len(t) >= 4 and not t.isdigit())
+        self._corrections: dict[str, str | None] = {}
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._max_idf)
+
+    def known(self, term: str) -> bool:
+        return term in self._idf
+
+    def correct(self, term: str) -> str | None:
+        """The vocabulary word a misspelt query word most likely means, or None."""
+        if term in self._idf:
+            return term
+        if len(term) < 4 or term.isdigit():
+            return None
+        if term in self._corrections:
+            return self._corrections[term]
+        found = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=84)
+        fixed: str | None = None
+        if found is not None:
+            fixed = str(found[0])
+        else:
+            # a truncated word ("invest", "accel") stands for the longest word it starts
+            starts = [w for w in self.vocabulary if w.startswith(term)]
+            if starts and len(term) >= 4:
+                fixed = min(starts, key=lambda w: (self._idf.get(w, 0.0), w))
+        if len(self._corrections) < 100_000:
+            self._corrections[term] = fixed
+        return fixed
+
+    def query_terms(self, question: str) -> list[str]:
+        out = []
+        for term in tokens(question):
+            fixed = self.correct(term)
+            out.append(fixed if fixed else term)
+        return list(dict.fromkeys(out))
+
+    def search(self, question: str, limit: int = 5, terms: list[str] | None = None) -> list[Hit]:
+        terms = terms if terms is not None else self.query_terms(question)
+        if not terms:
+            return []
+        qset = set(terms)
+        total_weight = sum(self.idf(t) for t in terms) or 1.0
+        scores: dict[int, float] = {}
+        for term in terms:
+            idf = self._idf.get(term)
+            if idf is None:
+                continue
+            for i in self._postings.get(term, ()):
+                tf = self._body[i].get(term, 0)
+                norm = K1 * (1 - B + B * self._len[i] / self._avglen)
+                s = idf * tf * (K1 + 1) / (tf + norm) if tf else 0.0
+                h = self._head[i].get(term, 0)
+                if h:
+                    s += TITLE_WEIGHT * idf * min(h, 2) / (min(h, 2) + 0.5)
+                scores[i] = scores.get(i, 0.0) + s
+        for term in terms:
+            for i in self._alias_index.get(term, ()):
+                for keys, weight in self._aliases[i]:
+                    if keys[0] == term and all(k in qset for k in keys):
+                        bonus = weight * (1.0 + sum(self.idf(k) for k in keys))
+                        scores[i] = scores.get(i, 0.0) + bonus
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        hits = []
+        for i, score in ranked:
+            present = frozenset(t for t in terms if t in self._body[i] or t in self._head[i])
+            coverage = sum(self.idf(t) for t in present) / total_weight
+            hits.append(Hit(self.docs[i], score, coverage, present))
+        return hits

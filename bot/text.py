@@ -1,0 +1,143 @@
+"""Text normalisation for search: accents, case, elisions, quotes, Slack markup, stop words.
+
+Everything here is pure and total: any string in, no exception out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+_TYPO = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u02bc": "'", "\u00b4": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ",
+        "\u2002": " ", "\u2003": " ", "\u200b": "",
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u0153": "oe", "\u0152": "oe", "\u00e6": "ae", "\u00c6": "ae",
+    }
+)
+
+# <@U123>, <!channel>, <#C123|general>, <https://x|label>, <mailto:a@b|a@b>
+_SLACK_TOKEN = re.compile(r"<([@#!])([^>|]*)(?:\|([^>]*))?>")
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^>|]*)(?:\|([^>]*))?>")
+_ELISION = re.compile(r"\b(?:l|d|j|n|s|c|m|t|qu|jusqu|lorsqu|puisqu)'", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+(?:[.@][a-z0-9]+)*")
+
+STOP_FR = frozenset(
+    """a au aux avec ce ces cet cette c ca d dans de des du elle elles en est et etc eu il ils
+    je j l la le les leur leurs lui ma mais me meme mes moi mon n ne ni nos notre nous on ou
+    par pas pour qu que qui quoi sa se ses si son sont sur ta te tes toi ton tu un une vos
+    votre vous y etre avoir ai as avons avez ont suis es sommes etes fait faire faut peut
+    peux veux veut quel quelle quels quelles comment combien quand est-ce ce cela ceci
+    svp stp merci bonjour salut hello coucou alors donc bien tres plus moins tout tous toute
+    toutes deja encore aussi ici la-bas vers chez entre sans sous apres avant ya il-y-a
+    dois doit doivent sera seront serait etait ete bah ben bon hein genre truc euh ok okay
+    concretement exactement vraiment general gros peu pres environ chose choses quelqu
+    quelque quelques c'est s'il""".split()
+)
+STOP_EN = frozenset(
+    """a an the of to in on at for from by with about as is are was were be been being do
+    does did have has had i you he she it we they me my our your their its this that these
+    those what which who whom whose how when where why can could should would will shall may
+    might must there here and or but if then than so not no yes any some please hi thanks
+    thank into out up down just also very much many more most""".split()
+)
+STOP_WORDS = STOP_FR | STOP_EN
+
+EN_MARKERS = frozenset(
+    """the what which who how when where why is are does do can could should would will
+    there their our your my you we they it of for with about and to an a in on this that
+    need needs into get long many much share state startup startups phase programme program
+    team people build users service services please hi hello eligible apply""".split()
+)
+FR_MARKERS = frozenset(
+    """le la les un une des du de est c ce ca qui que quoi quel quelle quels quelles comment
+    combien pour sur dans avec pas on nous vous je tu il elle et ou au aux mon ma mes notre
+    nos votre vos faut peut bonjour salut svp merci en se si y a""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Typographic forms to ASCII, NFKD, accents dropped, casefolded, spaces collapsed."""
+    text = unicodedata.normalize("NFKD", str(text).translate(_TYPO))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(text.split())
+
+
+def strip_slack(text: str) -> str:
+    """Turn Slack markup into plain words: links keep their label, mentions vanish."""
+
+    def link(m: re.Match[str]) -> str:
+        return m.group(2) or m.group(1).removeprefix("mailto:")
+
+    def token(m: re.Match[str]) -> str:
+        kind, _, label = m.group(1), m.group(2), m.group(3)
+        if kind == "#" and label:
+            return label
+        return " "
+
+    text = _SLACK_LINK.sub(link, str(text))
+    text = _SLACK_TOKEN.sub(token, text)
+    return html.unescape(text)
+
+
+def normalize(text: str) -> str:
+    """Slack markup out, folded, elisions cut (l'acceleration -> acceleration)."""
+    text = fold(strip_slack(text))
+    return _ELISION.sub(" ", text)
+
+
+def stem(word: str) -> str:
+    """A very light French/English stemmer: plural and final-e forms collapse."""
+    if word.isdigit() or len(word) <= 3 or "@" in word or "." in word:
+        return word
+    for suffix in ("ees", "ies", "es", "ee", "s", "x", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def _stem_cached(word: str) -> str:
+    return stem(word)
+
+
+def words(text: str) -> list[str]:
+    """Normalised words, stop words included (for phrases and language detection)."""
+    return _WORD.findall(normalize(text))
+
+
+def tokens(text: str, *, keep_stop: bool = False) -> list[str]:
+    """Search tokens: normalised, stop words removed, lightly stemmed."""
+    out = []
+    for w in words(text):
+        if not keep_stop and w in STOP_WORDS:
+            continue
+        out.append(_stem_cached(w))
+    return out
+
+
+def detect_lang(text: str) -> str:
+    """'en' when the message reads as English, else 'fr' (the default)."""
+    ws = _WORD.findall(fold(strip_slack(text)).replace("'", " "))
+    en = sum(1 for w in ws if w in EN_MARKERS)
+    fr = sum(1 for w in ws if w in FR_MARKERS)
+    return "en" if en > fr and en >= 2 else "fr"
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut at a sentence or word boundary, adding an ellipsis when cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    for sep in (". ", " ; ", "; ", ", ", " "):
+        at = cut.rfind(sep)
+        if at > limit * 0.6:
+            return cut[: at + (1 if sep.startswith(".") else 0)].rstrip(" ,;") + " …"
+    return cut.rstrip() + " …"
