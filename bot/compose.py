@@ -11,12 +11,10 @@ from typing import Any
 from urllib.parse import urldefrag
 
 from bot.search import Doc, Hit
-from bot.text import clip, normalize, tokens, words
+from bot.text import clip, fold, normalize, tokens, words
 
 MAX_TEXT = 600
 KNOWLEDGE_BOOST = 1.25
-MIN_COVERAGE = 0.55
-MIN_SCORE = 3.0
 STARTUP_SURE = 88.0
 
 CONTACT_EMAIL = "contact@beta.gouv.fr"
@@ -53,6 +51,22 @@ class Result:
     suggestions: list[str] = field(default_factory=list)
 
 
+def confident(top: Hit, unknown: list[str]) -> bool:
+    """Whether the best hit is good enough to answer rather than decline.
+
+    A strong alias/title match answers; otherwise the hit must cover enough of the
+    question's weight. Several words the index has never seen (rugby, regex, TJM...) mean
+    the question is about something else.
+    """
+    if len(unknown) >= 2 and top.score < 100:
+        return False
+    if top.score >= 40:
+        return True
+    if top.score >= 15 and top.coverage >= 0.3:
+        return True
+    return top.coverage >= 0.5 and top.score >= 6
+
+
 def decline(text: str, lang: str) -> Result:
     ws = set(words(text))
     if ws & PERSONAL_CUES:
@@ -78,9 +92,61 @@ def _page(url: str) -> str:
     return urldefrag(url)[0].rstrip("/")
 
 
-def _rank(hits: list[Hit]) -> list[Hit]:
+# What kind of fact the question asks for, and how to see it in a section's text.
+_NUM = r"(?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|one|two|three|four|six|twelve)"
+_DURATION_Q = re.compile(r"\b(combien de (?:temps|mois|semaines|jours|ans)|dure|duree|durer|how long|cb de (?:temps|mois)|long|mois|semaines|delai)\b")
+_DURATION_A = re.compile(rf"\b{_NUM}(?:\s*(?:a|à|to|-)\s*{_NUM})?\s+(?:semaines?|mois|ans?|annees?|jours?|journees?|weeks?|months?|years?|days?)\b")
+_AMOUNT_Q = re.compile(r"\b(combien|budget|montant|euros?|cout|coute|finance|financement|how much|amount|money|enveloppe|valeur)\b")
+_AMOUNT_A = re.compile(r"(\d[\d  .,]*\s*(?:€|euros?|millions?|k€|m€))|(?:€\s*\d)")
+_CONTACT_A = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NEEDS_Q = re.compile(r"\b(faut|faudrait|prerequis|pre-requis|conditions?|criteres?|requis|necessaire|il nous faut|what do (?:we|i) need|requirements?|criteria|eligible|eligibilite|cocher)\b")
+_NEEDS_A = re.compile(r"(condition|critere|prerequis|eligib|requirement|criteria|piliers?)")
+TYPE_BONUS = 0.35
+
+
+def _wants(text: str) -> list[tuple[str, re.Pattern[str]]]:
+    """The kinds of fact the question asks for: (fact key, how such a fact looks)."""
+    folded = fold(text)
+    wants = []
+    duration = _DURATION_Q.search(folded)
+    if duration:
+        wants.append(("duration", _DURATION_A))
+    if _AMOUNT_Q.search(folded) and not duration:
+        wants.append(("amount", _AMOUNT_A))
+    if set(words(text)) & CONTACT_CUES:
+        wants.append(("contact", _CONTACT_A))
+    if _NEEDS_Q.search(folded):
+        wants.append(("needs", _NEEDS_A))
+    return wants
+
+
+def _has_wanted(doc: Doc, wants: list[tuple[str, re.Pattern[str]]]) -> bool:
+    body = fold(doc.text + " " + doc.text_en)
+    facts = dict(doc.facts)
+    for key, pattern in wants:
+        if key == "needs":
+            # requirements live in sections titled so (conditions, critères...)
+            if pattern.search(fold(doc.title + " " + doc.id)):
+                return True
+            continue
+        known = facts.get(key) or (facts.get("budget") if key == "amount" else None)
+        if known:
+            # the page states this fact: prefer the section that carries it
+            if fold(known) in body:
+                return True
+        elif pattern.search(body):
+            return True
+    return False
+
+
+def _rank(hits: list[Hit], text: str = "") -> list[Hit]:
+    wants = _wants(text) if text else []
+
     def value(h: Hit) -> float:
-        return h.score * (KNOWLEDGE_BOOST if h.doc.source == "knowledge" else 1.0)
+        v = h.score * (KNOWLEDGE_BOOST if h.doc.source == "knowledge" else 1.0)
+        if wants and _has_wanted(h.doc, wants):
+            v *= 1 + TYPE_BONUS
+        return v
 
     return sorted(hits, key=value, reverse=True)
 
@@ -115,24 +181,30 @@ def excerpt(doc: Doc, terms: list[str], limit: int) -> str:
     return clip(" ".join(sentences[i] for i in sorted(chosen)), limit)
 
 
-def _support(state: Any, doc: Doc, body: str, terms: list[str]) -> str:
+def _support(state: Any, doc: Doc, body: str, terms: list[str], index: Any) -> str:
     """A sentence of the site's own page that covers question words our text lacks."""
-    if not state.site_docs:
+    sentences = state.sentences.get(_page(doc.url))
+    if not sentences:
         return ""
     have = set(tokens(body))
     missing = {t for t in terms if t not in have}
     if not missing:
         return ""
-    page = _page(doc.url)
-    best, best_n = "", 0
-    for sd in state.site_docs:
-        if _page(sd.url) != page:
-            continue
-        for s in _sentences(sd.text):
-            n = len(set(tokens(s)) & missing)
-            if n > best_n or (n == best_n and n and len(s) < len(best)):
-                best, best_n = s, n
-    return clip(best, 260) if best_n else ""
+    best, best_n = "", 0.0
+    for sentence, toks in sentences:
+        n = sum(index.idf(t) for t in toks & missing)
+        if n > best_n or (n == best_n and n and len(sentence) < len(best)):
+            best, best_n = sentence, n
+    return clip(best, 240) if best_n >= 1.5 else ""
+
+
+def site_sentences(docs: list[Doc]) -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """Sentences of the site's pages with their search tokens, keyed by page URL."""
+    out: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for d in docs:
+        bucket = out.setdefault(_page(d.url), [])
+        bucket.extend((s, frozenset(tokens(s))) for s in _sentences(d.text))
+    return out
 
 
 def _links(primary: Doc, ranked: list[Hit], state: Any) -> list[tuple[str, str]]:
@@ -182,7 +254,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
     index = state.index
     terms = index.query_terms(text)
     match = state.finder.match(text) if state.finder is not None else None
-    hits = _rank(index.search(text, limit=8, terms=terms))
+    hits = _rank(index.search(text, limit=12, terms=terms), text)
     top = hits[0] if hits else None
     if match is not None and match.score >= STARTUP_SURE:
         # a named service wins unless the question is plainly about a programme page
@@ -190,7 +262,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
         if not programme_strong:
             body, links, intent = state.finder.answer(match, text, lang)
             return Result(True, intent, body, [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links], f"{match.kind}:{match.id}")
-    if top is None or top.coverage < MIN_COVERAGE or top.score < MIN_SCORE:
+    if top is None or not confident(top, [t for t in terms if not index.known(t)]):
         if match is not None and match.score >= 75:
             body, links, intent = state.finder.answer(match, text, lang)
             return Result(True, intent, body, [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links], f"{match.kind}:{match.id}")
@@ -198,11 +270,11 @@ def respond(state: Any, text: str, lang: str) -> Result:
     doc = top.doc
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)
-        support = _support(state, doc, body, terms)
+        support = _support(state, doc, body, terms, index)
         answer_text = clip(body, MAX_TEXT)
         if support and support not in answer_text:
             label = "On the page" if lang == "en" else "Sur la page"
-            answer_text = clip(answer_text, MAX_TEXT - len(support) - 20) + f"\n_{label} :_ « {support} »"
+            answer_text = clip(body, MAX_TEXT - 120) + f"\n_{label} :_ « {support} »"
     else:
         heading = doc.title if doc.title != doc.page_title else ""
         lead = f"*{doc.page_title}*" + (f" — {heading}" if heading else "")

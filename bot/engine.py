@@ -41,6 +41,7 @@ class State:
     finder: Any = None
     schemes: dict[str, Any] = field(default_factory=dict)
     built_in_ms: float = 0.0
+    sentences: dict[str, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
 
 
 def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
@@ -157,6 +158,7 @@ def build_state(
         finder=finder,
         schemes=schemes,
         built_in_ms=(time.perf_counter() - t0) * 1000,
+        sentences=compose.site_sentences(site_docs),
     )
 
 
@@ -228,6 +230,7 @@ class Engine:
             finder=finder,
             schemes=old.schemes,
             built_in_ms=old.built_in_ms,
+            sentences=old.sentences,
         )
 
     def answer(self, question: str) -> Answer:

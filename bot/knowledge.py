@@ -28,6 +28,11 @@ EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*(?:\{#([\w\-.%]+)\})?\s*$")
 SKIP_DIRS = {"schemes"}
 
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
 
 @dataclass(frozen=True)
 class Section:
@@ -95,7 +100,7 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
 def _key_lines(source: str) -> dict[str, int]:
     """Line (1-based, within the YAML) of each top-level key."""
     try:
-        node = yaml.compose(source)
+        node = yaml.compose(source, Loader=_Loader)
     except yaml.YAMLError:
         return {}
     out: dict[str, int] = {}
@@ -130,16 +135,28 @@ def _split_body(body: str, body_line: int) -> list[tuple[str | None, str | None,
 
 
 def _fr_en(text: str) -> tuple[str, str]:
-    fr, en = [], []
-    for para in re.split(r"\n\s*\n", text):
-        para = para.strip()
-        if not para:
+    """Split a section into its French text and its English (``EN:``) paragraphs."""
+    fr: list[str] = []
+    en: list[str] = []
+    target = fr
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            target.append("")
+            target = fr
             continue
-        if para.startswith("EN:"):
-            en.append(para[3:].strip())
-        else:
-            fr.append(para)
-    return "\n\n".join(fr), "\n\n".join(en)
+        if stripped.startswith("EN:"):
+            target = en
+            fr.append("")
+            en.append("")
+            stripped = stripped[3:].strip()
+        target.append(stripped)
+
+    def join(lines: list[str]) -> str:
+        paras = "\n".join(lines).split("\n\n")
+        return "\n\n".join(p.strip() for p in paras if p.strip())
+
+    return join(fr), join(en)
 
 
 def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
@@ -154,7 +171,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
         return None, [Problem(name, 1, "missing front matter: start the file with a '---' line, YAML, then '---'")]
     source, body, body_line = split
     try:
-        meta = yaml.safe_load(source)
+        meta = yaml.load(source, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -162,9 +179,13 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
         return None, [Problem(name, line, f"invalid YAML in front matter: {reason}")]
     if not isinstance(meta, dict):
         return None, [Problem(name, 2, "front matter must be a YAML mapping (key: value lines)")]
-    key_line = {k: v + 1 for k, v in _key_lines(source).items()}
+    key_line: dict[str, int] = {}
 
     def at(key: str) -> int:
+        # line numbers are only needed to report a problem: compose the YAML lazily
+        if not key_line:
+            key_line.update({k: v + 1 for k, v in _key_lines(source).items()})
+            key_line.setdefault("", 0)
         return key_line.get(key, 2)
 
     problems: list[Problem] = []

@@ -18,7 +18,8 @@ K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.0
 ALIAS_WEIGHT = 2.0
-PAGE_ALIAS_WEIGHT = 0.6
+PAGE_ALIAS_WEIGHT = 1.5
+SUMMARY_BONUS = 1.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Index:
             for alias in doc.page_aliases:
                 keys = _alias_keys(alias)
                 if keys:
-                    alias_sets.append((keys, PAGE_ALIAS_WEIGHT if not doc.is_summary else ALIAS_WEIGHT))
+                    alias_sets.append((keys, PAGE_ALIAS_WEIGHT))
             self._aliases.append(alias_sets)
             self._body.append(body)
             self._head.append(head)
@@ -90,11 +91,15 @@ class Index:
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._max_idf = math.log(1 + (n + 0.5) / 0.5)
         self._postings = postings
-        self._alias_index: dict[str, list[int]] = {}
+        self._alias_index: dict[str, list[tuple[int, tuple[str, ...], float]]] = {}
         for i, sets in enumerate(self._aliases):
-            for keys, _w in sets:
-                self._alias_index.setdefault(keys[0], []).append(i)
+            for keys, weight in sets:
+                bonus = weight * (1.0 + sum(self.idf(k) for k in keys))
+                self._alias_index.setdefault(keys[0], []).append((i, keys, bonus))
         self.vocabulary = sorted(t for t in df if len(t) >= 4 and not t.isdigit())
+        self._by_initial: dict[str, list[str]] = {}
+        for word in self.vocabulary:
+            self._by_initial.setdefault(word[0], []).append(word)
         self._corrections: dict[str, str | None] = {}
 
     def idf(self, term: str) -> float:
@@ -111,15 +116,13 @@ class Index:
             return None
         if term in self._corrections:
             return self._corrections[term]
-        found = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=84)
-        fixed: str | None = None
-        if found is not None:
-            fixed = str(found[0])
-        else:
-            # a truncated word ("invest", "accel") stands for the longest word it starts
-            starts = [w for w in self.vocabulary if w.startswith(term)]
-            if starts and len(term) >= 4:
-                fixed = min(starts, key=lambda w: (self._idf.get(w, 0.0), w))
+        found = process.extractOne(
+            term,
+            [w for w in self._by_initial.get(term[0], ()) if abs(len(w) - len(term)) <= 2],
+            scorer=fuzz.ratio,
+            score_cutoff=86 if len(term) >= 6 else 88,
+        )
+        fixed = str(found[0]) if found is not None else None
         if len(self._corrections) < 100_000:
             self._corrections[term] = fixed
         return fixed
@@ -138,6 +141,7 @@ class Index:
         qset = set(terms)
         total_weight = sum(self.idf(t) for t in terms) or 1.0
         scores: dict[int, float] = {}
+        via_alias: dict[int, set[str]] = {}
         for term in terms:
             idf = self._idf.get(term)
             if idf is None:
@@ -151,15 +155,20 @@ class Index:
                     s += TITLE_WEIGHT * idf * min(h, 2) / (min(h, 2) + 0.5)
                 scores[i] = scores.get(i, 0.0) + s
         for term in terms:
-            for i in self._alias_index.get(term, ()):
-                for keys, weight in self._aliases[i]:
-                    if keys[0] == term and all(k in qset for k in keys):
-                        bonus = weight * (1.0 + sum(self.idf(k) for k in keys))
-                        scores[i] = scores.get(i, 0.0) + bonus
+            for i, keys, bonus in self._alias_index.get(term, ()):
+                if len(keys) == 1 or all(k in qset for k in keys):
+                    scores[i] = scores.get(i, 0.0) + bonus
+                    via_alias.setdefault(i, set()).update(keys)
+        for i in list(scores):
+            if self.docs[i].is_summary:
+                scores[i] += SUMMARY_BONUS
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
         hits = []
         for i, score in ranked:
-            present = frozenset(t for t in terms if t in self._body[i] or t in self._head[i])
+            aliased = via_alias.get(i, set())
+            present = frozenset(
+                t for t in terms if t in self._body[i] or t in self._head[i] or t in aliased
+            )
             coverage = sum(self.idf(t) for t in present) / total_weight
             hits.append(Hit(self.docs[i], score, coverage, present))
         return hits

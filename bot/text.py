@@ -38,7 +38,8 @@ STOP_FR = frozenset(
     toutes deja encore aussi ici la-bas vers chez entre sans sous apres avant ya il-y-a
     dois doit doivent sera seront serait etait ete bah ben bon hein genre truc euh ok okay
     concretement exactement vraiment general gros peu pres environ chose choses quelqu
-    quelque quelques c'est s'il""".split()
+    quelque quelques c'est s'il voudrait voudrais aimerait aimerais souhaite souhaiterait
+    voulons voudrions besoin dire savoir sais connaitre""".split()
 )
 STOP_EN = frozenset(
     """a an the of to in on at for from by with about as is are was were be been being do
@@ -62,11 +63,24 @@ FR_MARKERS = frozenset(
 )
 
 
+# Chat shorthand, expanded before stop words apply ("c koi", "cb de temps").
+SLANG = {
+    "koi": "quoi", "kwa": "quoi", "cb": "combien", "cbien": "combien", "pk": "pourquoi",
+    "pq": "pourquoi", "pkoi": "pourquoi", "tps": "temps", "qqn": "quelqu", "qq": "quelques",
+    "bcp": "beaucoup", "pr": "pour", "ds": "dans", "ms": "mais", "vs": "vous", "jsp": "sais",
+    "dc": "donc", "tt": "tout", "tjr": "toujours", "tjrs": "toujours", "mtn": "maintenant",
+    "dispo": "disponible", "infos": "informations", "info": "information", "intra": "intrapreneur",
+    "intras": "intrapreneurs",
+}
+
+
 def fold(text: str) -> str:
     """Typographic forms to ASCII, NFKD, accents dropped, casefolded, spaces collapsed."""
-    text = unicodedata.normalize("NFKD", str(text).translate(_TYPO))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(text.split())
+    text = str(text).translate(_TYPO)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
 
 
 def strip_slack(text: str) -> str:
@@ -92,13 +106,22 @@ def normalize(text: str) -> str:
     return _ELISION.sub(" ", text)
 
 
+_SUFFIXES = (
+    "issements", "issement", "ations", "ation", "ements", "ement", "atrices", "atrice",
+    "ateurs", "ateur", "euses", "euse", "ees", "ies", "ing", "ed", "es", "ee", "er", "ez",
+    "s", "x", "e",
+)
+
+
 def stem(word: str) -> str:
-    """A very light French/English stemmer: plural and final-e forms collapse."""
+    """A very light French/English stemmer: plurals, final -e, -er/-ement/-ation collapse."""
     if word.isdigit() or len(word) <= 3 or "@" in word or "." in word:
         return word
-    for suffix in ("ees", "ies", "es", "ee", "s", "x", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
+    if word.endswith(("s", "x", "e")) and len(word) > 4:
+        return word[:-1]
     return word
 
 
@@ -109,7 +132,7 @@ def _stem_cached(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Normalised words, stop words included (for phrases and language detection)."""
-    return _WORD.findall(normalize(text))
+    return [SLANG.get(w, w) for w in _WORD.findall(normalize(text))]
 
 
 def tokens(text: str, *, keep_stop: bool = False) -> list[str]:
