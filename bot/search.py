@@ -69,16 +69,20 @@ class Index:
         for i, doc in enumerate(docs):
             body = Counter(tokens(doc.text + "\n" + doc.text_en))
             head = Counter(tokens(doc.title + " " + doc.page_title))
-            alias_sets: list[tuple[tuple[str, ...], float]] = []
+            # aliases that reduce to the same words count once (the strongest wins)
+            best: dict[tuple[str, ...], float] = {}
             for alias in doc.aliases:
                 keys = _alias_keys(alias)
                 if keys:
-                    alias_sets.append((keys, ALIAS_WEIGHT))
+                    best[keys] = max(best.get(keys, 0.0), ALIAS_WEIGHT)
                     head.update(keys)
             for alias in doc.page_aliases:
                 keys = _alias_keys(alias)
                 if keys:
-                    alias_sets.append((keys, PAGE_ALIAS_WEIGHT))
+                    best[keys] = max(best.get(keys, 0.0), PAGE_ALIAS_WEIGHT)
+                    if doc.is_summary:
+                        head.update(keys)
+            alias_sets = sorted(best.items())
             self._aliases.append(alias_sets)
             self._body.append(body)
             self._head.append(head)

@@ -104,7 +104,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         ),
         "too_long": (
             "Your message is too long for me ({length} characters, {limit} at most). "
-            "Ask a short question, for example: \"how long is the investigation?\""
+            'Ask a short question, for example: "how long is the investigation?"'
         ),
         "expired": "This answer has expired: ask again with `/beta <question>`.",
     },
@@ -153,6 +153,9 @@ def encode_value(data: dict[str, Any]) -> str:
         value = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         if len(value) <= VALUE_LIMIT:
             return value
+        if not question:
+            # Only the question may be long; anything else too long is not worth keeping.
+            return json.dumps({"q": ""}, separators=(",", ":"))
         question = question[: max(0, len(question) - (len(value) - VALUE_LIMIT) - 1)]
 
 
@@ -227,7 +230,10 @@ def build_answer_blocks(
         blocks.append(links)
     if answer.suggestions:
         blocks.append(
-            context(f"*{t['related_questions']}* : " + " · ".join(safe_text(s) for s in answer.suggestions[:5]))
+            context(
+                f"*{t['related_questions']}* : "
+                + " · ".join(safe_text(s) for s in answer.suggestions[:5])
+            )
         )
     elements: list[dict[str, Any]] = []
     if feedback and answer.answered:
@@ -241,7 +247,9 @@ def build_answer_blocks(
                     "action_id": action_id,
                     "text": plain(label),
                     "accessibility_label": aria,
-                    "value": encode_value({"v": vote, "s": answer.source_id, "l": answer.lang, "q": asked}),
+                    "value": encode_value(
+                        {"v": vote, "s": answer.source_id, "l": answer.lang, "q": asked}
+                    ),
                 }
             )
     if shareable:
@@ -293,7 +301,9 @@ def build_help(lang: str = "fr") -> dict[str, Any]:
             "• `/eligibilite [programme]` : vérifier l'éligibilité à un dispositif"
         )
         examples = "*Exemples*\n" + "\n".join(f"• {q}" for q in EXAMPLES_FR)
-        fallback = "Posez-moi une question sur beta.gouv.fr : /beta votre question, ou mentionnez-moi."
+        fallback = (
+            "Posez-moi une question sur beta.gouv.fr : /beta votre question, ou mentionnez-moi."
+        )
     return {"text": fallback, "blocks": [section(intro), section(how), section(examples)]}
 
 
@@ -359,7 +369,9 @@ def _titles(titles: Iterable[str], limit: int = 12) -> str:
     return shown + (f" (+{more})" if more > 0 else "")
 
 
-def build_home_view(summary: KnowledgeSummary, examples: Sequence[str] = EXAMPLES_FR) -> dict[str, Any]:
+def build_home_view(
+    summary: KnowledgeSummary, examples: Sequence[str] = EXAMPLES_FR
+) -> dict[str, Any]:
     """The App Home tab: what the bot knows, example questions, the slash commands."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain("Le bot de la communauté beta.gouv.fr")},
@@ -385,7 +397,9 @@ def build_home_view(summary: KnowledgeSummary, examples: Sequence[str] = EXAMPLE
         known.append("• _Ma base de connaissances est en cours de chargement._")
     blocks.append(section("\n".join(known)))
     blocks.append(
-        context(f"{summary.pages} pages, {summary.sections} sections, tirées de beta.gouv.fr et réécrites par l'équipe.")
+        context(
+            f"{summary.pages} pages, {summary.sections} sections, tirées de beta.gouv.fr et réécrites par l'équipe."
+        )
     )
     blocks.append({"type": "divider"})
     blocks.append({"type": "header", "text": plain("Exemples de questions")})
@@ -402,6 +416,8 @@ def build_home_view(summary: KnowledgeSummary, examples: Sequence[str] = EXAMPLE
         commands.append(f"• Programmes vérifiables : {_titles(summary.schemes)}")
     blocks.append(section("\n".join(commands)))
     blocks.append(
-        context("Chaque réponse a des boutons 👍 / 👎 : votre avis aide l'équipe à améliorer le bot. In English? Just ask in English.")
+        context(
+            "Chaque réponse a des boutons 👍 / 👎 : votre avis aide l'équipe à améliorer le bot. In English? Just ask in English."
+        )
     )
     return {"type": "home", "blocks": blocks[:100]}

@@ -1,0 +1,201 @@
+"""Serving Slack: an aiohttp web application around the Bolt app.
+
+- ``POST /slack/events``: Events API, slash commands and interactivity (HTTP mode), through
+  ``slack_bolt.adapter.aiohttp``; requests without a well-formed v0 signature header are refused
+  with 401 before any parsing, the signature itself is checked by Bolt (401 when forged or older
+  than five minutes).
+- ``GET /health``: ``{"ok": true, "mode": ..., "knowledge": {...}}`` for load balancers and people.
+
+``run(settings, engine, records=None, on_startup=None)`` is what ``python -m bot serve`` calls:
+HTTP mode on ``settings.port``, or Socket Mode when ``SLACK_APP_TOKEN`` is set (``/health`` is
+still served on ``settings.port``, so the process can run as a ``worker`` with a health check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.settings import Settings
+from bot.slack.app import BetaApp, Records, create_app, summarize
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/health"
+MAX_BODY = 1024 * 1024  # Slack payloads are a few KB; anything past 1 MiB is refused (413)
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+_SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
+
+StartupHook = Callable[[web.Application], Awaitable[None]]
+
+SLACK_APP: web.AppKey[BetaApp] = web.AppKey("slack_app", BetaApp)
+ENGINE: web.AppKey[Any] = web.AppKey("engine", object)
+MODE: web.AppKey[str] = web.AppKey("mode", str)
+
+
+def _json(status: int, payload: dict[str, Any]) -> web.Response:
+    return web.json_response(
+        payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+    )
+
+
+async def handle_events(request: web.Request) -> web.StreamResponse:
+    """Hand a request from Slack to Bolt, refusing what cannot be a signed Slack request."""
+    slack_app = request.app[SLACK_APP]
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not _TIMESTAMP.match(timestamp) or not _SIGNATURE.match(signature):
+        return _json(401, {"error": "invalid request"})
+    raw = await request.read()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _json(400, {"error": "the body is not UTF-8"})
+    bolt_response = await slack_app.async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    app = request.app
+    summary = summarize(app[ENGINE])
+    slack_app = app[SLACK_APP]
+    return _json(
+        200,
+        {
+            "ok": True,
+            "mode": app[MODE],
+            "knowledge": summary.to_json(),
+            "pending_replies": len(slack_app.tasks),
+        },
+    )
+
+
+async def _open_http_session(app: web.Application) -> None:
+    """One pooled HTTP session for every Web API call (Bolt copies it into each request's client)."""
+    client = app[SLACK_APP].client
+    if client.session is None or client.session.closed:
+        client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=client.timeout),
+            connector=aiohttp.TCPConnector(limit=100),
+        )
+
+
+async def _drain_and_close(app: web.Application) -> None:
+    slack_app = app[SLACK_APP]
+    await slack_app.tasks.drain()
+    session = slack_app.client.session
+    if session is not None and not session.closed:
+        await session.close()
+
+
+def create_web_app(
+    slack_app: BetaApp,
+    engine: Any,
+    *,
+    mode: str = "http",
+    serve_events: bool = True,
+    on_startup: Sequence[StartupHook] = (),
+) -> web.Application:
+    """The aiohttp application: ``/slack/events`` (when ``serve_events``) and ``/health``.
+
+    ``on_startup`` hooks run once the app starts (hot reload, registry refresh, ...); a hook that
+    runs a loop should start it as a task and stop it from ``app.on_cleanup``. Hooks find the
+    engine at ``app[ENGINE]`` and the Bolt app at ``app[SLACK_APP]``.
+    """
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SLACK_APP] = slack_app
+    app[ENGINE] = engine
+    app[MODE] = mode
+    if serve_events:
+        app.router.add_post(EVENTS_PATH, handle_events)
+    app.router.add_get(HEALTH_PATH, handle_health)
+    app.on_startup.append(_open_http_session)
+    app.on_startup.extend(on_startup)
+    app.on_cleanup.append(_drain_and_close)
+    return app
+
+
+async def serve(
+    settings: Settings,
+    engine: Any,
+    records: Records | None = None,
+    on_startup: Sequence[StartupHook] = (),
+    *,
+    host: str = "0.0.0.0",
+    stop: asyncio.Event | None = None,
+    ready: Callable[[int], None] | None = None,
+) -> None:
+    """Serve until ``stop`` is set (or SIGINT / SIGTERM); ``ready(port)`` once listening."""
+    slack_app = create_app(settings, engine, records)
+    socket_mode = bool(settings.slack_app_token)
+    web_app = create_web_app(
+        slack_app,
+        engine,
+        mode="socket" if socket_mode else "http",
+        serve_events=not socket_mode or bool(settings.slack_signing_secret),
+        on_startup=on_startup,
+    )
+    runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+    await runner.setup()
+    handler: AsyncSocketModeHandler | None = None
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        site = web.TCPSite(runner, host, settings.port)
+        await site.start()
+        port = _bound_port(runner, settings.port)
+        if socket_mode:
+            handler = AsyncSocketModeHandler(slack_app, app_token=settings.slack_app_token)
+            await handler.connect_async()
+            log.warning("Socket Mode connected; health on http://%s:%d%s", host, port, HEALTH_PATH)
+        else:
+            log.warning(
+                "serving Slack on http://%s:%d%s (health: %s)", host, port, EVENTS_PATH, HEALTH_PATH
+            )
+        if ready is not None:
+            ready(port)
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        if handler is not None:
+            await handler.close_async()
+        await runner.cleanup()
+
+
+def _bound_port(runner: web.AppRunner, default: int) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return default
+
+
+def run(
+    settings: Settings,
+    engine: Any,
+    records: Records | None = None,
+    on_startup: Sequence[StartupHook] | None = None,
+) -> None:
+    """``python -m bot serve``: serve until interrupted. Raises SettingsError on bad settings."""
+    settings.require_slack()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings, engine, records, on_startup or ()))

@@ -1,0 +1,620 @@
+"""Finding the service or incubator a question names, and answering about it.
+
+:class:`StartupFinder` indexes the names of every service and incubator of a
+:class:`~bot.registry.Registry` once (titles, ids, parts of titles, former ids, web
+addresses, acronyms), then answers ``match`` with dictionary look-ups of the question's
+word n-grams, and a fuzzy pass (rapidfuzz, collapsed names only) for typos.
+
+Many service names are ordinary words ("Projets", "Docs", "Mes Aides", "Code du travail
+numérique"). Such a *weak* name only counts when the question is plainly about a service:
+the rest of the question is registry cues ("phase", "incubé", "contact", "lien", "ça sert à
+quoi", "existe toujours"...), or the name is capitalised mid-sentence or introduced as a
+service ("le service Projets"). Otherwise ``match`` returns None, so a question like
+"c'est quoi la phase d'investigation ?" never turns into a registry answer.
+
+Scores (0-100): 100 a full name or id, 95 a part of a name or its web address, 92 a former
+id (renamed service), 86-97 a typo, 90 a weak name with cues, 75-88 weaker evidence.
+Below 60 there is no match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+from rapidfuzz import fuzz, process
+
+from bot.answer import Link
+from bot.registry import GRADUATED, SITE, STOPPED, Incubator, Phase, Registry, Startup
+from bot.text import STOP_WORDS, clip, strip_slack
+
+MIN_SCORE = 60.0
+MAX_NGRAM = 6
+MAX_WORDS = 60
+MAX_TEXT = 600
+COMMON_DF = 8  # a word written in lower case in this many services' texts is a common word
+
+SCORE_NAME = 100.0
+SCORE_PART = 95.0
+SCORE_FORMER = 92.0
+SCORE_WEAK_CUED = 90.0
+SCORE_WEAK_CAPITALISED = 88.0
+SCORE_WEAK_ALONE = 80.0
+SCORE_WEAK_HINT = 75.0
+SCORE_WEAK = 45.0
+SCORE_TAG_CUED = 95.0
+SCORE_TAG_ACRONYM = 70.0
+FUZZY_MAX = 97.0
+
+# Ordinary words (French and English) that are also service or incubator names, or that
+# questions about the programme use; checked against the whole list of names.
+COMMON_WORDS = frozenset(
+    """
+    aide aides agora air alliance ami amis application appli archives arbre assistant
+    authentification avril ban boite bonne bourse boussole budget cantine carte chantiers
+    civil code commun communs compte comptes conseil connect construction consolidation
+    contact coop culture agriculture data demain dialogue docs document documents dossier
+    eau ecco ecole eoliennes espace estime etape etat experts facile fichiers fondation
+    formation forms futur gap gps hydrogene ie impact inclusion innovation investigation
+    acceleration transfert transfere opere abandon justice lab lieu maintenant maraudes
+    memo men mentorat messagerie messages miroir mission mon mes ma notifications open
+    partage pass perspectives phase plateforme portail potentiel prix pro programme projet
+    projets psi mrs reponse retraite route sante service services signal signalement
+    site sites sol solution sport stage startup suivi suite territoires tout tous trame
+    transport travail tremplin usagers vie visio zen fast gamma alpha intrapreneur sponsor
+    coach incubateur incubateurs incubation manifeste communaute comite investissement
+    numerique numeriques public publique publics agent agents administration equipe
+    perennisation eligibilite criteres candidature laureat laureats financement
+    homologation securite donnees api entreprise entreprises emploi emplois logement
+    region jeunes jeune jours collectivites collectivite territoire ecologie ecologique
+    transition environnement energie renovation climat sante recrutement talents
+    the one vision smart stop reflex expresso octopus trait union part age
+    """.split()
+)
+
+# Words that make a question plainly about one service (beside its name).
+CUE_WORDS = frozenset(
+    """
+    phase phases etape etapes stade statut status stage incube incubee incubes incubees
+    incubateur incubateurs incubator incubated incubation porte portee rattache
+    contact contacts contacter contacte contactez joindre ecrire mail mails email emails
+    mel courriel adresse lien liens site url website link web reach touch write
+    sert servir quoi what existe existent exist exists toujours encore still actif active
+    alive ferme arrete arretee abandonne mort service startup start up produit outil equipe
+    team responsable mission objectif qui ou where which who belong belongs part about
+    aujourd hui actuellement maintenant exactement concretement deja infos info
+    presentation description sais savoir dire explique expliquer tell know
+    est en a c la le les quel quelle quels quelles cest sa son ses its
+    """.split()
+)
+# Words that introduce a service by name: "le service Projets".
+SERVICE_MARKERS = frozenset(
+    "service startup se produit outil plateforme appli application site projet".split()
+)
+INCUBATOR_CUES = frozenset(
+    """
+    incubateur incubateurs incubator incubators fabrique atelier lab laboratoire ruche
+    accelerateur operateur kube
+    """.split()
+)
+# Generic words of incubator titles, never used alone to recognise one.
+INCUBATOR_GENERIC = frozenset(
+    """
+    incubateur fabrique numerique numeriques ministere ministeres atelier departement
+    accompagnement services service operateur produits interministeriels plateforme
+    laboratoire innovation mission interministerielle lab innov fab reseau beta gouv
+    ruche souverainete alimentaire organisations organisation donnee territoriale
+    """.split()
+)
+
+# Question focus.
+CONTACT_WORDS = frozenset(
+    "contact contacts contacter contacte contactez joindre ecrire mail mails email emails "
+    "mel courriel touch reach write".split()
+)
+STATUS_PHRASES = (
+    "existe toujours", "existe encore", "existent toujours", "toujours actif",
+    "encore actif", "toujours en ligne", "encore en ligne", "encore incube", "toujours incube",
+    "still exist", "still alive", "still active", "still running", "still incubated",
+    "still around", "ferme", "arrete", "abandonne", "discontinued", "shut down",
+)
+INCUBATOR_WORDS = frozenset(
+    "incube incubee incubes incubees incubateur incubateurs incubator incubated porte "
+    "portee rattache heberge".split()
+)
+LINK_WORDS = frozenset("lien liens site url website link web".split())
+MISSION_PHRASES = (
+    "sert a quoi", "servir a quoi", "c est quoi", "cest quoi", "fait quoi", "a quoi",
+    "what is", "what does", "what s", "mission", "objectif", "presentation", "purpose",
+    "explique", "tell me about",
+)
+
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+)
+MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_LOWER_WORD = re.compile(r"[a-zà-ÿœæ]+")
+_PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]|\s+&\s+")
+_FORMERLY = re.compile(r"^(?:ex|anc|anciennement|ancien|ancienne|formerly)\b[\s.:]*", re.IGNORECASE)
+_ARTICLES = ("la", "le", "les", "l")
+
+
+@dataclass(frozen=True)
+class StartupMatch:
+    kind: str  # "startup" | "incubator"
+    id: str
+    name: str
+    score: float  # 0..100, how sure the name match is
+    span: str  # the words of the question that matched
+
+
+@dataclass(frozen=True)
+class _Key:
+    kind: str
+    id: str
+    name: str
+    weight: float
+    weak: bool  # ordinary words: count only with cues
+    tag: bool = False  # incubator short name (an id, an acronym): wants an incubator cue
+    acronym: bool = False
+
+
+@dataclass(frozen=True)
+class _Word:
+    low: str
+    raw: str
+
+
+def _ascii(text: str) -> str:
+    """Slack markup out, accents dropped, case kept."""
+    text = strip_slack(text).replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae")
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _words(text: str) -> list[_Word]:
+    return [_Word(w.lower(), w) for w in _WORD.findall(_ascii(text))]
+
+
+def _low(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(_ascii(text))]
+
+
+def _has_phrase(spaced: str, phrases: tuple[str, ...]) -> bool:
+    padded = f" {spaced} "
+    return any(f" {p} " in padded for p in phrases)
+
+
+def _date_text(day: date, lang: str) -> str:
+    if lang == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def _lower_article(title: str) -> str:
+    """'La Fabrique ...' -> 'la Fabrique ...' for use inside a sentence."""
+    for article in ("La ", "Le ", "Les ", "L'", "L’"):
+        if title.startswith(article):
+            return article.lower() + title[len(article) :]
+    return title
+
+
+def _host(url: str) -> str:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+class StartupFinder:
+    """Name index over a registry; ``match`` and ``answer`` are pure and fast."""
+
+    def __init__(self, registry: Registry, *, today: date | None = None) -> None:
+        self.registry = registry
+        self.today = today
+        self._common = self._common_words(registry)
+        self._exact: dict[str, list[_Key]] = {}
+        self._collapsed: dict[str, list[_Key]] = {}
+        hosts = Counter(_host(s.link) for s in registry.startups if s.link)
+        for s in registry.startups:
+            self._index_startup(s, hosts)
+        for inc in registry.incubators.values():
+            self._index_incubator(inc)
+        # fuzzy choices: strong names only, by the first and last three letters
+        self._fuzzy: dict[str, dict[str, _Key]] = {}
+        for collapsed, keys in self._collapsed.items():
+            strong = [k for k in keys if not k.weak and not k.tag]
+            if len(collapsed) < 5 or not strong:
+                continue
+            best = max(strong, key=lambda k: k.weight)
+            for probe in (collapsed[:3], "$" + collapsed[-3:]):
+                self._fuzzy.setdefault(probe, {})[collapsed] = best
+
+    # ------------------------------------------------------------------ index
+
+    @staticmethod
+    def _common_words(registry: Registry) -> frozenset[str]:
+        """Curated ordinary words plus words the services' own texts use in lower case."""
+        df: Counter[str] = Counter()
+        for s in registry.startups:
+            text = f"{s.mission} {s.description[:800]}"
+            df.update({_ascii(w) for w in _LOWER_WORD.findall(text)})
+        return COMMON_WORDS | {w for w, n in df.items() if n >= COMMON_DF}
+
+    def _is_weak(self, words: list[str]) -> bool:
+        content = [w for w in words if w not in STOP_WORDS and not w.isdigit()]
+        if not content:
+            return True
+        if len(content) == 1 and len(content[0]) <= 2:
+            return True
+        return all(w in self._common for w in content)
+
+    def _add(self, words: list[str], key: _Key) -> None:
+        if not words or (len(words) == 1 and len(words[0]) < 2):
+            return
+        if len(words) > MAX_NGRAM:
+            words = words[:MAX_NGRAM] if key.weight < SCORE_NAME else words
+            if len(words) > MAX_NGRAM:
+                return
+        spaced = " ".join(words)
+        self._exact.setdefault(spaced, []).append(key)
+        collapsed = "".join(words)
+        if len(collapsed) >= 4:
+            self._collapsed.setdefault(collapsed, []).append(key)
+
+    def _name_forms(self, name: str) -> list[tuple[list[str], float]]:
+        """The whole name, then its parts ('AMI - Application ...', 'X (ex Y)')."""
+        forms: list[tuple[list[str], float]] = []
+        whole = _low(name)
+        forms.append((whole, SCORE_NAME))
+        if len(whole) > 1 and whole[0] in _ARTICLES:
+            forms.append((whole[1:], SCORE_PART))
+        parts = [p.strip() for p in _PARTS.split(name) if p and p.strip()]
+        if len(parts) > 1:
+            for part in parts:
+                words = _low(_FORMERLY.sub("", part))
+                if words and words != whole:
+                    forms.append((words, SCORE_PART))
+                    if len(words) > 1 and words[0] in _ARTICLES:
+                        forms.append((words[1:], SCORE_PART))
+        return forms
+
+    def _index_startup(self, s: Startup, hosts: Counter[str]) -> None:
+        def add(words: list[str], weight: float) -> None:
+            self._add(words, _Key("startup", s.id, s.name, weight, self._is_weak(words)))
+
+        for words, weight in self._name_forms(s.name):
+            add(words, weight)
+        add(_low(s.id), SCORE_NAME)
+        for former in s.aliases:
+            add(_low(former), SCORE_FORMER)
+        host = _host(s.link)
+        if host and hosts[host] == 1 and host.count(".") >= 1:
+            add(_low(host), SCORE_PART)
+
+    def _index_incubator(self, inc: Incubator) -> None:
+        names = [(w, wt) for w, wt in self._name_forms(inc.title)]
+        id_words = _low(inc.id)
+        acronyms = {w.lower() for w in _WORD.findall(_ascii(inc.title)) if w.isupper() and len(w) >= 3}
+        for words, weight in names + [(id_words, SCORE_NAME)]:
+            content = [w for w in words if w not in STOP_WORDS]
+            if len(content) >= 2 and not all(w in INCUBATOR_GENERIC for w in content):
+                self._add(words, _Key("incubator", inc.id, inc.title, weight, weak=False))
+        tags = set(acronyms)
+        for words in (id_words, _low(inc.owner)):
+            if len(words) == 1 and len(words[0]) >= 3:
+                tags.add(words[0])
+        for w in _low(inc.title):
+            if w not in STOP_WORDS and w not in INCUBATOR_GENERIC and len(w) >= 4:
+                tags.add(w)
+        for tag in tags:
+            acronym = tag in acronyms or (tag in (id_words + _low(inc.owner)) and tag not in self._common)
+            self._add(
+                [tag],
+                _Key("incubator", inc.id, inc.title, SCORE_TAG_CUED, weak=True, tag=True, acronym=acronym),
+            )
+
+    # ------------------------------------------------------------------ match
+
+    def match(self, question: str) -> StartupMatch | None:
+        """The service or incubator the question names, or None (score below MIN_SCORE)."""
+        words = _words(str(question or ""))[:MAX_WORDS]
+        if not words:
+            return None
+        low = [w.low for w in words]
+        lowset = set(low)
+        incubator_cue = bool(lowset & INCUBATOR_CUES)
+        best: tuple[float, int, int, int, _Key] | None = None
+        for i in range(len(low)):
+            for n in range(min(MAX_NGRAM, len(low) - i), 0, -1):
+                span = low[i : i + n]
+                keys = self._exact.get(" ".join(span))
+                if keys is None and n > 1:
+                    keys = self._collapsed.get("".join(span))
+                if keys is None and n == 1:
+                    keys = self._collapsed.get(span[0])
+                if not keys:
+                    continue
+                for key in keys:
+                    score = self._score(key, words, i, i + n, incubator_cue)
+                    if score < MIN_SCORE:
+                        continue
+                    cand = (score, len(" ".join(span)), key.kind == "startup", key.weight, key)
+                    if best is None or cand[:4] > best[:4]:
+                        best = (score, cand[1], i, n, key)
+        if best is None or best[0] < SCORE_WEAK_CUED:
+            fuzzy = self._fuzzy_match(low)
+            if fuzzy is not None and (best is None or fuzzy[0] > best[0]):
+                best = fuzzy
+        if best is None:
+            return None
+        score, _, start, n, key = best
+        span_text = " ".join(w.raw for w in words[start : start + n])
+        return StartupMatch(key.kind, key.id, key.name, round(score, 1), span_text)
+
+    def _score(self, key: _Key, words: list[_Word], start: int, end: int, incubator_cue: bool) -> float:
+        if key.tag:
+            if incubator_cue:
+                return SCORE_TAG_CUED
+            return SCORE_TAG_ACRONYM if key.acronym else 0.0
+        if not key.weak:
+            return key.weight
+        others = [
+            w.low
+            for k, w in enumerate(words)
+            if not start <= k < end and w.low not in STOP_WORDS and w.low not in CUE_WORDS
+        ]
+        cued = any(w.low in CUE_WORDS and w.low not in STOP_WORDS for w in words)
+        if not others:
+            return SCORE_WEAK_CUED if cued else SCORE_WEAK_ALONE
+        first = words[start].raw
+        capitalised = start > 0 and any(c.isupper() for c in first) and not words[start - 1].raw.isupper()
+        introduced = start > 0 and words[start - 1].low in SERVICE_MARKERS
+        if capitalised or introduced:
+            return SCORE_WEAK_CAPITALISED if cued else SCORE_WEAK_HINT
+        return SCORE_WEAK
+
+    def _fuzzy_match(self, low: list[str]) -> tuple[float, int, int, int, _Key] | None:
+        best: tuple[float, int, int, int, _Key] | None = None
+        for i in range(len(low)):
+            for n in range(1, min(3, len(low) - i) + 1):
+                span = low[i : i + n]
+                if all(w in STOP_WORDS or w in CUE_WORDS or w in self._common for w in span):
+                    continue
+                if span[0] in CUE_WORDS and span[0] not in STOP_WORDS:
+                    continue
+                q = "".join(span)
+                if len(q) < 5:
+                    continue
+                choices: dict[str, _Key] = {}
+                for probe in (q[:3], "$" + q[-3:]):
+                    choices.update(self._fuzzy.get(probe, {}))
+                if not choices:
+                    continue
+                cutoff = 90.0 if len(q) < 8 else 86.0
+                found = process.extractOne(q, list(choices), scorer=fuzz.ratio, score_cutoff=cutoff)
+                if found is None:
+                    continue
+                score = min(float(found[1]), FUZZY_MAX)
+                key = choices[found[0]]
+                if best is None or (score, len(q)) > (best[0], best[1]):
+                    best = (score, len(q), i, n, key)
+        return best
+
+    # ------------------------------------------------------------------ answer
+
+    def answer(self, match: StartupMatch, question: str, lang: str) -> tuple[str, list[Link], str]:
+        """(text, links, intent): text ≤ ~600 chars, links[0] = the page on beta.gouv.fr."""
+        focus = _focus(question)
+        intent = "contact" if focus == "contact" else "startup"
+        if match.kind == "incubator":
+            inc = self.registry.incubators.get(match.id)
+            if inc is not None:
+                return self._incubator_answer(inc, focus, lang), self._incubator_links(inc), intent
+        else:
+            s = self.registry.startup(match.id)
+            if s is not None:
+                return self._startup_answer(s, match, focus, lang), self._startup_links(s), intent
+        if lang == "en":
+            text = f"I no longer find {match.name} in the registry of beta.gouv.fr services."
+        else:
+            text = f"Je ne trouve plus {match.name} dans le registre des services de beta.gouv.fr."
+        return text, [Link(f"{SITE}/startups/", "Startups d'État")], "startup"
+
+    def _phase_sentence(self, s: Startup, phase: Phase | None, focus: str, question: str, lang: str) -> str:
+        name = f"*{s.name}*"
+        if phase is None:
+            if lang == "en":
+                return f"The current phase of {name} is not given on beta.gouv.fr."
+            return f"La phase actuelle de {name} n'est pas renseignée sur beta.gouv.fr."
+        since = f" since {_date_text(phase.start, lang)}" if phase.start and lang == "en" else ""
+        if lang != "en" and phase.start:
+            since = f" depuis le {_date_text(phase.start, lang)}"
+        label = phase.label(lang)
+        active = phase.name not in STOPPED and phase.name not in GRADUATED
+        if lang == "en":
+            sentence = f"{name} is {'currently ' if active else ''}{label}{since}."
+        else:
+            sentence = f"{name} est {'actuellement ' if active else ''}{label}{since}."
+        if focus != "status":
+            return sentence
+        about_incubation = bool(set(_low(question)) & {"incube", "incubee", "incubated", "incubation"})
+        if phase.name in STOPPED:
+            yes = False
+        elif about_incubation:
+            yes = active
+        else:
+            yes = True
+        if lang == "en":
+            return ("Yes: " if yes else "No: ") + sentence
+        if not yes and about_incubation and phase.name not in STOPPED:
+            return "Non, plus en incubation : " + sentence
+        return ("Oui : " if yes else "Non : ") + sentence
+
+    def _startup_answer(self, s: Startup, match: StartupMatch, focus: str, lang: str) -> str:
+        en = lang == "en"
+        inc = self.registry.incubator_of(s)
+        phase = s.current_phase(self.today)
+        lines: dict[str, str] = {}
+        lines["phase"] = self._phase_sentence(s, phase, focus, match.span, lang)
+        summary = s.summary()
+        if summary:
+            lines["mission"] = ("Mission: " if en else "Mission : ") + clip(summary, 220)
+        if inc is not None:
+            lines["incubator"] = ("Incubator: " if en else "Incubateur : ") + inc.title
+        if s.contact:
+            lines["contact"] = ("Contact: " if en else "Contact : ") + s.contact
+        elif inc is not None and inc.contact:
+            lines["contact"] = (
+                f"Contact: no team address given; the incubator answers at {inc.contact}"
+                if en
+                else f"Contact : pas d'adresse d'équipe renseignée ; l'incubateur répond à {inc.contact}"
+            )
+        if s.link:
+            lines["link"] = ("Website: " if en else "Site : ") + s.link
+        lead = self._startup_lead(s, inc, focus, lines, lang)
+        renamed = self._renamed_note(s, match, lang)
+        order = ["phase", "mission", "incubator", "contact", "link"]
+        rest = [lines[k] for k in order if k in lines and lines[k] != lead and k != _LEAD_OF.get(focus)]
+        if focus in ("status", "phase") or "phase" not in lines:
+            rest = [r for r in rest if r != lines.get("phase")]
+        text = "\n".join([lead + renamed, *rest])
+        return clip(text, MAX_TEXT) if len(text) > MAX_TEXT else text
+
+    def _startup_lead(self, s: Startup, inc: Incubator | None, focus: str, lines: dict[str, str], lang: str) -> str:
+        en = lang == "en"
+        name = f"*{s.name}*"
+        if focus == "contact":
+            if s.contact:
+                return f"To reach the {name} team: {s.contact}" if en else f"Pour contacter l'équipe {name} : {s.contact}"
+            if inc is not None and inc.contact:
+                return (
+                    f"No team address is given for {name}; write to its incubator, {inc.title}: {inc.contact}"
+                    if en
+                    else f"Pas d'adresse d'équipe renseignée pour {name} ; écrivez à son incubateur, {_lower_article(inc.title)} : {inc.contact}"
+                )
+            return (
+                f"No contact is given for {name}; write to contact@beta.gouv.fr"
+                if en
+                else f"Aucun contact renseigné pour {name} ; écrivez à contact@beta.gouv.fr"
+            )
+        if focus == "incubator":
+            if inc is not None:
+                return f"{name} is incubated by {inc.title}." if en else f"{name} est incubé par {_lower_article(inc.title)}."
+            return f"The incubator of {name} is not given." if en else f"L'incubateur de {name} n'est pas renseigné."
+        if focus == "link":
+            if s.link:
+                return f"The website of {name}: {s.link}" if en else f"Le site de {name} : {s.link}"
+            return (
+                f"No website is given for {name}; its page: {s.url}"
+                if en
+                else f"Pas de site renseigné pour {name} ; sa fiche : {s.url}"
+            )
+        if focus == "mission" and "mission" in lines:
+            summary = clip(s.summary(), 260)
+            return f"{name}: {summary}" if en else f"{name} : {summary}"
+        return lines["phase"]
+
+    def _renamed_note(self, s: Startup, match: StartupMatch, lang: str) -> str:
+        span = "".join(_low(match.span))
+        for former in s.aliases:
+            if "".join(_low(former)) == span and span not in "".join(_low(s.name)):
+                return f" (formerly {former})" if lang == "en" else f" (anciennement {former})"
+        return ""
+
+    def _startup_links(self, s: Startup) -> list[Link]:
+        links = [Link(s.url, f"{s.name} — beta.gouv.fr")]
+        inc = self.registry.incubator_of(s)
+        if inc is not None:
+            links.append(Link(inc.url, inc.title))
+        if s.link:
+            links.append(Link(s.link, s.name))
+        return links
+
+    def _incubator_answer(self, inc: Incubator, focus: str, lang: str) -> str:
+        en = lang == "en"
+        name = f"*{inc.title}*"
+        services = self._featured(inc)
+        total = len(self.registry.startups_of(inc.id))
+        lines = []
+        if focus == "contact" and inc.contact:
+            lines.append(f"To reach {name}: {inc.contact}" if en else f"Pour contacter {_lower_article(name)} : {inc.contact}")
+        else:
+            lines.append(
+                f"{name} is an incubator of the beta.gouv.fr network."
+                if en
+                else f"{name} est un incubateur du réseau beta.gouv.fr."
+            )
+        about = inc.description or inc.short_description
+        if about:
+            lines.append(clip(about, 300))
+        if inc.contact and focus != "contact":
+            lines.append(("Contact: " if en else "Contact : ") + inc.contact)
+        if inc.website:
+            lines.append(("Website: " if en else "Site : ") + inc.website)
+        if services:
+            names = ", ".join(f"{s.name} ({p.label(lang).split(' (')[0]})" if p else s.name for s, p in services)
+            count = f" — {total} services in all" if en else f" — {total} services au total"
+            lines.append(("Some of its services: " if en else "Quelques services : ") + names + count)
+        text = "\n".join(lines)
+        while len(text) > MAX_TEXT and len(lines) > 2:
+            lines[1] = clip(lines[1], max(80, len(lines[1]) - (len(text) - MAX_TEXT)))
+            text = "\n".join(lines)
+            if len(lines[1]) <= 82:
+                break
+        return text if len(text) <= MAX_TEXT else clip(text, MAX_TEXT)
+
+    def _featured(self, inc: Incubator, limit: int = 4) -> list[tuple[Startup, Phase | None]]:
+        out: list[tuple[Startup, Phase | None]] = []
+        for sid in inc.highlighted:
+            s = self.registry.startup(sid)
+            if s is not None:
+                out.append((s, s.current_phase(self.today)))
+        active = []
+        for s in self.registry.startups_of(inc.id):
+            p = s.current_phase(self.today)
+            if p is not None and p.name not in STOPPED and all(s is not o for o, _ in out):
+                active.append((p.start or date.min, s, p))
+        active.sort(key=lambda t: t[0], reverse=True)
+        out.extend((s, p) for _, s, p in active)
+        return out[:limit]
+
+    def _incubator_links(self, inc: Incubator) -> list[Link]:
+        links = [Link(inc.url, inc.title)]
+        if inc.website and inc.website.rstrip("/") != SITE:
+            links.append(Link(inc.website, inc.title))
+        links.append(Link(f"{SITE}/startups/?incubateur={inc.id}", "Startups d'État"))
+        return links
+
+
+_LEAD_OF = {"contact": "contact", "incubator": "incubator", "link": "link", "mission": "mission"}
+
+
+def _focus(question: str) -> str:
+    """What the question asks first: contact, status, incubator, link, mission or phase."""
+    low = _low(question)
+    words = set(low)
+    spaced = " ".join(low)
+    if words & CONTACT_WORDS or "qui contacter" in spaced:
+        return "contact"
+    if _has_phrase(spaced, STATUS_PHRASES):
+        return "status"
+    if words & INCUBATOR_WORDS:
+        return "incubator"
+    if words & LINK_WORDS:
+        return "link"
+    if _has_phrase(spaced, MISSION_PHRASES):
+        return "mission"
+    return "phase"

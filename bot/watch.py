@@ -1,0 +1,319 @@
+"""Hot reload: watch ``knowledge/`` and the stored registry, reload the engine on a change.
+
+A background asyncio task polls file stamps (path, mtime, size, inode) about once a second.
+A change is debounced (the files must stay still for a moment, so that an editor's or git's
+burst of writes gives one reload), then the engine is rebuilt in a worker thread so answers
+keep flowing on the event loop. The engine swaps its state in one assignment: an answer in
+flight sees the old state or the new one, never a mix. A broken change is refused as a whole:
+the last good knowledge keeps serving, the problems are logged as ``file:line: message`` and,
+when ``BOT_ADMIN_CHANNEL`` is set, posted there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import BotError, KnowledgeError
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.engine import Engine
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str], Awaitable[None]]
+Stamps = dict[str, tuple[int, int, int]]
+
+POLL_S = 1.0
+QUIET_S = 0.5
+NOTIFY_TIMEOUT_S = 10.0
+MAX_PROBLEMS_POSTED = 10
+# Files of the stored registry in BOT_DATA_DIR (written by `python -m bot sync`).
+REGISTRY_GLOBS = ("startups*.json", "incubators*.json", "registry*.json", "registry/*.json")
+
+
+def knowledge_stamps(root: Path) -> Stamps:
+    """(mtime, size, inode) of every file under ``root`` except hidden and editor temp files."""
+    stamps: Stamps = {}
+    try:
+        paths: Iterable[Path] = root.rglob("*") if root.is_dir() else [root]
+        for path in paths:
+            rel = path.relative_to(root) if root.is_dir() else Path(path.name)
+            name = path.name
+            if any(part.startswith(".") for part in rel.parts) or name.endswith(("~", ".swp")):
+                continue
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            if path.is_file():
+                stamps[str(path)] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError as exc:
+        log.warning("cannot scan %s: %s", root, exc)
+    return stamps
+
+
+def registry_stamps(data_dir: Path | None) -> Stamps:
+    stamps: Stamps = {}
+    if data_dir is None:
+        return stamps
+    for pattern in REGISTRY_GLOBS:
+        for path in data_dir.glob(pattern):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            stamps[str(path)] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return stamps
+
+
+def format_refusal(error: KnowledgeError, limit: int = MAX_PROBLEMS_POSTED) -> str:
+    """The message posted to the admin channel for a refused change (Slack mrkdwn)."""
+    problems = [str(p) for p in error.problems] or [str(error)]
+    shown = problems[:limit]
+    more = len(problems) - len(shown)
+    body = "\n".join(shown) + (f"\n… et {more} autre(s) problème(s)" if more > 0 else "")
+    body = (
+        body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("```", "'''")
+    )
+    return (
+        ":warning: *Modification de la base de connaissances refusée* : le bot continue de "
+        "répondre avec la dernière version valide.\n"
+        f"```{body}```\n"
+        "Corrigez puis enregistrez : le rechargement est automatique. "
+        "Vérifier en local : `python -m bot check`."
+    )
+
+
+def format_recovery(pages: int) -> str:
+    return (
+        ":white_check_mark: *Base de connaissances rechargée* : la correction est en ligne "
+        f"({pages} fiche(s))."
+    )
+
+
+def default_registry_loader(data_dir: Path | None) -> Callable[[], Any] | None:
+    """Load the stored registry copy with ``bot.registry.load_registry`` when it exists."""
+    try:
+        from bot.registry import load_registry  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+
+    def load() -> Any:
+        return load_registry(None, data_dir)
+
+    return load
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one reload did: ``what`` is ``knowledge`` or ``registry``."""
+
+    what: str
+    ok: bool
+    error: BotError | None = None
+    took_ms: float = 0.0
+
+
+class Watcher:
+    """Polls files and reloads ``engine``; run :meth:`run` as a task, or :meth:`poll` by hand."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        data_dir: Path | None = None,
+        notify: Notify | None = None,
+        poll_s: float = POLL_S,
+        quiet_s: float = QUIET_S,
+        registry_loader: Callable[[], Any] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.knowledge_dir = Path(engine.knowledge_dir)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.notify = notify
+        self.poll_s = poll_s
+        self.quiet_s = quiet_s
+        self.registry_loader = registry_loader
+        self.outcomes: list[Outcome] = []
+        self._failing = engine.last_error is not None
+        self._knowledge = knowledge_stamps(self.knowledge_dir)
+        self._registry = registry_stamps(self.data_dir)
+        self._notes: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Poll forever (until cancelled); never raises on a bad change."""
+        log.info("watching %s for knowledge changes", self.knowledge_dir)
+        while True:
+            await asyncio.sleep(self.poll_s)
+            try:
+                await self.poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hot reload: unexpected error, still watching")
+
+    async def poll(self) -> list[Outcome]:
+        """Check once; on a change wait until the files are still, then reload."""
+        done: list[Outcome] = []
+        stamps = await asyncio.to_thread(knowledge_stamps, self.knowledge_dir)
+        if stamps != self._knowledge:
+            stamps = await self._settle(stamps, lambda: knowledge_stamps(self.knowledge_dir))
+            self._knowledge = stamps
+            done.append(await self._reload_knowledge())
+        reg = await asyncio.to_thread(registry_stamps, self.data_dir)
+        if reg != self._registry:
+            reg = await self._settle(reg, lambda: registry_stamps(self.data_dir))
+            self._registry = reg
+            done.append(await self._reload_registry())
+        self.outcomes.extend(done)
+        return done
+
+    async def _settle(self, stamps: Stamps, scan: Callable[[], Stamps]) -> Stamps:
+        """Wait until two scans ``quiet_s`` apart agree (debounce), at most ~10 s."""
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            await asyncio.sleep(self.quiet_s)
+            again = await asyncio.to_thread(scan)
+            if again == stamps:
+                return stamps
+            stamps = again
+        return stamps
+
+    async def _reload_knowledge(self) -> Outcome:
+        t0 = time.perf_counter()
+        try:
+            error = await asyncio.to_thread(self.engine.reload)
+        except Exception as exc:
+            # Not a knowledge problem the engine knows how to report: keep the last good state.
+            log.exception("knowledge reload failed, still serving the last good version")
+            self._failing = True
+            self._send(
+                ":warning: *Rechargement impossible* : le bot continue avec la dernière version "
+                f"valide.\n```{type(exc).__name__}: {exc}```"
+            )
+            return Outcome(
+                "knowledge", False, BotError(str(exc)), (time.perf_counter() - t0) * 1000
+            )
+        took = (time.perf_counter() - t0) * 1000
+        if error is None:
+            pages = len(self.engine.state.knowledge.pages)
+            log.info("knowledge reloaded: %d page(s) in %.0f ms", pages, took)
+            if self._failing:
+                self._send(format_recovery(pages))
+            self._failing = False
+            return Outcome("knowledge", True, None, took)
+        for problem in error.problems:
+            log.error("knowledge change refused: %s", problem)
+        self._failing = True
+        self._send(format_refusal(error))
+        return Outcome("knowledge", False, error, took)
+
+    async def _reload_registry(self) -> Outcome:
+        t0 = time.perf_counter()
+        loader = self.registry_loader or default_registry_loader(self.data_dir)
+        try:
+            if loader is None:
+                # No loader of its own: a full rebuild reads the stored copy too.
+                error = await asyncio.to_thread(self.engine.reload)
+                if error is not None:
+                    raise error
+            else:
+                registry = await asyncio.to_thread(loader)
+                if registry is None:
+                    raise BotError("the stored registry is empty")
+                await asyncio.to_thread(self.engine.set_registry, registry)
+        except (BotError, OSError, ValueError, ImportError) as exc:
+            err = exc if isinstance(exc, BotError) else BotError(str(exc))
+            log.error("stored registry not reloaded, keeping the current one: %s", err)
+            return Outcome("registry", False, err, (time.perf_counter() - t0) * 1000)
+        took = (time.perf_counter() - t0) * 1000
+        log.info("startups registry reloaded in %.0f ms", took)
+        return Outcome("registry", True, None, took)
+
+    def _send(self, text: str) -> None:
+        """Post to the admin channel in the background; failures are logged, never raised."""
+        if self.notify is None:
+            return
+        notify = self.notify
+
+        async def send() -> None:
+            try:
+                await asyncio.wait_for(notify(text), NOTIFY_TIMEOUT_S)
+            except Exception as exc:
+                log.warning("could not post the reload result to the admin channel: %s", exc)
+
+        task = asyncio.create_task(send())
+        self._notes.add(task)
+        task.add_done_callback(self._notes.discard)
+
+    async def drain(self) -> None:
+        """Wait for pending admin-channel posts (tests, shutdown)."""
+        if self._notes:
+            await asyncio.gather(*self._notes, return_exceptions=True)
+
+
+def slack_notifier(settings: Settings) -> Notify | None:
+    """Post to ``BOT_ADMIN_CHANNEL`` with the bot token (and ``SLACK_API_URL`` when set)."""
+    if not settings.admin_channel or not settings.slack_bot_token:
+        return None
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    kwargs: dict[str, Any] = {"token": settings.slack_bot_token}
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
+    client = AsyncWebClient(**kwargs)
+    channel = settings.admin_channel
+
+    async def notify(text: str) -> None:
+        await client.chat_postMessage(channel=channel, text=text, mrkdwn=True, unfurl_links=False)
+
+    return notify
+
+
+class WatchHook:
+    """An ``on_startup`` hook for ``bot.slack.server.run`` that starts the watcher task.
+
+    aiohttp freezes its signals before ``on_startup`` runs, so the task is not tied to
+    ``on_cleanup``: ``web.run_app`` cancels it on shutdown, and :meth:`stop` does it by hand.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine, notify: Notify | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.notify = notify if notify is not None else slack_notifier(settings)
+        self.watcher: Watcher | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def __call__(self, app: web.Application | None = None) -> None:
+        if self.task is not None and not self.task.done():
+            return
+        self.watcher = Watcher(self.engine, data_dir=self.settings.data_dir, notify=self.notify)
+        self.task = asyncio.create_task(self.watcher.run(), name="knowledge-watch")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
+        if self.watcher is not None:
+            await self.watcher.drain()
+
+
+def watch_startup_hook(
+    settings: Settings, engine: Engine, notify: Notify | None = None
+) -> WatchHook:
+    """``on_startup`` hook: watch knowledge/ and the stored registry while serving.
+
+    Without ``notify``, refusals are posted to ``BOT_ADMIN_CHANNEL`` when it is set."""
+    return WatchHook(settings, engine, notify)

@@ -1,0 +1,197 @@
+"""Properties of text normalisation: total on any input, and the variations people type
+(accents, case, curly quotes, elisions, Slack markup) never change what is searched."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bot.text import clip, detect_lang, fold, normalize, strip_slack, tokens, words
+
+FRENCH_LETTERS = "abcdefghijklmnopqrstuvwxyzéèêëàâäîïôöùûüçœ"
+APOSTROPHES = ["'", "\u2019", "\u2018", "\u02bc"]
+ELISIONS = ["l", "d", "qu", "j", "n", "s", "c"]
+TOKEN = re.compile(r"^[a-z0-9]+(?:[.@][a-z0-9]+)*$")
+
+french_word = st.text(alphabet=FRENCH_LETTERS, min_size=1, max_size=12)
+french_words = st.lists(french_word, min_size=1, max_size=8)
+# text around Slack markup: anything but the characters that delimit markup
+plain_text = st.text(
+    alphabet=st.characters(blacklist_characters="<>|&", blacklist_categories=("Cs",)),
+    max_size=60,
+)
+slack_id = st.from_regex(r"[UWC][A-Z0-9]{2,10}", fullmatch=True)
+
+NASTY = [
+    "",
+    "   \t\n ",
+    "🚀🔥👍🏽",
+    "👨‍👩‍👧‍👦",
+    "ما هي مرحلة التسريع؟",
+    "加速阶段需要多长时间？",
+    "<!channel>",
+    "<@U123>",
+    "<https://x|y>",
+    "<https://x|",
+    "<<<>>>|||",
+    "&amp;&lt;&gt;&#x27;",
+    "\u0000\u200b\ufeff",
+    "l'" * 500,
+    "x" * 10_000,
+    "é" * 10_000,
+]
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_every_function_accepts_hostile_text(text: str) -> None:
+    assert isinstance(fold(text), str)
+    assert isinstance(normalize(text), str)
+    assert isinstance(strip_slack(text), str)
+    assert isinstance(words(text), list)
+    assert isinstance(tokens(text), list)
+    assert detect_lang(text) in {"fr", "en"}
+    assert len(clip(text, 100)) <= 100 + len(" …")
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=400))
+def test_normalisation_is_total_on_any_text(text: str) -> None:
+    fold(text)
+    normalize(text)
+    strip_slack(text)
+    words(text)
+    assert all(TOKEN.match(t) for t in tokens(text))
+    assert detect_lang(text) in {"fr", "en"}
+
+
+ten_thousand_characters = st.text(min_size=1, max_size=40).map(
+    lambda chunk: (chunk * (10_000 // len(chunk) + 1))[:10_000]
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(ten_thousand_characters)
+def test_normalisation_is_total_on_ten_thousand_characters(text: str) -> None:
+    assert len(text) == 10_000
+    assert all(TOKEN.match(t) for t in tokens(text))
+    assert detect_lang(text) in {"fr", "en"}
+
+
+@given(st.text(max_size=200))
+@example("ŉ")  # NFKD gives U+02BC, a typographic apostrophe
+@example("″")  # NFKD gives two U+2032 primes
+@example("İstanbul")
+@example("ǅ")
+def test_fold_is_idempotent(text: str) -> None:
+    once = fold(text)
+    assert fold(once) == once
+
+
+@given(french_words)
+def test_fold_drops_accents_and_case(ws: list[str]) -> None:
+    text = " ".join(ws)
+    assert fold(text.upper()) == fold(strip_accents(text)) == fold(text)
+    assert fold(text).isascii()
+
+
+@given(french_words, st.sampled_from(APOSTROPHES), st.sampled_from(ELISIONS))
+def test_accents_case_quotes_and_elisions_do_not_change_tokens(
+    ws: list[str], quote: str, elision: str
+) -> None:
+    plain = " ".join(ws)
+    variant = " ".join(f"{elision}{quote}{w}".upper() for w in ws)
+    assert tokens(variant) == tokens(strip_accents(plain)) == tokens(plain)
+
+
+@pytest.mark.parametrize(
+    ("typed", "reference"),
+    [
+        ("L’ACCELERATION", "l'accélération"),
+        ("d’investigation", "investigation"),
+        ("qu’est-ce que la CONSTRUCTION", "qu'est-ce que la construction"),
+        ("«\u00a0pérennisation\u00a0»", "perennisation"),
+        ("Comité d\u02bcinvestissement", "comite d'investissement"),
+    ],
+)
+def test_people_typing_differently_get_the_same_tokens(typed: str, reference: str) -> None:
+    assert tokens(typed) == tokens(reference)
+    assert tokens(typed)
+
+
+@given(plain_text, plain_text, slack_id, st.sampled_from(["channel", "here", "everyone"]))
+def test_mentions_never_reach_tokens(before: str, after: str, user: str, special: str) -> None:
+    marked = f"{before} <@{user}> <!{special}> {after}"
+    assert tokens(marked) == tokens(f"{before} {after}")
+
+
+@given(plain_text, french_word, slack_id)
+def test_a_link_keeps_only_its_label(before: str, label: str, channel: str) -> None:
+    marked = f"{before} <https://example.org/a/b?c=d|{label}> <#{channel}|{label}>"
+    expected = f"{before} {label} {label}"
+    assert tokens(marked) == tokens(expected)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "<@U123> combien dure la construction ?",
+        "<!channel> combien dure la construction ?",
+        "combien dure la <https://beta.gouv.fr/approche/construction|construction> ?",
+    ],
+)
+def test_slack_markup_leaves_the_question_intact(message: str) -> None:
+    assert tokens(message) == tokens("combien dure la construction ?")
+    assert "u123" not in normalize(message)
+    assert "channel" not in normalize(message)
+
+
+@given(st.text(max_size=2000), st.integers(min_value=0, max_value=1500))
+def test_clip_never_exceeds_its_limit_plus_the_ellipsis(text: str, limit: int) -> None:
+    out = clip(text, limit)
+    assert len(out) <= limit + len(" …")
+    if len(text.strip()) <= limit:
+        assert out == text.strip()
+    else:
+        assert out.endswith("…")
+        assert text.strip().startswith(out.removesuffix("…").rstrip())
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how long does the construction phase last?",
+        "What is the FAST and who can apply?",
+        "Which incubator is Trackdéchets part of?",
+    ],
+)
+def test_english_questions_are_detected_as_english(question: str) -> None:
+    assert detect_lang(question) == "en"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "combien de temps dure la construction ?",
+        "c koi le FAST ?",
+        "le sponsor c'est forcement mon n+1 ?",
+        "startup",
+        "",
+    ],
+)
+def test_french_and_unclear_questions_default_to_french(question: str) -> None:
+    assert detect_lang(question) == "fr"
+
+
+@given(st.lists(st.sampled_from(["how", "long", "is", "the", "phase", "what", "does"]), min_size=3))
+def test_slack_markup_does_not_change_the_language(ws: list[str]) -> None:
+    text = " ".join(ws)
+    assert detect_lang(f"<@U123> {text} <!channel>") == detect_lang(text)
