@@ -16,6 +16,7 @@ from bot.text import clip, fold, normalize, tokens, words
 MAX_TEXT = 600
 KNOWLEDGE_BOOST = 1.25
 STARTUP_SURE = 88.0
+STARTUP_FALLBACK = 90.0
 
 CONTACT_EMAIL = "contact@beta.gouv.fr"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -58,13 +59,14 @@ def confident(top: Hit, unknown: list[str]) -> bool:
     question's weight. Several words the index has never seen (rugby, regex, TJM...) mean
     the question is about something else.
     """
-    if len(unknown) >= 2 and top.score < 100:
+    n_unknown = len(unknown)
+    if n_unknown >= 3 and top.score < 40:
         return False
-    if top.score >= 40:
+    if top.coverage >= 0.5 and top.score >= 6:
         return True
-    if top.score >= 15 and top.coverage >= 0.3:
+    if top.score >= 10 and top.coverage >= 0.2 and n_unknown <= 1:
         return True
-    return top.coverage >= 0.5 and top.score >= 6
+    return top.score >= 20 and top.coverage >= 0.3
 
 
 def decline(text: str, lang: str) -> Result:
@@ -144,6 +146,7 @@ def _rank(hits: list[Hit], text: str = "") -> list[Hit]:
 
     def value(h: Hit) -> float:
         v = h.score * (KNOWLEDGE_BOOST if h.doc.source == "knowledge" else 1.0)
+        v *= 0.5 + h.coverage  # a section that answers more of the question ranks higher
         if wants and _has_wanted(h.doc, wants):
             v *= 1 + TYPE_BONUS
         return v
@@ -259,12 +262,17 @@ def respond(state: Any, text: str, lang: str) -> Result:
     top = hits[0] if hits else None
     if match is not None and match.score >= STARTUP_SURE:
         # a named service wins unless the question is plainly about a programme page
-        programme_strong = top is not None and top.coverage >= 0.95 and top.doc.source == "knowledge" and match.score < 95
+        programme_strong = (
+            top is not None
+            and top.doc.source == "knowledge"
+            and match.score < 95
+            and (top.coverage >= 0.95 or (top.coverage >= 0.6 and top.score >= 40))
+        )
         if not programme_strong:
             body, links, intent = state.finder.answer(match, text, lang)
             return Result(True, intent, body, [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links], f"{match.kind}:{match.id}")
     if top is None or not confident(top, [t for t in terms if not index.known(t)]):
-        if match is not None and match.score >= 75:
+        if match is not None and match.score >= STARTUP_FALLBACK:
             body, links, intent = state.finder.answer(match, text, lang)
             return Result(True, intent, body, [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links], f"{match.kind}:{match.id}")
         return decline(text, lang)

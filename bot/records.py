@@ -90,7 +90,7 @@ _PUNCT = re.compile(r"[^\w\s@.'\-\[\]]")
 def scrub(text: str) -> str:
     """Remove what could identify a person from a question (mentions, ids, e-mails, phones)."""
     text = strip_slack(str(text))
-    pass
+    text = _SLACK_ID.sub(" ", text)
     text = _EMAIL.sub(" [email] ", text)
     text = _PHONE.sub(" [telephone] ", text)
     return _NUMBER.sub(" [numero] ", text)

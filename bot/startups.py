@@ -33,7 +33,7 @@ from bot.registry import GRADUATED, SITE, STOPPED, Incubator, Phase, Registry, S
 from bot.text import STOP_WORDS, clip, strip_slack
 
 MIN_SCORE = 60.0
-MAX_NGRAM = 6
+MAX_NGRAM = 8
 MAX_WORDS = 60
 MAX_TEXT = 600
 COMMON_DF = 8  # a word written in lower case in this many services' texts is a common word
@@ -88,7 +88,14 @@ CUE_WORDS = frozenset(
     team responsable mission objectif qui ou where which who belong belongs part about
     aujourd hui actuellement maintenant exactement concretement deja infos info
     presentation description sais savoir dire explique expliquer tell know
-    est en a c la le les quel quelle quels quelles cest sa son ses its
+    """.split()
+)
+# Function words of such questions that are neither cues nor part of a topic.
+FILLER_WORDS = frozenset(
+    """
+    est en a c la le les quel quelle quels quelles cest sa son ses its elle il on
+    s is are the an of for in at to do does did me my us our please hi hello bonjour
+    svp stp merci thanks peux pouvez peut can could would dis donne donner give
     """.split()
 )
 # Words that introduce a service by name: "le service Projets".
@@ -265,9 +272,7 @@ class StartupFinder:
         if not words or (len(words) == 1 and len(words[0]) < 2):
             return
         if len(words) > MAX_NGRAM:
-            words = words[:MAX_NGRAM] if key.weight < SCORE_NAME else words
-            if len(words) > MAX_NGRAM:
-                return
+            return
         spaced = " ".join(words)
         self._exact.setdefault(spaced, []).append(key)
         collapsed = "".join(words)
@@ -305,26 +310,36 @@ class StartupFinder:
             add(_low(host), SCORE_PART)
 
     def _index_incubator(self, inc: Incubator) -> None:
-        names = [(w, wt) for w, wt in self._name_forms(inc.title)]
+        title_words = _WORD.findall(_ascii(inc.title))
+        acronyms = {w.lower() for w in title_words if w.isupper() and len(w) >= 3}
         id_words = _low(inc.id)
-        acronyms = {w.lower() for w in _WORD.findall(_ascii(inc.title)) if w.isupper() and len(w) >= 3}
-        for words, weight in names + [(id_words, SCORE_NAME)]:
+        for words, weight in [*self._name_forms(inc.title), (id_words, SCORE_NAME)]:
             content = [w for w in words if w not in STOP_WORDS]
             if len(content) >= 2 and not all(w in INCUBATOR_GENERIC for w in content):
                 self._add(words, _Key("incubator", inc.id, inc.title, weight, weak=False))
-        tags = set(acronyms)
-        for words in (id_words, _low(inc.owner)):
-            if len(words) == 1 and len(words[0]) >= 3:
-                tags.add(words[0])
-        for w in _low(inc.title):
-            if w not in STOP_WORDS and w not in INCUBATOR_GENERIC and len(w) >= 4:
-                tags.add(w)
-        for tag in tags:
-            acronym = tag in acronyms or (tag in (id_words + _low(inc.owner)) and tag not in self._common)
-            self._add(
-                [tag],
-                _Key("incubator", inc.id, inc.title, SCORE_TAG_CUED, weak=True, tag=True, acronym=acronym),
-            )
+        # short names, which count with an incubator cue ("l'incubateur de la justice"),
+        # or alone for an acronym (ANCT, MTE): id and acronyms first, then title words,
+        # then the owning organisation
+        tags: dict[str, tuple[float, bool]] = {}
+        owner = _low(inc.owner)
+        candidates: list[tuple[str, float]] = []
+        if len(id_words) == 1:
+            candidates.append((id_words[0], SCORE_TAG_CUED))
+        candidates += [(a, SCORE_TAG_CUED) for a in sorted(acronyms)]
+        candidates += [
+            (w.lower(), SCORE_TAG_CUED - 2)
+            for w in title_words
+            if len(w) >= 4 and w.lower() not in STOP_WORDS and w.lower() not in INCUBATOR_GENERIC
+        ]
+        if len(owner) == 1:
+            candidates.append((owner[0], SCORE_TAG_CUED - 5))
+        for tag, weight in candidates:
+            if len(tag) < 3 or tag in tags:
+                continue
+            acronym = tag in acronyms or (weight >= SCORE_TAG_CUED - 5 and tag in (*id_words, *owner) and tag not in self._common)
+            tags[tag] = (weight, acronym)
+        for tag, (weight, acronym) in tags.items():
+            self._add([tag], _Key("incubator", inc.id, inc.title, weight, weak=True, tag=True, acronym=acronym))
 
     # ------------------------------------------------------------------ match
 
@@ -334,69 +349,75 @@ class StartupFinder:
         if not words:
             return None
         low = [w.low for w in words]
-        lowset = set(low)
-        incubator_cue = bool(lowset & INCUBATOR_CUES)
-        best: tuple[float, int, int, int, _Key] | None = None
+        incubator_cue = bool(set(low) & INCUBATOR_CUES)
+        shouting = sum(w.raw.isupper() and len(w.raw) > 1 for w in words) * 2 > len(words)
+        best_rank: tuple[float, int, bool, float] | None = None
+        best: tuple[int, int, _Key] | None = None
         for i in range(len(low)):
             for n in range(min(MAX_NGRAM, len(low) - i), 0, -1):
                 span = low[i : i + n]
-                keys = self._exact.get(" ".join(span))
-                if keys is None and n > 1:
-                    keys = self._collapsed.get("".join(span))
-                if keys is None and n == 1:
-                    keys = self._collapsed.get(span[0])
+                keys = self._exact.get(" ".join(span)) or self._collapsed.get("".join(span))
                 if not keys:
                     continue
                 for key in keys:
-                    score = self._score(key, words, i, i + n, incubator_cue)
+                    score = self._score(key, words, i, i + n, incubator_cue, shouting)
                     if score < MIN_SCORE:
                         continue
-                    cand = (score, len(" ".join(span)), key.kind == "startup", key.weight, key)
-                    if best is None or cand[:4] > best[:4]:
-                        best = (score, cand[1], i, n, key)
-        if best is None or best[0] < SCORE_WEAK_CUED:
+                    rank = (score, sum(map(len, span)), key.kind == "startup", key.weight)
+                    if best_rank is None or rank > best_rank:
+                        best_rank, best = rank, (i, n, key)
+        if best_rank is None or best_rank[0] < SCORE_WEAK_CUED:
             fuzzy = self._fuzzy_match(low)
-            if fuzzy is not None and (best is None or fuzzy[0] > best[0]):
-                best = fuzzy
-        if best is None:
+            if fuzzy is not None and (best_rank is None or fuzzy[0] > best_rank[0]):
+                best_rank, best = (fuzzy[0], 0, True, 0.0), fuzzy[1:]
+        if best_rank is None or best is None:
             return None
-        score, _, start, n, key = best
+        start, n, key = best
         span_text = " ".join(w.raw for w in words[start : start + n])
-        return StartupMatch(key.kind, key.id, key.name, round(score, 1), span_text)
+        return StartupMatch(key.kind, key.id, key.name, round(best_rank[0], 1), span_text)
 
-    def _score(self, key: _Key, words: list[_Word], start: int, end: int, incubator_cue: bool) -> float:
+    def _score(
+        self,
+        key: _Key,
+        words: list[_Word],
+        start: int,
+        end: int,
+        incubator_cue: bool,
+        shouting: bool,
+    ) -> float:
         if key.tag:
             if incubator_cue:
-                return SCORE_TAG_CUED
+                return key.weight
             return SCORE_TAG_ACRONYM if key.acronym else 0.0
         if not key.weak:
             return key.weight
-        others = [
-            w.low
-            for k, w in enumerate(words)
-            if not start <= k < end and w.low not in STOP_WORDS and w.low not in CUE_WORDS
-        ]
-        cued = any(w.low in CUE_WORDS and w.low not in STOP_WORDS for w in words)
+        outside = [w for k, w in enumerate(words) if not start <= k < end]
+        others = [w for w in outside if w.low not in STOP_WORDS and w.low not in CUE_WORDS and w.low not in FILLER_WORDS]
+        cued = any(w.low in CUE_WORDS for w in outside)
         if not others:
             return SCORE_WEAK_CUED if cued else SCORE_WEAK_ALONE
         first = words[start].raw
-        capitalised = start > 0 and any(c.isupper() for c in first) and not words[start - 1].raw.isupper()
+        capitalised = start > 0 and not shouting and any(c.isupper() for c in first)
         introduced = start > 0 and words[start - 1].low in SERVICE_MARKERS
         if capitalised or introduced:
             return SCORE_WEAK_CAPITALISED if cued else SCORE_WEAK_HINT
         return SCORE_WEAK
 
-    def _fuzzy_match(self, low: list[str]) -> tuple[float, int, int, int, _Key] | None:
-        best: tuple[float, int, int, int, _Key] | None = None
+    def _fuzzy_match(self, low: list[str]) -> tuple[float, int, int, _Key] | None:
+        """The closest strong name to a 1-3 word span (typos), found through its first or
+        last three letters; None under the cut-off."""
+        best: tuple[float, int, int, _Key] | None = None
+        best_len = 0
         for i in range(len(low)):
+            if low[i] in CUE_WORDS and low[i] not in STOP_WORDS:
+                continue
             for n in range(1, min(3, len(low) - i) + 1):
                 span = low[i : i + n]
-                if all(w in STOP_WORDS or w in CUE_WORDS or w in self._common for w in span):
-                    continue
-                if span[0] in CUE_WORDS and span[0] not in STOP_WORDS:
-                    continue
                 q = "".join(span)
                 if len(q) < 5:
+                    continue
+                ordinary = all(w in STOP_WORDS or w in CUE_WORDS or w in self._common for w in span)
+                if ordinary and (n == 1 or len(q) < 10):
                     continue
                 choices: dict[str, _Key] = {}
                 for probe in (q[:3], "$" + q[-3:]):
@@ -408,9 +429,8 @@ class StartupFinder:
                 if found is None:
                     continue
                 score = min(float(found[1]), FUZZY_MAX)
-                key = choices[found[0]]
-                if best is None or (score, len(q)) > (best[0], best[1]):
-                    best = (score, len(q), i, n, key)
+                if best is None or (score, len(q)) > (best[0], best_len):
+                    best, best_len = (score, i, n, choices[found[0]]), len(q)
         return best
 
     # ------------------------------------------------------------------ answer

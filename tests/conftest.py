@@ -132,3 +132,7 @@ def run_bot(bot_env: dict[str, str]) -> Callable[..., subprocess.CompletedProces
         )
 
     return run
+
+
+# Slack front end (issue 3): fake Slack, the bot over HTTP, signed requests.
+from conftest_slack import *  # noqa: E402, F403

@@ -61,25 +61,12 @@ def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         conn.close()
 
 
-def all_text(path: Path) -> str:
-    """Every value of every table, and the raw bytes of the files, as one string."""
-    parts = []
-    conn = sqlite3.connect(path)
-    try:
-        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-            for row in conn.execute(f"SELECT * FROM {table}"):
-                parts.extend(str(v) for v in row)
-    finally:
-        conn.close()
-    for file in path.parent.glob(path.name + "*"):
-        parts.append(file.read_bytes().decode("latin-1"))
-    return "\n".join(parts)
-
-
 # -- what is stored -----------------------------------------------------------------------------
 
 
-def test_vote_is_stored_with_normalised_question_source_vote_and_time(records: Records, db_path: Path) -> None:
+def test_vote_is_stored_with_normalised_question_source_vote_and_time(
+    records: Records, db_path: Path
+) -> None:
     records.record_vote("Combien dure la CONSTRUCTION ?", "phases/construction#0", -1)
     records.record_vote("c'est quoi le FAST", None, 1)
     assert records.flush()
@@ -144,7 +131,10 @@ def test_schema_has_no_column_for_people_or_channels(records: Records, db_path: 
         ("<@U024BE7LH> combien dure la construction ?", "combien dure la construction"),
         ("demande à U07ABCDEF12 pour le FAST", "demande a pour le fast"),
         ("dans <#C0123ABCD|general> on dit quoi ?", "dans general on dit quoi"),
-        ("mon mail <mailto:jean.dupont@example.org|jean.dupont@example.org> svp", "mon mail [email] svp"),
+        (
+            "mon mail <mailto:jean.dupont@example.org|jean.dupont@example.org> svp",
+            "mon mail [email] svp",
+        ),
         ("écrivez-moi à marie.curie@gouv.fr", "ecrivez-moi a [email]"),
         ("appelez le 06 12 34 56 78 ou +33 6 12 34 56 78", "appelez le [telephone] ou [telephone]"),
         ("mon numéro fiscal 1234567890123", "mon numero fiscal [numero]"),
@@ -159,10 +149,14 @@ def test_personal_data_in_a_question_is_replaced_before_storing(typed: str, stor
 @given(
     before=st.text(max_size=40),
     after=st.text(max_size=40),
-    uid=st.from_regex(r"[UW][A-Z0-9]{10}", fullmatch=True).filter(lambda s: any(c.isdigit() for c in s)),
+    uid=st.from_regex(r"[UW][A-Z0-9]{10}", fullmatch=True).filter(
+        lambda s: any(c.isdigit() for c in s)
+    ),
     mention=st.booleans(),
 )
-def test_no_slack_user_id_survives_in_the_stored_form(before: str, after: str, uid: str, mention: bool) -> None:
+def test_no_slack_user_id_survives_in_the_stored_form(
+    before: str, after: str, uid: str, mention: bool
+) -> None:
     typed = f"{before} {'<@' + uid + '>' if mention else uid} {after}"
     assert uid.casefold() not in record_form(typed).casefold()
 
@@ -325,7 +319,9 @@ def locked(db_path: Path) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
-def test_a_locked_file_gives_a_clear_records_error_on_open(db_path: Path, locked: sqlite3.Connection) -> None:
+def test_a_locked_file_gives_a_clear_records_error_on_open(
+    db_path: Path, locked: sqlite3.Connection
+) -> None:
     with pytest.raises(RecordsError) as caught:
         Records(db_path, busy_timeout_ms=200)
     assert "locked by another process" in str(caught.value)
@@ -358,7 +354,9 @@ def test_records_written_while_locked_are_logged_and_never_block_the_caller(
         rec.close()
 
 
-def test_a_missing_data_dir_is_created_and_an_unwritable_one_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_missing_data_dir_is_created_and_an_unwritable_one_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
     rec = Records(tmp_path / "a" / "b" / FILENAME)
     rec.close()
     blocker = tmp_path / "file"
