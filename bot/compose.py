@@ -251,6 +251,12 @@ def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
     return body
 
 
+def _names_service(match: Any) -> bool:
+    """Whether the matched words are the service's own name (not a fuzzy look-alike)."""
+    span = "".join(words(match.span))
+    return bool(span) and span in ("".join(words(match.name)), "".join(words(match.id)))
+
+
 def respond(state: Any, text: str, lang: str) -> Result:
     qwords = set(words(text))
     if not qwords:
@@ -258,6 +264,11 @@ def respond(state: Any, text: str, lang: str) -> Result:
     index = state.index
     terms = index.query_terms(text)
     match = state.finder.match(text) if state.finder is not None else None
+    if match is not None and match.score < 95 and not _names_service(match):
+        # a loose name match made only of words our pages use is no evidence of a service
+        span_terms = tokens(match.span)
+        if span_terms and all(index.correct(t) for t in span_terms):
+            match = None
     hits = _rank(index.search(text, limit=12, terms=terms), text)
     top = hits[0] if hits else None
     if match is not None and match.score >= STARTUP_SURE:

@@ -158,9 +158,7 @@ class Registry:
     incubators: dict[str, Incubator]
     source: str = ""
     problems: tuple[str, ...] = ()
-    _by_id: dict[str, Startup] = field(
-        init=False, repr=False, compare=False, default_factory=dict
-    )
+    _by_id: dict[str, Startup] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_id.update({s.id: s for s in self.startups})
@@ -363,7 +361,7 @@ def _front_matter(path: Path, keys: frozenset[str]) -> tuple[dict[str, Any], str
     m = _FRONT.match(raw)
     if m is None:
         raise ValueError("no front matter (--- ... ---) at the top")
-    meta = yaml.load(_keep_keys(m.group(1), keys), Loader=_PlainLoader)  # noqa: S506 - safe
+    meta = yaml.load(_keep_keys(m.group(1), keys), Loader=_PlainLoader)
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -583,18 +581,24 @@ def read_stored(data_dir: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise RegistryError(f"cannot read the registry copy {path}: {exc.strerror or exc}") from None
+        raise RegistryError(
+            f"cannot read the registry copy {path}: {exc.strerror or exc}"
+        ) from None
     try:
         stored = json.loads(raw)
     except ValueError as exc:
-        raise RegistryError(f"the registry copy {path} is not valid JSON ({_one_line(exc)}); run `python -m bot sync`") from None
+        raise RegistryError(
+            f"the registry copy {path} is not valid JSON ({_one_line(exc)}); run `python -m bot sync`"
+        ) from None
     if (
         not isinstance(stored, dict)
         or stored.get("format") != STORED_FORMAT
         or not isinstance(stored.get("startups"), dict)
         or not isinstance(stored.get("incubators"), dict)
     ):
-        raise RegistryError(f"the registry copy {path} has an unknown layout; run `python -m bot sync`")
+        raise RegistryError(
+            f"the registry copy {path} has an unknown layout; run `python -m bot sync`"
+        )
     return stored
 
 

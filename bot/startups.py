@@ -32,6 +32,11 @@ from bot.answer import Link
 from bot.registry import GRADUATED, SITE, STOPPED, Incubator, Phase, Registry, Startup
 from bot.text import STOP_WORDS, clip, strip_slack
 
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 MIN_SCORE = 60.0
 MAX_NGRAM = 8
 MAX_WORDS = 60
@@ -52,7 +57,7 @@ FUZZY_MAX = 97.0
 
 # Ordinary words (French and English) that are also service or incubator names, or that
 # questions about the programme use; checked against the whole list of names.
-COMMON_WORDS = frozenset(
+COMMON_WORDS = _wordset(
     """
     aide aides agora air alliance ami amis application appli archives arbre assistant
     authentification avril ban boite bonne bourse boussole budget cantine carte chantiers
@@ -73,11 +78,11 @@ COMMON_WORDS = frozenset(
     region jeunes jeune jours collectivites collectivite territoire ecologie ecologique
     transition environnement energie renovation climat sante recrutement talents
     the one vision smart stop reflex expresso octopus trait union part age
-    """.split()
+    """
 )
 
 # Words that make a question plainly about one service (beside its name).
-CUE_WORDS = frozenset(
+CUE_WORDS = _wordset(
     """
     phase phases etape etapes stade statut status stage incube incubee incubes incubees
     incubateur incubateurs incubator incubated incubation porte portee rattache
@@ -88,65 +93,113 @@ CUE_WORDS = frozenset(
     team responsable mission objectif qui ou where which who belong belongs part about
     aujourd hui actuellement maintenant exactement concretement deja infos info
     presentation description sais savoir dire explique expliquer tell know
-    """.split()
+    """
 )
 # Function words of such questions that are neither cues nor part of a topic.
-FILLER_WORDS = frozenset(
+FILLER_WORDS = _wordset(
     """
     est en a c la le les quel quelle quels quelles cest sa son ses its elle il on
     s is are the an of for in at to do does did me my us our please hi hello bonjour
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
-    """.split()
+    """
 )
 # Words that introduce a service by name: "le service Projets".
-SERVICE_MARKERS = frozenset(
-    "service startup se produit outil plateforme appli application site projet".split()
+SERVICE_MARKERS = _wordset(
+    "service startup se produit outil plateforme appli application site projet"
 )
-INCUBATOR_CUES = frozenset(
+INCUBATOR_CUES = _wordset(
     """
     incubateur incubateurs incubator incubators fabrique atelier lab laboratoire ruche
     accelerateur operateur kube
-    """.split()
+    """
 )
 # Generic words of incubator titles, never used alone to recognise one.
-INCUBATOR_GENERIC = frozenset(
+INCUBATOR_GENERIC = _wordset(
     """
     incubateur fabrique numerique numeriques ministere ministeres atelier departement
     accompagnement services service operateur produits interministeriels plateforme
     laboratoire innovation mission interministerielle lab innov fab reseau beta gouv
     ruche souverainete alimentaire organisations organisation donnee territoriale
-    """.split()
+    """
 )
 
 # Question focus.
-CONTACT_WORDS = frozenset(
+CONTACT_WORDS = _wordset(
     "contact contacts contacter contacte contactez joindre ecrire mail mails email emails "
-    "mel courriel touch reach write".split()
+    "mel courriel touch reach write"
 )
 STATUS_PHRASES = (
-    "existe toujours", "existe encore", "existent toujours", "toujours actif",
-    "encore actif", "toujours en ligne", "encore en ligne", "encore incube", "toujours incube",
-    "still exist", "still alive", "still active", "still running", "still incubated",
-    "still around", "ferme", "arrete", "abandonne", "discontinued", "shut down",
+    "existe toujours",
+    "existe encore",
+    "existent toujours",
+    "toujours actif",
+    "encore actif",
+    "toujours en ligne",
+    "encore en ligne",
+    "encore incube",
+    "toujours incube",
+    "still exist",
+    "still alive",
+    "still active",
+    "still running",
+    "still incubated",
+    "still around",
+    "ferme",
+    "arrete",
+    "abandonne",
+    "discontinued",
+    "shut down",
 )
-INCUBATOR_WORDS = frozenset(
+INCUBATOR_WORDS = _wordset(
     "incube incubee incubes incubees incubateur incubateurs incubator incubated porte "
-    "portee rattache heberge".split()
+    "portee rattache heberge"
 )
-LINK_WORDS = frozenset("lien liens site url website link web".split())
+LINK_WORDS = _wordset("lien liens site url website link web")
 MISSION_PHRASES = (
-    "sert a quoi", "servir a quoi", "c est quoi", "cest quoi", "fait quoi", "a quoi",
-    "what is", "what does", "what s", "mission", "objectif", "presentation", "purpose",
-    "explique", "tell me about",
+    "sert a quoi",
+    "servir a quoi",
+    "c est quoi",
+    "cest quoi",
+    "fait quoi",
+    "a quoi",
+    "what is",
+    "what does",
+    "what s",
+    "mission",
+    "objectif",
+    "presentation",
+    "purpose",
+    "explique",
+    "tell me about",
 )
 
 MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
 MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -336,10 +389,17 @@ class StartupFinder:
         for tag, weight in candidates:
             if len(tag) < 3 or tag in tags:
                 continue
-            acronym = tag in acronyms or (weight >= SCORE_TAG_CUED - 5 and tag in (*id_words, *owner) and tag not in self._common)
+            acronym = tag in acronyms or (
+                weight >= SCORE_TAG_CUED - 5
+                and tag in (*id_words, *owner)
+                and tag not in self._common
+            )
             tags[tag] = (weight, acronym)
         for tag, (weight, acronym) in tags.items():
-            self._add([tag], _Key("incubator", inc.id, inc.title, weight, weak=True, tag=True, acronym=acronym))
+            self._add(
+                [tag],
+                _Key("incubator", inc.id, inc.title, weight, weak=True, tag=True, acronym=acronym),
+            )
 
     # ------------------------------------------------------------------ match
 
@@ -392,7 +452,11 @@ class StartupFinder:
         if not key.weak:
             return key.weight
         outside = [w for k, w in enumerate(words) if not start <= k < end]
-        others = [w for w in outside if w.low not in STOP_WORDS and w.low not in CUE_WORDS and w.low not in FILLER_WORDS]
+        others = [
+            w
+            for w in outside
+            if w.low not in STOP_WORDS and w.low not in CUE_WORDS and w.low not in FILLER_WORDS
+        ]
         cued = any(w.low in CUE_WORDS for w in outside)
         if not others:
             return SCORE_WEAK_CUED if cued else SCORE_WEAK_ALONE
@@ -436,7 +500,11 @@ class StartupFinder:
     # ------------------------------------------------------------------ answer
 
     def answer(self, match: StartupMatch, question: str, lang: str) -> tuple[str, list[Link], str]:
-        """(text, links, intent): text ≤ ~600 chars, links[0] = the page on beta.gouv.fr."""
+        """(text, links, intent): text ≤ ~600 chars, links[0] = the page on beta.gouv.fr.
+
+        The first line answers what the question asks (contact, status, incubator, link,
+        mission, else the current phase); the other facts follow, one per line.
+        """
         focus = _focus(question)
         intent = "contact" if focus == "contact" else "startup"
         if match.kind == "incubator":
@@ -446,84 +514,92 @@ class StartupFinder:
         else:
             s = self.registry.startup(match.id)
             if s is not None:
-                return self._startup_answer(s, match, focus, lang), self._startup_links(s), intent
+                text = self._startup_answer(s, match, question, focus, lang)
+                return text, self._startup_links(s), intent
         if lang == "en":
             text = f"I no longer find {match.name} in the registry of beta.gouv.fr services."
         else:
             text = f"Je ne trouve plus {match.name} dans le registre des services de beta.gouv.fr."
         return text, [Link(f"{SITE}/startups/", "Startups d'État")], "startup"
 
-    def _phase_sentence(self, s: Startup, phase: Phase | None, focus: str, question: str, lang: str) -> str:
+    def _phase_sentence(
+        self, s: Startup, phase: Phase | None, focus: str, question: str, lang: str
+    ) -> str:
+        en = lang == "en"
         name = f"*{s.name}*"
         if phase is None:
-            if lang == "en":
+            if en:
                 return f"The current phase of {name} is not given on beta.gouv.fr."
             return f"La phase actuelle de {name} n'est pas renseignée sur beta.gouv.fr."
-        since = f" since {_date_text(phase.start, lang)}" if phase.start and lang == "en" else ""
-        if lang != "en" and phase.start:
-            since = f" depuis le {_date_text(phase.start, lang)}"
-        label = phase.label(lang)
+        since = ""
+        if phase.start is not None:
+            since = (
+                f" since {_date_text(phase.start, lang)}"
+                if en
+                else f" depuis le {_date_text(phase.start, lang)}"
+            )
         active = phase.name not in STOPPED and phase.name not in GRADUATED
-        if lang == "en":
-            sentence = f"{name} is {'currently ' if active else ''}{label}{since}."
-        else:
-            sentence = f"{name} est {'actuellement ' if active else ''}{label}{since}."
+        now = ("currently " if en else "actuellement ") if active else ""
+        sentence = f"{name} {'is' if en else 'est'} {now}{phase.label(lang)}{since}."
         if focus != "status":
             return sentence
-        about_incubation = bool(set(_low(question)) & {"incube", "incubee", "incubated", "incubation"})
+        about_incubation = bool(
+            set(_low(question)) & {"incube", "incubee", "incubated", "incubation"}
+        )
         if phase.name in STOPPED:
-            yes = False
-        elif about_incubation:
-            yes = active
-        else:
-            yes = True
-        if lang == "en":
-            return ("Yes: " if yes else "No: ") + sentence
-        if not yes and about_incubation and phase.name not in STOPPED:
-            return "Non, plus en incubation : " + sentence
-        return ("Oui : " if yes else "Non : ") + sentence
+            return ("No: " if en else "Non : ") + sentence
+        if about_incubation and not active:
+            return ("No longer incubated: " if en else "Non, plus en incubation : ") + sentence
+        return ("Yes: " if en else "Oui : ") + sentence
 
-    def _startup_answer(self, s: Startup, match: StartupMatch, focus: str, lang: str) -> str:
+    def _startup_answer(
+        self, s: Startup, match: StartupMatch, question: str, focus: str, lang: str
+    ) -> str:
         en = lang == "en"
         inc = self.registry.incubator_of(s)
-        phase = s.current_phase(self.today)
-        lines: dict[str, str] = {}
-        lines["phase"] = self._phase_sentence(s, phase, focus, match.span, lang)
-        summary = s.summary()
-        if summary:
-            lines["mission"] = ("Mission: " if en else "Mission : ") + clip(summary, 220)
+        lines: dict[str, str] = {
+            "phase": self._phase_sentence(s, s.current_phase(self.today), focus, question, lang)
+        }
+        if s.summary():
+            lines["mission"] = ("Mission: " if en else "Mission : ") + s.summary()
         if inc is not None:
             lines["incubator"] = ("Incubator: " if en else "Incubateur : ") + inc.title
         if s.contact:
             lines["contact"] = ("Contact: " if en else "Contact : ") + s.contact
         elif inc is not None and inc.contact:
             lines["contact"] = (
-                f"Contact: no team address given; the incubator answers at {inc.contact}"
+                f"Contact: none given for the team; its incubator answers at {inc.contact}"
                 if en
-                else f"Contact : pas d'adresse d'équipe renseignée ; l'incubateur répond à {inc.contact}"
+                else f"Contact : pas d'adresse d'équipe ; l'incubateur répond à {inc.contact}"
             )
         if s.link:
             lines["link"] = ("Website: " if en else "Site : ") + s.link
-        lead = self._startup_lead(s, inc, focus, lines, lang)
-        renamed = self._renamed_note(s, match, lang)
-        order = ["phase", "mission", "incubator", "contact", "link"]
-        rest = [lines[k] for k in order if k in lines and lines[k] != lead and k != _LEAD_OF.get(focus)]
-        if focus in ("status", "phase") or "phase" not in lines:
-            rest = [r for r in rest if r != lines.get("phase")]
-        text = "\n".join([lead + renamed, *rest])
-        return clip(text, MAX_TEXT) if len(text) > MAX_TEXT else text
+        replaced = focus if focus in ("contact", "incubator", "link", "mission") else "phase"
+        lead = self._startup_lead(s, inc, focus, lines, lang) + self._renamed_note(s, match, lang)
+        rest = [
+            lines[k]
+            for k in ("phase", "mission", "incubator", "contact", "link")
+            if k in lines and k != replaced
+        ]
+        return _fit([lead, *rest])
 
-    def _startup_lead(self, s: Startup, inc: Incubator | None, focus: str, lines: dict[str, str], lang: str) -> str:
+    def _startup_lead(
+        self, s: Startup, inc: Incubator | None, focus: str, lines: dict[str, str], lang: str
+    ) -> str:
         en = lang == "en"
         name = f"*{s.name}*"
         if focus == "contact":
             if s.contact:
-                return f"To reach the {name} team: {s.contact}" if en else f"Pour contacter l'équipe {name} : {s.contact}"
+                return (
+                    f"To reach the {name} team: {s.contact}"
+                    if en
+                    else f"Pour contacter l'équipe {name} : {s.contact}"
+                )
             if inc is not None and inc.contact:
                 return (
                     f"No team address is given for {name}; write to its incubator, {inc.title}: {inc.contact}"
                     if en
-                    else f"Pas d'adresse d'équipe renseignée pour {name} ; écrivez à son incubateur, {_lower_article(inc.title)} : {inc.contact}"
+                    else f"Pas d'adresse d'équipe pour {name} ; écrivez à son incubateur, {_lower_article(inc.title)} : {inc.contact}"
                 )
             return (
                 f"No contact is given for {name}; write to contact@beta.gouv.fr"
@@ -532,8 +608,16 @@ class StartupFinder:
             )
         if focus == "incubator":
             if inc is not None:
-                return f"{name} is incubated by {inc.title}." if en else f"{name} est incubé par {_lower_article(inc.title)}."
-            return f"The incubator of {name} is not given." if en else f"L'incubateur de {name} n'est pas renseigné."
+                return (
+                    f"{name} is incubated by {inc.title}."
+                    if en
+                    else f"{name} est incubé par {_lower_article(inc.title)}."
+                )
+            return (
+                f"The incubator of {name} is not given."
+                if en
+                else f"L'incubateur de {name} n'est pas renseigné."
+            )
         if focus == "link":
             if s.link:
                 return f"The website of {name}: {s.link}" if en else f"Le site de {name} : {s.link}"
@@ -542,15 +626,16 @@ class StartupFinder:
                 if en
                 else f"Pas de site renseigné pour {name} ; sa fiche : {s.url}"
             )
-        if focus == "mission" and "mission" in lines:
-            summary = clip(s.summary(), 260)
-            return f"{name}: {summary}" if en else f"{name} : {summary}"
+        if focus == "mission" and s.summary():
+            return f"{name}: {s.summary()}" if en else f"{name} : {s.summary()}"
         return lines["phase"]
 
     def _renamed_note(self, s: Startup, match: StartupMatch, lang: str) -> str:
         span = "".join(_low(match.span))
+        if span in "".join(_low(s.name)) or span == "".join(_low(s.id)):
+            return ""
         for former in s.aliases:
-            if "".join(_low(former)) == span and span not in "".join(_low(s.name)):
+            if "".join(_low(former)) == span:
                 return f" (formerly {former})" if lang == "en" else f" (anciennement {former})"
         return ""
 
@@ -566,11 +651,13 @@ class StartupFinder:
     def _incubator_answer(self, inc: Incubator, focus: str, lang: str) -> str:
         en = lang == "en"
         name = f"*{inc.title}*"
-        services = self._featured(inc)
-        total = len(self.registry.startups_of(inc.id))
         lines = []
         if focus == "contact" and inc.contact:
-            lines.append(f"To reach {name}: {inc.contact}" if en else f"Pour contacter {_lower_article(name)} : {inc.contact}")
+            lines.append(
+                f"To reach {name}: {inc.contact}"
+                if en
+                else f"Pour contacter {name} : {inc.contact}"
+            )
         else:
             lines.append(
                 f"{name} is an incubator of the beta.gouv.fr network."
@@ -579,22 +666,22 @@ class StartupFinder:
             )
         about = inc.description or inc.short_description
         if about:
-            lines.append(clip(about, 300))
+            lines.append(clip(about, 320))
         if inc.contact and focus != "contact":
             lines.append(("Contact: " if en else "Contact : ") + inc.contact)
         if inc.website:
             lines.append(("Website: " if en else "Site : ") + inc.website)
+        services = self._featured(inc)
         if services:
-            names = ", ".join(f"{s.name} ({p.label(lang).split(' (')[0]})" if p else s.name for s, p in services)
-            count = f" — {total} services in all" if en else f" — {total} services au total"
-            lines.append(("Some of its services: " if en else "Quelques services : ") + names + count)
-        text = "\n".join(lines)
-        while len(text) > MAX_TEXT and len(lines) > 2:
-            lines[1] = clip(lines[1], max(80, len(lines[1]) - (len(text) - MAX_TEXT)))
-            text = "\n".join(lines)
-            if len(lines[1]) <= 82:
-                break
-        return text if len(text) <= MAX_TEXT else clip(text, MAX_TEXT)
+            total = len(self.registry.startups_of(inc.id))
+            names = ", ".join(
+                f"{s.name} ({p.label(lang).split(' (')[0]})" if p else s.name for s, p in services
+            )
+            count = f" ({total} in all)" if en else f" ({total} au total)"
+            lines.append(
+                ("Some of its services: " if en else "Quelques services : ") + names + count
+            )
+        return _fit(lines)
 
     def _featured(self, inc: Incubator, limit: int = 4) -> list[tuple[Startup, Phase | None]]:
         out: list[tuple[Startup, Phase | None]] = []
@@ -619,7 +706,19 @@ class StartupFinder:
         return links
 
 
-_LEAD_OF = {"contact": "contact", "incubator": "incubator", "link": "link", "mission": "mission"}
+def _fit(lines: list[str], limit: int = MAX_TEXT) -> str:
+    """Join lines, shortening the longest ones (mission, description) to stay under limit."""
+    lines = [line for line in lines if line]
+    text = "\n".join(lines)
+    while len(text) > limit:
+        longest = max(range(len(lines)), key=lambda k: len(lines[k]))
+        excess = len(text) - limit
+        target = len(lines[longest]) - excess - 2
+        if target < 60:
+            return clip(text, limit)
+        lines[longest] = clip(lines[longest], target)
+        text = "\n".join(lines)
+    return text
 
 
 def _focus(question: str) -> str:

@@ -81,7 +81,7 @@ def corpus_dir(shared_dir: Path) -> Path:
     return site
 
 
-def write_pages(root: Path, pages: dict[str, str]) -> Path:
+def _write_pages(root: Path, pages: dict[str, str]) -> Path:
     for rel, text in pages.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,10 +89,16 @@ def write_pages(root: Path, pages: dict[str, str]) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def write_pages() -> Callable[[Path, dict[str, str]], Path]:
+    """Write {relative path: text} files under a folder; returns the folder."""
+    return _write_pages
+
+
 @pytest.fixture
 def tiny_knowledge(tmp_path: Path) -> Path:
     """A small valid knowledge folder: an investigation page and a contact page."""
-    return write_pages(tmp_path / "knowledge", TINY_PAGES)
+    return _write_pages(tmp_path / "knowledge", TINY_PAGES)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,373 @@
+"""Hot reload: knowledge changes go live while answering, broken ones never do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import statistics
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.engine import Engine
+from bot.settings import Settings
+from bot.watch import Watcher, WatchHook, format_refusal, watch_startup_hook
+
+PROJECT_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+
+CAFE_Q = "quel est le code de la machine à café ?"
+STABLE_Q = "combien de temps dure la construction ?"
+
+
+def cafe_page(code: str, extra: str = "") -> str:
+    return (
+        "---\n"
+        "title: La machine à café\n"
+        "permalink: /cafe\n"
+        "kind: general\n"
+        "aliases:\n"
+        "  - machine à café\n"
+        "  - code de la machine à café\n"
+        f"{extra}"
+        "---\n"
+        f"Le code de la machine à café du bot est {code}.\n"
+    )
+
+
+BROKEN_LINE = 8  # the line of ``colour:`` in the broken version below
+BROKEN = cafe_page("4218", extra="colour: bleu\n")
+
+
+def save(path: Path, text: str) -> None:
+    """Save like an editor does: write a temporary file, then rename it over the old one."""
+    tmp = path.with_name("." + path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+@pytest.fixture
+def knowledge(tmp_path: Path) -> Path:
+    """A private copy of the project's knowledge, free to edit."""
+    root = tmp_path / "knowledge"
+    shutil.copytree(PROJECT_KNOWLEDGE, root)
+    return root
+
+
+@pytest.fixture
+def engine(knowledge: Path, tmp_path: Path) -> Engine:
+    return Engine.load(knowledge, None, tmp_path / "data")
+
+
+@dataclass
+class Posted:
+    """What the admin channel received."""
+
+    messages: list[str] = field(default_factory=list)
+
+    async def __call__(self, text: str) -> None:
+        self.messages.append(text)
+
+
+@pytest.fixture
+async def watching(engine: Engine, tmp_path: Path) -> AsyncIterator[tuple[Watcher, Posted]]:
+    """The watcher running as serve runs it (default poll and debounce), posting to a list."""
+    posted = Posted()
+    watcher = Watcher(engine, data_dir=tmp_path / "data", notify=posted)
+    task = asyncio.create_task(watcher.run())
+    yield watcher, posted
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await watcher.drain()
+
+
+@dataclass
+class Load:
+    """Answers asked without pause on the event loop (as Slack handlers do) and in a thread."""
+
+    engine: Engine
+    answers: list[tuple[float, str, bool, str]] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def ask(self, question: str) -> None:
+        try:
+            a = self.engine.answer(question)
+        except BaseException as exc:  # anything escaping the engine is a failure of the test
+            self.errors.append(exc)
+            return
+        self.answers.append((time.monotonic(), question, a.answered, a.text))
+
+    async def on_loop(self) -> None:
+        last = time.monotonic()
+        while not self.stop.is_set():
+            self.ask(CAFE_Q)
+            self.ask(STABLE_Q)
+            await asyncio.sleep(0)
+            now = time.monotonic()
+            self.gaps.append(now - last)
+            last = now
+
+    def in_thread(self) -> None:
+        while not self.stop.is_set():
+            self.ask(CAFE_Q)
+            time.sleep(0.001)
+
+    def texts(self, question: str, since: float = 0.0) -> list[tuple[bool, str]]:
+        return [(ok, text) for t, q, ok, text in self.answers if q == question and t >= since]
+
+
+@pytest.fixture
+async def load(engine: Engine) -> AsyncIterator[Load]:
+    load = Load(engine)
+    thread = threading.Thread(target=load.in_thread, daemon=True)
+    thread.start()
+    task = asyncio.create_task(load.on_loop())
+    yield load
+    load.stop.set()
+    await task
+    thread.join(timeout=5)
+
+
+async def wait_for(check: Callable[[], bool], timeout: float, step: float = 0.02) -> float:
+    """Seconds until ``check()`` holds; fails the test after ``timeout``."""
+    t0 = time.monotonic()
+    while not check():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        await asyncio.sleep(step)
+    return time.monotonic() - t0
+
+
+async def test_under_load_a_good_change_goes_live_within_5s_and_a_broken_one_never_does(
+    knowledge: Path,
+    engine: Engine,
+    watching: tuple[Watcher, Posted],
+    load: Load,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    watcher, posted = watching
+    page = knowledge / "general" / "cafe.md"
+    await asyncio.sleep(0.5)
+    assert engine.answer(CAFE_Q).answered is False
+    stable = engine.answer(STABLE_Q).text
+
+    # a good change: a new page
+    save(page, cafe_page("4217"))
+    saved = time.monotonic()
+    took = await wait_for(lambda: "4217" in engine.answer(CAFE_Q).text, timeout=5.0)
+    assert took < 5.0
+    live = engine.answer(CAFE_Q)
+    assert live.answered and live.links[0].url == "https://beta.gouv.fr/cafe"
+
+    # a broken change: refused as a whole, the last good answer keeps serving
+    with caplog.at_level(logging.ERROR):
+        save(page, BROKEN)
+        broken_at = time.monotonic()
+        await wait_for(lambda: any(not o.ok for o in watcher.outcomes), timeout=5.0)
+        await asyncio.sleep(0.3)
+    after_broken = load.texts(CAFE_Q, since=broken_at)
+    assert after_broken, "no answer while the broken change was being refused"
+    assert all(ok and "4217" in text for ok, text in after_broken)
+    where = f"{page}:{BROKEN_LINE}"
+    assert where in caplog.text
+    await watcher.drain()
+    assert len(posted.messages) == 1 and where in posted.messages[0]
+
+    # answers kept flowing the whole time, each from one consistent version
+    assert load.errors == []
+    cafe = load.texts(CAFE_Q, since=saved)
+    assert {text for ok, text in cafe if ok} == {live.text}  # declined before, the new page after
+    assert {text for _, text in load.texts(STABLE_Q)} == {stable}
+    # the event loop never stalled behind a rebuild (it runs in a worker thread)
+    assert max(load.gaps) < 0.25, f"event loop stalled {max(load.gaps) * 1000:.0f} ms"
+    assert statistics.median(load.gaps) < 0.02
+    assert len(load.answers) > 1000
+
+
+async def test_fixing_a_broken_change_goes_live_and_is_announced(
+    knowledge: Path, engine: Engine, watching: tuple[Watcher, Posted]
+) -> None:
+    watcher, posted = watching
+    page = knowledge / "general" / "cafe.md"
+    save(page, BROKEN)
+    await wait_for(lambda: len(watcher.outcomes) == 1, timeout=5.0)
+    assert engine.last_error is not None
+    assert engine.answer(CAFE_Q).answered is False  # never served half a change
+
+    save(page, cafe_page("9999"))
+    await wait_for(lambda: "9999" in engine.answer(CAFE_Q).text, timeout=5.0)
+    await watcher.drain()
+    assert [o.ok for o in watcher.outcomes] == [False, True]
+    assert "refusée" in posted.messages[0]
+    assert "rechargée" in posted.messages[1]
+
+
+async def test_a_burst_of_saves_gives_one_reload(knowledge: Path, engine: Engine) -> None:
+    watcher = Watcher(engine, poll_s=0.1, quiet_s=0.5)
+    page = knowledge / "general" / "cafe.md"
+
+    async def editor() -> None:
+        for code in range(1000, 1006):
+            save(page, cafe_page(str(code)))
+            await asyncio.sleep(0.1)
+
+    writing = asyncio.create_task(editor())
+    await asyncio.sleep(0.15)
+    outcomes = await watcher.poll()
+    await writing
+    assert [o.ok for o in outcomes] == [True]
+    assert "1005" in engine.answer(CAFE_Q).text
+    assert await watcher.poll() == []
+
+
+async def test_a_deleted_page_is_a_change_too(knowledge: Path, engine: Engine) -> None:
+    page = knowledge / "general" / "cafe.md"
+    save(page, cafe_page("4217"))
+    engine.reload()
+    watcher = Watcher(engine, quiet_s=0.05)
+    page.unlink()
+    [outcome] = await watcher.poll()
+    assert outcome.ok and engine.answer(CAFE_Q).answered is False
+
+
+async def test_a_changed_stored_registry_is_swapped_in(engine: Engine, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    loaded: list[Any] = []
+
+    def loader() -> Any:
+        loaded.append(json.loads((data / "startups.json").read_text()))
+        return None if loaded[-1] == {} else loaded[-1]
+
+    swapped: list[Any] = []
+    engine.set_registry = swapped.append  # type: ignore[method-assign]
+    watcher = Watcher(engine, data_dir=data, quiet_s=0.05, registry_loader=loader)
+    (data / "startups.json").write_text('{"data": [1]}')
+    [outcome] = await watcher.poll()
+    assert (outcome.what, outcome.ok, swapped) == ("registry", True, [{"data": [1]}])
+
+    (data / "startups.json").write_text("{}")  # an unusable copy: keep the current registry
+    [outcome] = await watcher.poll()
+    assert (outcome.ok, len(swapped)) == (False, 1)
+    (data / "records.sqlite3").write_text("not the registry")
+    assert await watcher.poll() == []
+
+
+async def test_a_failing_admin_post_never_stops_the_watcher(
+    knowledge: Path, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def down(text: str) -> None:
+        raise OSError("slack is down")
+
+    watcher = Watcher(engine, quiet_s=0.05, notify=down)
+    page = knowledge / "general" / "cafe.md"
+    with caplog.at_level(logging.WARNING, logger="bot.watch"):
+        save(page, BROKEN)
+        [refused] = await watcher.poll()
+        await watcher.drain()
+    assert "could not post the reload result" in caplog.text
+    save(page, cafe_page("4217"))
+    [fixed] = await watcher.poll()
+    assert (refused.ok, fixed.ok) == (False, True)
+
+
+def test_refusal_message_names_each_file_and_line_and_escapes_markup(knowledge: Path) -> None:
+    from bot.errors import KnowledgeError, Problem
+
+    problems = [Problem(f"k/p{i}.md", i + 1, "bad <!channel> & co") for i in range(12)]
+    text = format_refusal(KnowledgeError(problems))
+    assert "k/p0.md:1: bad &lt;!channel&gt; &amp; co" in text
+    assert "k/p9.md:10" in text and "k/p10.md" not in text
+    assert "… et 2 autre(s) problème(s)" in text
+    assert "<!channel>" not in text
+
+
+# -- the startup hook, posting to the admin channel over real HTTP -------------------------------
+
+
+@dataclass
+class FakeSlack:
+    """A loopback Slack Web API that records every call."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        form = (
+            dict(await request.post())
+            if request.content_type != "application/json"
+            else await request.json()
+        )
+        self.calls.append((request.match_info["method"], {k: str(v) for k, v in form.items()}))
+        return web.json_response({"ok": True, "channel": "C_ADMIN", "ts": "1.0"})
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack()
+    app = web.Application()
+    app.router.add_post("/api/{method}", slack.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    slack.url = f"http://127.0.0.1:{port}/api"
+    yield slack
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def served(
+    knowledge: Path, engine: Engine, tmp_path: Path, fake_slack: FakeSlack
+) -> AsyncIterator[WatchHook]:
+    """An aiohttp app started with the watch hook, as ``bot.slack.server.run`` does."""
+    settings = Settings(
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="secret",
+        slack_api_url=fake_slack.url,
+        data_dir=tmp_path / "data",
+        knowledge_dir=knowledge,
+        admin_channel="C_ADMIN",
+    )
+    hook = watch_startup_hook(settings, engine)
+    app = web.Application()
+    app.on_startup.append(hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    yield hook
+    await hook.stop()
+    await runner.cleanup()
+
+
+async def test_startup_hook_watches_and_posts_a_refusal_to_the_admin_channel(
+    knowledge: Path, engine: Engine, fake_slack: FakeSlack, served: WatchHook
+) -> None:
+    page = knowledge / "general" / "cafe.md"
+    save(page, cafe_page("4217"))
+    await wait_for(lambda: "4217" in engine.answer(CAFE_Q).text, timeout=5.0)
+    save(page, BROKEN)
+    await wait_for(lambda: bool(fake_slack.calls), timeout=5.0)
+    [(method, form)] = fake_slack.calls
+    assert method == "chat.postMessage"
+    assert form["channel"] == "C_ADMIN"
+    assert f"{page}:{BROKEN_LINE}: unknown key 'colour'" in form["text"]
+    assert "4217" in engine.answer(CAFE_Q).text
+
+
+async def test_without_an_admin_channel_nothing_is_posted(engine: Engine, tmp_path: Path) -> None:
+    hook = watch_startup_hook(Settings(slack_bot_token="xoxb-test", data_dir=tmp_path), engine)
+    assert hook.notify is None
+    await hook(None)
+    assert hook.task is not None and not hook.task.done()
+    await hook.stop()
+    assert hook.task is None
