@@ -198,7 +198,7 @@ def _support(state: Any, doc: Doc, body: str, terms: list[str], index: Any) -> s
         n = sum(index.idf(t) for t in toks & missing)
         if n > best_n or (n == best_n and n and len(sentence) < len(best)):
             best, best_n = sentence, n
-    return clip(best, 240) if best_n >= 3.0 and len(best) >= 40 else ""
+    return clip(best, 240) if best_n >= 2.0 and len(best) >= 40 else ""
 
 
 def site_sentences(docs: list[Doc]) -> dict[str, list[tuple[str, frozenset[str]]]]:

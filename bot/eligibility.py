@@ -43,7 +43,18 @@ SCHEME_KEYS = {
     "id", "kind", "title", "short", "status", "aliases", "summary", "source", "deadline",
     "deadline_note", "apply", "contact", "replaced_by", "groups", "rule", "criteria",
 }  # fmt: skip
-REQUIRED_KEYS = ("id", "title", "short", "status", "summary", "source", "contact", "groups", "rule", "criteria")
+REQUIRED_KEYS = (
+    "id",
+    "title",
+    "short",
+    "status",
+    "summary",
+    "source",
+    "contact",
+    "groups",
+    "rule",
+    "criteria",
+)
 APPLY_KEYS = {"url", "how", "label"}
 GROUP_KEYS = {"id", "title"}
 CRITERION_KEYS = {"id", "label", "hint", "help", "group", "source"}
@@ -379,7 +390,10 @@ def _parse_rule(
             continue
         size = sizes[group]
         if count < 1:
-            ck.add(item.at("at_least"), f"impossible rule: at least {count} of group '{group}' (use 1 or more)")
+            ck.add(
+                item.at("at_least"),
+                f"impossible rule: at least {count} of group '{group}' (use 1 or more)",
+            )
             ok = False
         elif count > size:
             ck.add(
@@ -427,20 +441,31 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
         ck.add(data.at("contact"), f"'contact' must be an e-mail address, got {contact!r}")
     aliases_raw = data.get("aliases", [])
     aliases: list[str] = []
-    if not isinstance(aliases_raw, list) or not all(isinstance(a, str) and a.strip() for a in aliases_raw):
+    if not isinstance(aliases_raw, list) or not all(
+        isinstance(a, str) and a.strip() for a in aliases_raw
+    ):
         ck.add(data.at("aliases"), "'aliases' must be a list of texts")
     else:
         aliases = [a.strip() for a in aliases_raw]
     deadline = data.get("deadline")
-    if deadline is not None and (not isinstance(deadline, dt.date) or isinstance(deadline, dt.datetime)):
-        ck.add(data.at("deadline"), f"'deadline' must be a date written YYYY-MM-DD, got {deadline!r}")
+    if deadline is not None and (
+        not isinstance(deadline, dt.date) or isinstance(deadline, dt.datetime)
+    ):
+        ck.add(
+            data.at("deadline"), f"'deadline' must be a date written YYYY-MM-DD, got {deadline!r}"
+        )
         deadline = None
     deadline_note = ck.text(data, "deadline_note", 120, required=False)
     if deadline_note and deadline is None:
         ck.add(data.at("deadline_note"), "'deadline_note' needs a 'deadline'")
     replaced_by = data.get("replaced_by")
-    if replaced_by is not None and (not isinstance(replaced_by, str) or not SLUG.match(replaced_by)):
-        ck.add(data.at("replaced_by"), f"'replaced_by' must be the id of another scheme, got {replaced_by!r}")
+    if replaced_by is not None and (
+        not isinstance(replaced_by, str) or not SLUG.match(replaced_by)
+    ):
+        ck.add(
+            data.at("replaced_by"),
+            f"'replaced_by' must be the id of another scheme, got {replaced_by!r}",
+        )
         replaced_by = None
     if replaced_by is not None and replaced_by == scheme_id:
         ck.add(data.at("replaced_by"), "'replaced_by' cannot name the scheme itself")
@@ -451,7 +476,10 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
         if status in ("open", "closed"):
             ck.add(data.line, "'apply' is required for an open or closed scheme (url, how)")
     elif not isinstance(apply_raw, _Map):
-        ck.add(data.at("apply"), "'apply' must be a mapping with 'url' and 'how' (and optionally 'label')")
+        ck.add(
+            data.at("apply"),
+            "'apply' must be a mapping with 'url' and 'how' (and optionally 'label')",
+        )
     else:
         ck.unknown_keys(apply_raw, APPLY_KEYS, " in 'apply'")
         apply = Apply(
@@ -488,22 +516,34 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
             ck.add(data.at("criteria"), "'criteria' must be a non-empty list")
         else:
             if len(criteria_raw) > MAX_CRITERIA:
-                ck.add(data.at("criteria"), f"{len(criteria_raw)} criteria: keep a form within {MAX_CRITERIA}")
+                ck.add(
+                    data.at("criteria"),
+                    f"{len(criteria_raw)} criteria: keep a form within {MAX_CRITERIA}",
+                )
             seen_ids: dict[str, int] = {}
             for i, c in enumerate(criteria_raw):
                 if not isinstance(c, _Map):
-                    ck.add(criteria_raw.at(i), "a criterion must be a mapping (id, label, help, group, source)")
+                    ck.add(
+                        criteria_raw.at(i),
+                        "a criterion must be a mapping (id, label, help, group, source)",
+                    )
                     continue
                 ck.unknown_keys(c, CRITERION_KEYS, " in a criterion")
                 cid = ck.slug(c, "id", "criterion")
                 if cid in seen_ids:
-                    ck.add(c.at("id"), f"duplicate criterion id '{cid}' (first on line {seen_ids[cid]})")
+                    ck.add(
+                        c.at("id"),
+                        f"duplicate criterion id '{cid}' (first on line {seen_ids[cid]})",
+                    )
                 elif cid:
                     seen_ids[cid] = c.at("id")
                 group = c.get("group")
                 if not isinstance(group, str) or group not in group_ids:
                     known = ", ".join(sorted(group_ids)) or "none"
-                    ck.add(c.at("group"), f"criterion '{cid}' has unknown group {group!r} (groups: {known})")
+                    ck.add(
+                        c.at("group"),
+                        f"criterion '{cid}' has unknown group {group!r} (groups: {known})",
+                    )
                     group = ""
                 criteria.append(
                     Criterion(
@@ -588,7 +628,9 @@ def _collect(path: Path) -> tuple[dict[str, Scheme], list[Problem]]:
             continue
         if file.suffix.lower() not in SCHEME_SUFFIXES:
             problems.append(
-                Problem(str(file), 1, "scheme files are YAML ('.yaml'); see knowledge/schemes/README.md")
+                Problem(
+                    str(file), 1, "scheme files are YAML ('.yaml'); see knowledge/schemes/README.md"
+                )
             )
             continue
         scheme, found = parse_scheme(file)
@@ -597,7 +639,11 @@ def _collect(path: Path) -> tuple[dict[str, Scheme], list[Problem]]:
             continue
         if scheme.id in schemes:
             problems.append(
-                Problem(scheme.path, 1, f"duplicate scheme id '{scheme.id}' (also in {schemes[scheme.id].path})")
+                Problem(
+                    scheme.path,
+                    1,
+                    f"duplicate scheme id '{scheme.id}' (also in {schemes[scheme.id].path})",
+                )
             )
             continue
         schemes[scheme.id] = scheme
@@ -607,10 +653,16 @@ def _collect(path: Path) -> tuple[dict[str, Scheme], list[Problem]]:
             key = _key(name)
             owner = owners.get(key)
             if owner is not None and owner.id != scheme.id:
-                problems.append(Problem(scheme.path, 1, f"alias '{name}' is also used by {owner.path}"))
+                problems.append(
+                    Problem(scheme.path, 1, f"alias '{name}' is also used by {owner.path}")
+                )
             owners.setdefault(key, scheme)
         if scheme.replaced_by is not None and scheme.replaced_by not in schemes:
-            problems.append(Problem(scheme.path, 1, f"'replaced_by' names unknown scheme '{scheme.replaced_by}'"))
+            problems.append(
+                Problem(
+                    scheme.path, 1, f"'replaced_by' names unknown scheme '{scheme.replaced_by}'"
+                )
+            )
     return schemes, problems
 
 
@@ -638,11 +690,11 @@ def _key(text: str) -> str:
 
 
 # Words too common in this domain to point at one scheme on their own.
-GENERIC = frozenset(
-    """startup startups etat programme programmes phase phases profil service services
-    accompagnement criteres critere eligibilite eligible territoire territoires equipe
-    beta gouv numerique public publique""".split()
-)
+GENERIC = frozenset((
+    "startup", "startups", "etat", "programme", "programmes", "phase", "phases", "profil",
+    "service", "services", "accompagnement", "criteres", "critere", "eligibilite", "eligible",
+    "territoire", "territoires", "equipe", "beta", "gouv", "numerique", "public", "publique",
+))  # fmt: skip
 
 
 def _vocabulary(schemes: Mapping[str, Scheme]) -> list[dict[str, str]]:
@@ -665,7 +717,9 @@ def find_scheme(schemes: Mapping[str, Scheme], text: str) -> Scheme | None:
     query = _key(text or "")
     if not query or not schemes:
         return None
-    names = {s.id: [_key(n) for n in (s.id, s.short, s.title, *s.aliases)] for s in schemes.values()}
+    names = {
+        s.id: [_key(n) for n in (s.id, s.short, s.title, *s.aliases)] for s in schemes.values()
+    }
     # 1. the whole text is a name
     for sid, keys in names.items():
         if query in keys:
@@ -706,7 +760,9 @@ def find_scheme(schemes: Mapping[str, Scheme], text: str) -> Scheme | None:
 # --------------------------------------------------------------------------- verdicts
 
 
-def verdict(scheme: Scheme, answers: Mapping[str, bool], *, today: dt.date | None = None) -> Verdict:
+def verdict(
+    scheme: Scheme, answers: Mapping[str, bool], *, today: dt.date | None = None
+) -> Verdict:
     """Eligible or not yet, with what is missing and what to do next.
 
     ``answers`` maps criterion ids to yes/no; a criterion left out counts as not met."""
@@ -772,10 +828,14 @@ def group_rule_text(scheme: Scheme, group_id: str, lang: str = "fr") -> str:
     parts = []
     for clause in scheme.rule.clauses_for(group_id):
         if clause.kind == "all":
-            parts.append("All required" if lang == "en" else ("Tous requis" if size > 1 else "Requis"))
+            parts.append(
+                "All required" if lang == "en" else ("Tous requis" if size > 1 else "Requis")
+            )
         else:
             parts.append(
-                f"At least {clause.count} of {size}" if lang == "en" else f"Au moins {clause.count} sur {size}"
+                f"At least {clause.count} of {size}"
+                if lang == "en"
+                else f"Au moins {clause.count} sur {size}"
             )
     return " ; ".join(parts)
 
@@ -813,7 +873,11 @@ def closed_note(scheme: Scheme, today: dt.date | None = None, lang: str = "fr") 
         if scheme.deadline is None:
             return ""
         day = format_date(scheme.deadline, lang)
-        return f"Applications are open until {day}." if lang == "en" else f"Candidatures ouvertes jusqu'au {day}."
+        return (
+            f"Applications are open until {day}."
+            if lang == "en"
+            else f"Candidatures ouvertes jusqu'au {day}."
+        )
     which = f" ({scheme.deadline_note})" if scheme.deadline_note else ""
     if scheme.deadline is not None:
         day = format_date(scheme.deadline, lang)

@@ -27,7 +27,6 @@ STOP = frozenset({"q", "quit", "quitter", "/quitter", "/quit", "stop", "annuler"
 MAX_RETRIES = 3
 
 
-
 def status_text(scheme: Scheme, today: dt.date | None = None) -> str:
     """A few words on whether one can apply: "terminé", "candidatures ouvertes"..."""
     if scheme.status == PAST:

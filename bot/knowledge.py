@@ -174,6 +174,10 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
         meta = yaml.load(source, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        context = str(getattr(exc, "context", "") or "")
+        if ("flow" in context or "quoted" in context) and getattr(exc, "context_mark", None):
+            # an unclosed [, { or quote is fixed where it opens, not where the parser gave up
+            mark = exc.context_mark  # type: ignore[attr-defined]
         line = mark.line + 2 if mark is not None else 1
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return None, [Problem(name, line, f"invalid YAML in front matter: {reason}")]

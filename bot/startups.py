@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -203,7 +203,8 @@ MONTHS_EN = (
 )
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
-_LOWER_WORD = re.compile(r"[a-zà-ÿœæ]+")
+_LOWER_WORD = re.compile(r"(?<![A-Za-z0-9])[a-z]+(?![A-Za-z0-9])")
+_COMBINING = re.compile(r"[\u0300-\u036f]+")
 _PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]|\s+&\s+")
 _FORMERLY = re.compile(r"^(?:ex|anc|anciennement|ancien|ancienne|formerly)\b[\s.:]*", re.IGNORECASE)
 _ARTICLES = ("la", "le", "les", "l")
@@ -235,11 +236,15 @@ class _Word:
     raw: str
 
 
+def _deaccent(text: str) -> str:
+    """Accents dropped, ligatures opened, case kept."""
+    text = text.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
 def _ascii(text: str) -> str:
     """Slack markup out, accents dropped, case kept."""
-    text = strip_slack(text).replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae")
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c))
+    return _deaccent(strip_slack(text))
 
 
 def _words(text: str) -> list[_Word]:
@@ -287,6 +292,7 @@ class StartupFinder:
         self._common = self._common_words(registry)
         self._exact: dict[str, list[_Key]] = {}
         self._collapsed: dict[str, list[_Key]] = {}
+        self._distinct: dict[str, tuple[str, ...]] = {}  # collapsed name -> its uncommon words
         hosts = Counter(_host(s.link) for s in registry.startups if s.link)
         for s in registry.startups:
             self._index_startup(s, hosts)
@@ -309,8 +315,8 @@ class StartupFinder:
         """Curated ordinary words plus words the services' own texts use in lower case."""
         df: Counter[str] = Counter()
         for s in registry.startups:
-            text = f"{s.mission} {s.description[:800]}"
-            df.update({_ascii(w) for w in _LOWER_WORD.findall(text)})
+            text = _deaccent(f"{s.mission} {s.description[:800]}")
+            df.update(set(_LOWER_WORD.findall(text)))
         return COMMON_WORDS | {w for w, n in df.items() if n >= COMMON_DF}
 
     def _is_weak(self, words: list[str]) -> bool:
@@ -331,6 +337,10 @@ class StartupFinder:
         collapsed = "".join(words)
         if len(collapsed) >= 4:
             self._collapsed.setdefault(collapsed, []).append(key)
+            if collapsed not in self._distinct:
+                self._distinct[collapsed] = tuple(
+                    w for w in words if w not in STOP_WORDS and w not in self._common
+                )
 
     def _name_forms(self, name: str) -> list[tuple[list[str], float]]:
         """The whole name, then its parts ('AMI - Application ...', 'X (ex Y)')."""
@@ -416,10 +426,17 @@ class StartupFinder:
         for i in range(len(low)):
             for n in range(min(MAX_NGRAM, len(low) - i), 0, -1):
                 span = low[i : i + n]
-                keys = self._exact.get(" ".join(span)) or self._collapsed.get("".join(span))
+                keys = self._exact.get(" ".join(span))
+                # "code du travail" written as one id (codedutravail) is still ordinary words
+                spread = False
+                if keys is None:
+                    keys = self._collapsed.get("".join(span))
+                    spread = n > 1 and self._is_weak(span)
                 if not keys:
                     continue
                 for key in keys:
+                    if spread and not key.weak:
+                        key = replace(key, weak=True)
                     score = self._score(key, words, i, i + n, incubator_cue, shouting)
                     if score < MIN_SCORE:
                         continue
@@ -490,12 +507,21 @@ class StartupFinder:
                     continue
                 cutoff = 90.0 if len(q) < 8 else 86.0
                 found = process.extractOne(q, list(choices), scorer=fuzz.ratio, score_cutoff=cutoff)
-                if found is None:
+                if found is None or not self._covers(span, q, found[0]):
                     continue
                 score = min(float(found[1]), FUZZY_MAX)
                 if best is None or (score, len(q)) > (best[0], best_len):
                     best, best_len = (score, i, n, choices[found[0]]), len(q)
         return best
+
+    def _covers(self, span: list[str], collapsed_span: str, name: str) -> bool:
+        """Each uncommon word of the name has a close form in the span ("nos geste climat"
+        for "Nos Gestes Climat"), so ordinary words alone never fuzzy-match a name."""
+        forms = [*span, collapsed_span]
+        return all(
+            max(fuzz.ratio(word, form) for form in forms) >= 75.0
+            for word in self._distinct.get(name, ())
+        )
 
     # ------------------------------------------------------------------ answer
 

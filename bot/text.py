@@ -79,7 +79,7 @@ def fold(text: str) -> str:
     text = str(text).translate(_TYPO)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = "".join(c for c in text if not unicodedata.combining(c)).translate(_TYPO)
     return " ".join(text.casefold().split())
 
 

@@ -4,6 +4,7 @@ line, and a broken change never takes the bot down."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -176,64 +177,78 @@ def test_an_alias_differing_only_by_accents_and_case_is_still_a_duplicate(
 
 # --- Engine.reload: the last good knowledge keeps serving -------------------------------
 
-
-QUESTION = "combien de temps dure l'investigation ?"
+QUESTION = "combien de temps dure la construction ?"
+CONSTRUCTION = "https://beta.gouv.fr/approche/construction"
 
 
 @pytest.fixture
-def live_engine(tiny_knowledge: Path, tmp_path: Path) -> Engine:
-    return Engine.load(tiny_knowledge, None, tmp_path / "data")
+def knowledge_copy(knowledge_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the project's knowledge, free to break."""
+    return Path(shutil.copytree(knowledge_dir, tmp_path / "knowledge"))
+
+
+@pytest.fixture
+def live_engine(knowledge_copy: Path, tmp_path: Path) -> Engine:
+    return Engine.load(knowledge_copy, None, tmp_path / "data")
+
+
+def page_of(url: str) -> str:
+    return url.split("#")[0].rstrip("/")
 
 
 def test_reload_refuses_a_broken_change_and_keeps_answering(
-    live_engine: Engine, tiny_knowledge: Path
+    live_engine: Engine, knowledge_copy: Path
 ) -> None:
     before = live_engine.answer(QUESTION)
     assert before.answered
-    assert "9 semaines" in before.text
-    page = tiny_knowledge / "phases" / "investigation.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("kind: phase", "kind: phase: oops"), encoding="utf-8")
+    assert page_of(before.links[0].url) == CONSTRUCTION
+    page = knowledge_copy / "phases" / "construction.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("kind: phase", "kind: phase: oops", 1), encoding="utf-8")
+    line = text.splitlines().index("kind: phase") + 1
 
     error = live_engine.reload()
 
     assert isinstance(error, KnowledgeError)
-    assert [Path(p.path).name for p in error.problems] == ["investigation.md"]
-    assert error.problems[0].line == 4
+    assert [(Path(p.path).name, p.line) for p in error.problems] == [("construction.md", line)]
     after = live_engine.answer(QUESTION)
     assert after.answered
-    assert after.text == before.text
-    assert after.links == before.links
+    assert (after.text, after.links) == (before.text, before.links)
 
 
 def test_reload_refuses_a_duplicate_alias_added_in_a_new_file(
-    live_engine: Engine, tiny_knowledge: Path, write_pages
+    live_engine: Engine, knowledge_copy: Path, write_pages
 ) -> None:
     before = live_engine.answer(QUESTION)
     write_pages(
-        tiny_knowledge,
-        {"phases/doublon.md": "---\ntitle: Doublon\npermalink: /doublon\nkind: phase\naliases:\n  - investig\n---\nUne copie.\n"},
+        knowledge_copy,
+        {
+            "phases/doublon.md": "---\ntitle: Doublon\npermalink: /doublon\nkind: phase\n"
+            "aliases:\n  - phase de construction\n---\nUne copie.\n"
+        },
     )
 
     error = live_engine.reload()
 
     assert isinstance(error, KnowledgeError)
-    assert any("investig" in p.message for p in error.problems)
+    assert any("phase de construction" in p.message for p in error.problems)
     assert live_engine.answer(QUESTION).links == before.links
 
 
-def test_reload_serves_a_fixed_change(live_engine: Engine, tiny_knowledge: Path) -> None:
-    page = tiny_knowledge / "phases" / "investigation.md"
+def test_reload_serves_a_fixed_change(live_engine: Engine, knowledge_copy: Path) -> None:
+    page = knowledge_copy / "phases" / "construction.md"
     good = page.read_text(encoding="utf-8")
-    page.write_text("pas de front matter\n", encoding="utf-8")
+    page.write_text("plus de front matter\n", encoding="utf-8")
     assert live_engine.reload() is not None
-    assert "9 semaines" in live_engine.answer(QUESTION).text
+    assert page_of(live_engine.answer(QUESTION).links[0].url) == CONSTRUCTION
 
-    page.write_text(good.replace("9 semaines", "11 semaines"), encoding="utf-8")
+    page.write_text(good.replace("six mois à un an", "sept mois à un an"), encoding="utf-8")
 
     assert live_engine.reload() is None
+    assert live_engine.last_error is None
     answer = live_engine.answer(QUESTION)
-    assert "11 semaines" in answer.text
-    assert "9 semaines" not in answer.text
+    assert "sept mois à un an" in answer.text
+    assert "six mois à un an" not in answer.text
 
 
 def test_a_broken_folder_refuses_to_load_with_every_problem(write_pages, tmp_path: Path) -> None:

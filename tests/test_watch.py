@@ -164,7 +164,7 @@ async def test_under_load_a_good_change_goes_live_within_5s_and_a_broken_one_nev
     save(page, cafe_page("4217"))
     saved = time.monotonic()
     took = await wait_for(lambda: "4217" in engine.answer(CAFE_Q).text, timeout=5.0)
-    assert took < 5.0
+    print(f"live after {took:.2f} s"); assert took < 5.0
     live = engine.answer(CAFE_Q)
     assert live.answered and live.links[0].url == "https://beta.gouv.fr/cafe"
 
@@ -188,7 +188,7 @@ async def test_under_load_a_good_change_goes_live_within_5s_and_a_broken_one_nev
     assert {text for ok, text in cafe if ok} == {live.text}  # declined before, the new page after
     assert {text for _, text in load.texts(STABLE_Q)} == {stable}
     # the event loop never stalled behind a rebuild (it runs in a worker thread)
-    assert max(load.gaps) < 0.25, f"event loop stalled {max(load.gaps) * 1000:.0f} ms"
+    print(f"max gap {max(load.gaps)*1000:.1f} ms, answers {len(load.answers)}"); assert max(load.gaps) < 0.25, f"event loop stalled {max(load.gaps) * 1000:.0f} ms"
     assert statistics.median(load.gaps) < 0.02
     assert len(load.answers) > 1000
 
