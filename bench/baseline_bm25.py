@@ -39,7 +39,9 @@ def registry_docs(engine: Engine) -> list[tuple[str, str]]:
         text = f"{s.name}. {s.mission} Phase: {phase.name if phase else ''}. Incubateur: {inc.title if inc else s.incubator_id}. Contact: {s.contact}. {s.link}"
         out.append((s.url, text))
     for inc in reg.incubators.values():
-        out.append((inc.url, f"{inc.title}. {inc.description} Contact: {inc.contact}. {inc.website}"))
+        out.append(
+            (inc.url, f"{inc.title}. {inc.description} Contact: {inc.contact}. {inc.website}")
+        )
     return out
 
 
@@ -66,9 +68,18 @@ def main() -> int:
     retriever.index(bm25s.tokenize(corpus, show_progress=False), show_progress=False)
     answers = []
     for it in items:
-        res, _scores = retriever.retrieve(bm25s.tokenize([fold(it["q"])], show_progress=False), k=1, show_progress=False)
+        res, _scores = retriever.retrieve(
+            bm25s.tokenize([fold(it["q"])], show_progress=False), k=1, show_progress=False
+        )
         url, text = docs[int(res[0][0])]
-        answers.append({"id": it["id"], "answered": True, "text": text[:600], "links": [{"url": url, "title": ""}]})
+        answers.append(
+            {
+                "id": it["id"],
+                "answered": True,
+                "text": text[:600],
+                "links": [{"url": url, "title": ""}],
+            }
+        )
     print(f"== BM25 baseline (bm25s), {len(docs)} documents")
     print(score.format_table(score.score(items, answers)))
     bot_answers = [dict(engine.answer(it["q"]).to_json(), id=it["id"]) for it in items]

@@ -72,10 +72,15 @@ def latency(engine: Engine, qs: list[str], rounds: int) -> tuple[float, float, f
 
 def cold_start(site: Path | None, data_dir: Path) -> float:
     code = (
-        "import time,sys;t=time.perf_counter();sys.path.insert(0,%r);"
+        "import time,sys;t=time.perf_counter();sys.path.insert(0,{!r});"
         "from bot.engine import Engine;from pathlib import Path;"
-        "Engine.load(Path(%r),%s,Path(%r));print((time.perf_counter()-t)*1000)"
-    ) % (str(ROOT), str(DEFAULT_KNOWLEDGE_DIR), f"Path({str(site)!r})" if site else "None", str(data_dir))
+        "Engine.load(Path({!r}),{},Path({!r}));print((time.perf_counter()-t)*1000)"
+    ).format(
+        str(ROOT),
+        str(DEFAULT_KNOWLEDGE_DIR),
+        f"Path({str(site)!r})" if site else "None",
+        str(data_dir),
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -89,7 +94,9 @@ def tenfold(engine: Engine) -> Engine:
         for d in state.index.docs:
             words = d.text.split()
             rng.shuffle(words)
-            extra.append(replace(d, id=f"{d.id}~{copy}", text=" ".join(words), url=d.url + f"?copy={copy}"))
+            extra.append(
+                replace(d, id=f"{d.id}~{copy}", text=" ".join(words), url=d.url + f"?copy={copy}")
+            )
     big = State(
         knowledge=state.knowledge,
         index=Index(docs + extra),
@@ -116,13 +123,19 @@ def main() -> int:
     p50, p99, worst = latency(engine, qs, args.rounds)
     n_docs = len(engine.state.index.docs)
     big = tenfold(engine)
-    b50, b99, bworst = latency(big, qs, max(1, args.rounds // 4))
+    b50, b99, _bworst = latency(big, qs, max(1, args.rounds // 4))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n_startups = len(engine.registry.startups) if engine.registry is not None else 0
-    print(f"site indexed: {bool(site)}  sections: {n_docs}  startups: {n_startups}  questions: {len(qs)}")
-    print(f"cold start (load+index): {cold_nocache:.0f} ms without cache, {cold_cached:.0f} ms with cache")
+    print(
+        f"site indexed: {bool(site)}  sections: {n_docs}  startups: {n_startups}  questions: {len(qs)}"
+    )
+    print(
+        f"cold start (load+index): {cold_nocache:.0f} ms without cache, {cold_cached:.0f} ms with cache"
+    )
     print(f"answer latency: p50 {p50:.3f} ms  p99 {p99:.3f} ms  max {worst:.3f} ms")
-    print(f"10x documents ({len(big.state.index.docs)} sections): p50 {b50:.3f} ms  p99 {b99:.3f} ms  (x{b99 / p99:.1f} at p99)")
+    print(
+        f"10x documents ({len(big.state.index.docs)} sections): p50 {b50:.3f} ms  p99 {b99:.3f} ms  (x{b99 / p99:.1f} at p99)"
+    )
     print(f"peak RSS: {rss:.0f} MiB")
     print(f"median question length: {statistics.median(len(q) for q in qs):.0f} chars")
     return 0

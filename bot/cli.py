@@ -15,19 +15,30 @@ from bot.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot", description="Le bot de la communauté beta.gouv.fr.")
+    p = argparse.ArgumentParser(
+        prog="python -m bot", description="Le bot de la communauté beta.gouv.fr."
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--site", type=Path, help="also index a local checkout of the site's source")
-    p.add_argument("--knowledge", type=Path, help="knowledge folder (default: the project's knowledge/)")
+    p.add_argument(
+        "--knowledge", type=Path, help="knowledge folder (default: the project's knowledge/)"
+    )
     sub = p.add_subparsers(dest="command")
 
     ask = sub.add_parser("ask", help="answer a question (or every line of standard input)")
     ask.add_argument("question", nargs="*", help="the question; without it, one per input line")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
-    ask.add_argument("--site", type=Path, dest="sub_site", help="also index a local checkout of the site's source")
+    ask.add_argument(
+        "--site",
+        type=Path,
+        dest="sub_site",
+        help="also index a local checkout of the site's source",
+    )
     ask.add_argument("--knowledge", type=Path, dest="sub_knowledge")
 
-    check = sub.add_parser("check", help="validate knowledge files (file:line: message per problem)")
+    check = sub.add_parser(
+        "check", help="validate knowledge files (file:line: message per problem)"
+    )
     check.add_argument("path", nargs="?", type=Path, help="file or folder (default: knowledge/)")
 
     sub.add_parser("serve", help="serve Slack (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
@@ -45,12 +56,16 @@ def _parser() -> argparse.ArgumentParser:
 def _engine(settings: Settings, site: Path | None, knowledge: Path | None):  # type: ignore[no-untyped-def]
     from bot.engine import Engine
 
-    return Engine.load(knowledge or settings.knowledge_dir, site or settings.site_path, settings.data_dir)
+    return Engine.load(
+        knowledge or settings.knowledge_dir, site or settings.site_path, settings.data_dir
+    )
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings, args.sub_site or args.site, args.sub_knowledge or args.knowledge)
-    questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
+    questions = (
+        [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
+    )
     from bot.console import render
 
     for q in questions:
@@ -87,7 +102,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(knowledge.pages)} page(s), {sum(len(p.sections) for p in knowledge.pages)} section(s)", file=sys.stderr)
+    print(
+        f"ok: {len(knowledge.pages)} page(s), {sum(len(p.sections) for p in knowledge.pages)} section(s)",
+        file=sys.stderr,
+    )
     return 0
 
 

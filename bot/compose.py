@@ -21,12 +21,56 @@ STARTUP_FALLBACK = 90.0
 CONTACT_EMAIL = "contact@beta.gouv.fr"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
-CONTACT_CUES = {"mail", "email", "e-mail", "adresse", "contacter", "contact", "ecrire", "joindre", "ecrit", "contacte", "reach", "touch", "write"}
-ELIGIBILITY_CUES = {"eligible", "eligibilite", "criteres", "critere", "candidater", "cocher", "conditions", "eligibility", "criteria", "pris", "retenu"}
+CONTACT_CUES = {
+    "mail",
+    "email",
+    "e-mail",
+    "adresse",
+    "contacter",
+    "contact",
+    "ecrire",
+    "joindre",
+    "ecrit",
+    "contacte",
+    "reach",
+    "touch",
+    "write",
+}
+ELIGIBILITY_CUES = {
+    "eligible",
+    "eligibilite",
+    "criteres",
+    "critere",
+    "candidater",
+    "cocher",
+    "conditions",
+    "eligibility",
+    "criteria",
+    "pris",
+    "retenu",
+}
 PERSONAL_CUES = {
-    "impot", "impots", "caf", "carte", "grise", "passeport", "retraite", "allocation", "allocations",
-    "rsa", "apl", "securite", "sociale", "ameli", "prefecture", "titre", "sejour", "permis",
-    "declaration", "amende", "naturalisation",
+    "impot",
+    "impots",
+    "caf",
+    "carte",
+    "grise",
+    "passeport",
+    "retraite",
+    "allocation",
+    "allocations",
+    "rsa",
+    "apl",
+    "securite",
+    "sociale",
+    "ameli",
+    "prefecture",
+    "titre",
+    "sejour",
+    "permis",
+    "declaration",
+    "amende",
+    "naturalisation",
 }
 
 HELP_FR = (
@@ -38,7 +82,7 @@ HELP_FR = (
 HELP_EN = (
     "Ask me about beta.gouv.fr: the phases (investigation, construction, acceleration, "
     "transfer), the FAST, the consolidation programme, whom to contact, or the phase of a "
-    "startup d'État (\"which phase is DossierFacile in?\"). To check eligibility: `/eligibilite fast`."
+    'startup d\'État ("which phase is DossierFacile in?"). To check eligibility: `/eligibilite fast`.'
 )
 
 
@@ -79,7 +123,9 @@ def decline(text: str, lang: str) -> Result:
             else "Je ne peux pas traiter une démarche administrative personnelle : rendez-vous sur "
             "service-public.fr ou auprès de l'organisme qui gère votre dossier."
         )
-        return Result(False, "out_of_scope", msg, [("https://www.service-public.fr/", "service-public.fr")])
+        return Result(
+            False, "out_of_scope", msg, [("https://www.service-public.fr/", "service-public.fr")]
+        )
     msg = (
         "I don't have a reliable answer to that in what I know about beta.gouv.fr. "
         f"You can write to {CONTACT_EMAIL}."
@@ -87,7 +133,9 @@ def decline(text: str, lang: str) -> Result:
         else "Je n'ai pas de réponse fiable à cette question dans ce que je sais de beta.gouv.fr. "
         f"Vous pouvez écrire à {CONTACT_EMAIL}."
     )
-    return Result(False, "out_of_scope", msg, [("https://beta.gouv.fr/contact/", "Contacter beta.gouv.fr")])
+    return Result(
+        False, "out_of_scope", msg, [("https://beta.gouv.fr/contact/", "Contacter beta.gouv.fr")]
+    )
 
 
 def _page(url: str) -> str:
@@ -96,12 +144,20 @@ def _page(url: str) -> str:
 
 # What kind of fact the question asks for, and how to see it in a section's text.
 _NUM = r"(?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|one|two|three|four|six|twelve)"
-_DURATION_Q = re.compile(r"\b(combien de (?:temps|mois|semaines|jours|ans)|dure|duree|durer|how long|cb de (?:temps|mois)|long|mois|semaines|delai)\b")
-_DURATION_A = re.compile(rf"\b{_NUM}(?:\s*(?:a|à|to|-)\s*{_NUM})?\s+(?:semaines?|mois|ans?|annees?|jours?|journees?|weeks?|months?|years?|days?)\b")
-_AMOUNT_Q = re.compile(r"\b(combien|budget|montant|euros?|cout|coute|finance|financement|how much|amount|money|enveloppe|valeur)\b")
+_DURATION_Q = re.compile(
+    r"\b(combien de (?:temps|mois|semaines|jours|ans)|dure|duree|durer|how long|cb de (?:temps|mois)|long|mois|semaines|delai)\b"
+)
+_DURATION_A = re.compile(
+    rf"\b{_NUM}(?:\s*(?:a|à|to|-)\s*{_NUM})?\s+(?:semaines?|mois|ans?|annees?|jours?|journees?|weeks?|months?|years?|days?)\b"
+)
+_AMOUNT_Q = re.compile(
+    r"\b(combien|budget|montant|euros?|cout|coute|finance|financement|how much|amount|money|enveloppe|valeur)\b"
+)
 _AMOUNT_A = re.compile(r"(\d[\d  .,]*\s*(?:€|euros?|millions?|k€|m€))|(?:€\s*\d)")
 _CONTACT_A = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_NEEDS_Q = re.compile(r"\b(faut|faudrait|prerequis|pre-requis|conditions?|criteres?|requis|necessaire|il nous faut|what do (?:we|i) need|requirements?|criteria|eligible|eligibilite|cocher)\b")
+_NEEDS_Q = re.compile(
+    r"\b(faut|faudrait|prerequis|pre-requis|conditions?|criteres?|requis|necessaire|il nous faut|what do (?:we|i) need|requirements?|criteria|eligible|eligibilite|cocher)\b"
+)
 _NEEDS_A = re.compile(r"(condition|critere|prerequis|eligib|requirement|criteria|piliers?)")
 TYPE_BONUS = 0.35
 
@@ -211,7 +267,11 @@ def site_sentences(docs: list[Doc]) -> dict[str, list[tuple[str, frozenset[str]]
 
 
 def _links(primary: Doc, ranked: list[Hit], state: Any) -> list[tuple[str, str]]:
-    title = primary.page_title if primary.is_summary or primary.title == primary.page_title else f"{primary.page_title} — {primary.title}"
+    title = (
+        primary.page_title
+        if primary.is_summary or primary.title == primary.page_title
+        else f"{primary.page_title} — {primary.title}"
+    )
     links = [(primary.url, title)]
     seen = {_page(primary.url)}
     for hit in ranked[1:]:
@@ -235,7 +295,11 @@ def _intent(doc: Doc, qwords: set[str], body: str) -> str:
         return "contact"
     if qwords & ELIGIBILITY_CUES:
         return "eligibility"
-    return doc.kind if doc.kind in {"phase", "eligibility", "contact", "programme", "general"} else "general"
+    return (
+        doc.kind
+        if doc.kind in {"phase", "eligibility", "contact", "programme", "general"}
+        else "general"
+    )
 
 
 def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
@@ -246,7 +310,9 @@ def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
     email = facts.get("contact")
     if email and qwords & CONTACT_CUES and email not in body:
         body = (f"Write to {email}. " if lang == "en" else f"Écrivez à {email}. ") + body
-    if doc.status == "past" and not re.search(r"pass[ée]|arr[eê]t|ancien|n'existe plus|past|no longer|closed|former", body.lower()):
+    if doc.status == "past" and not re.search(
+        r"pass[ée]|arr[eê]t|ancien|n'existe plus|past|no longer|closed|former", body.lower()
+    ):
         body = ("(Past programme) " if lang == "en" else "(Programme passé) ") + body
     return body
 
@@ -281,11 +347,23 @@ def respond(state: Any, text: str, lang: str) -> Result:
         )
         if not programme_strong:
             body, links, intent = state.finder.answer(match, text, lang)
-            return Result(True, intent, body, [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links], f"{match.kind}:{match.id}")
+            return Result(
+                True,
+                intent,
+                body,
+                [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links],
+                f"{match.kind}:{match.id}",
+            )
     if top is None or not confident(top, [t for t in terms if not index.known(t)]):
         if match is not None and match.score >= STARTUP_FALLBACK:
             body, links, intent = state.finder.answer(match, text, lang)
-            return Result(True, intent, body, [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links], f"{match.kind}:{match.id}")
+            return Result(
+                True,
+                intent,
+                body,
+                [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links],
+                f"{match.kind}:{match.id}",
+            )
         return decline(text, lang)
     doc = top.doc
     if doc.source == "knowledge":
@@ -309,10 +387,21 @@ def respond(state: Any, text: str, lang: str) -> Result:
             scheme = None
         if scheme is not None:
             sid = getattr(scheme, "id", "")
-            tip = f"Check it step by step: `/eligibilite {sid}`" if lang == "en" else f"Vérifiez pas à pas : `/eligibilite {sid}`"
+            tip = (
+                f"Check it step by step: `/eligibilite {sid}`"
+                if lang == "en"
+                else f"Vérifiez pas à pas : `/eligibilite {sid}`"
+            )
             suggestions.append(tip)
             answer_text = answer_text + "\n" + tip
-    return Result(True, _intent(doc, qwords, answer_text), answer_text, _links(doc, hits, state), doc.id, suggestions)
+    return Result(
+        True,
+        _intent(doc, qwords, answer_text),
+        answer_text,
+        _links(doc, hits, state),
+        doc.id,
+        suggestions,
+    )
 
 
 def normalized_question(text: str) -> str:

@@ -53,7 +53,9 @@ class Console:
                 return True
             if command == "/beta":
                 if not rest.strip():
-                    self.say("Usage : /beta <question>, par ex. /beta combien dure l'investigation ?")
+                    self.say(
+                        "Usage : /beta <question>, par ex. /beta combien dure l'investigation ?"
+                    )
                     return True
                 self.say(render(self.engine.answer(rest)))
                 return True

@@ -74,7 +74,11 @@ def _cache_key(site: Path) -> tuple[Any, ...]:
     from bot.site import site_files
 
     files = site_files(site)
-    return (CACHE_VERSION, str(site.resolve()), tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+    return (
+        CACHE_VERSION,
+        str(site.resolve()),
+        tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files),
+    )
 
 
 def load_site(site: Path, cache_dir: Path | None) -> tuple[list[Doc], Any]:
@@ -87,10 +91,18 @@ def load_site(site: Path, cache_dir: Path | None) -> tuple[list[Doc], Any]:
         cache_file = cache_dir / "site-cache.pickle"
         try:
             with cache_file.open("rb") as fh:
-                cached = pickle.load(fh)  # noqa: S301 - our own file
+                cached = pickle.load(fh)
             if cached.get("key") == key:
                 return cached["docs"], cached["registry"]
-        except (OSError, EOFError, pickle.PickleError, AttributeError, KeyError, TypeError, ValueError):
+        except (
+            OSError,
+            EOFError,
+            pickle.PickleError,
+            AttributeError,
+            KeyError,
+            TypeError,
+            ValueError,
+        ):
             pass
     docs = page_docs(site)
     registry = None

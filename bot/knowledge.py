@@ -19,7 +19,15 @@ from bot.errors import KnowledgeError, Problem
 SITE = "https://beta.gouv.fr"
 KINDS = ("phase", "eligibility", "contact", "programme", "general")
 ALLOWED_KEYS = {
-    "id", "title", "permalink", "url", "kind", "aliases", "facts", "related", "status",
+    "id",
+    "title",
+    "permalink",
+    "url",
+    "kind",
+    "aliases",
+    "facts",
+    "related",
+    "status",
     "sections",
 }
 FACT_KEYS = {"duration", "contact", "amount", "budget", "deadline", "team", "frequency"}
@@ -168,10 +176,14 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
         return None, [Problem(name, 1, f"cannot read the file: {exc}")]
     split = split_front_matter(text)
     if split is None:
-        return None, [Problem(name, 1, "missing front matter: start the file with a '---' line, YAML, then '---'")]
+        return None, [
+            Problem(
+                name, 1, "missing front matter: start the file with a '---' line, YAML, then '---'"
+            )
+        ]
     source, body, body_line = split
     try:
-        meta = yaml.load(source, Loader=_Loader)  # noqa: S506 - a safe loader
+        meta = yaml.load(source, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         context = str(getattr(exc, "context", "") or "")
@@ -195,18 +207,32 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
     problems: list[Problem] = []
     for key in meta:
         if key not in ALLOWED_KEYS:
-            problems.append(Problem(name, at(str(key)), f"unknown key '{key}' (allowed: {', '.join(sorted(ALLOWED_KEYS))})"))
+            problems.append(
+                Problem(
+                    name,
+                    at(str(key)),
+                    f"unknown key '{key}' (allowed: {', '.join(sorted(ALLOWED_KEYS))})",
+                )
+            )
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.append(Problem(name, at("title"), "'title' is required and must be text"))
     kind = meta.get("kind")
     if kind not in KINDS:
-        problems.append(Problem(name, at("kind"), f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}"))
+        problems.append(
+            Problem(name, at("kind"), f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+        )
     permalink, url = meta.get("permalink"), meta.get("url")
     page_url = ""
     if permalink is not None:
         if not isinstance(permalink, str) or not permalink.startswith("/"):
-            problems.append(Problem(name, at("permalink"), "'permalink' must start with '/' (the public URL is https://beta.gouv.fr + permalink)"))
+            problems.append(
+                Problem(
+                    name,
+                    at("permalink"),
+                    "'permalink' must start with '/' (the public URL is https://beta.gouv.fr + permalink)",
+                )
+            )
         else:
             page_url = SITE + permalink
     elif url is not None:
@@ -223,29 +249,57 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
     facts_raw = meta.get("facts", {}) or {}
     facts: dict[str, str] = {}
     if not isinstance(facts_raw, dict):
-        problems.append(Problem(name, at("facts"), "'facts' must be a mapping (duration: ..., contact: ...)"))
+        problems.append(
+            Problem(name, at("facts"), "'facts' must be a mapping (duration: ..., contact: ...)")
+        )
     else:
         for k, v in facts_raw.items():
             if k not in FACT_KEYS:
-                problems.append(Problem(name, at("facts"), f"unknown fact '{k}' (known: {', '.join(sorted(FACT_KEYS))})"))
+                problems.append(
+                    Problem(
+                        name,
+                        at("facts"),
+                        f"unknown fact '{k}' (known: {', '.join(sorted(FACT_KEYS))})",
+                    )
+                )
             elif not isinstance(v, str | int | float):
                 problems.append(Problem(name, at("facts"), f"fact '{k}' must be text"))
             else:
                 facts[k] = str(v)
         contact = facts.get("contact")
         if contact is not None and not EMAIL.match(contact):
-            problems.append(Problem(name, at("facts"), f"fact 'contact' must be an e-mail address, got {contact!r}"))
+            problems.append(
+                Problem(
+                    name, at("facts"), f"fact 'contact' must be an e-mail address, got {contact!r}"
+                )
+            )
     related = _str_list(meta.get("related", []))
     if related is None:
-        problems.append(Problem(name, at("related"), "'related' must be a list of permalinks or https URLs"))
+        problems.append(
+            Problem(name, at("related"), "'related' must be a list of permalinks or https URLs")
+        )
         related = []
     for ref in related:
         if not (ref.startswith("/") or ref.startswith("https://")):
-            problems.append(Problem(name, at("related"), f"related link {ref!r} must be a permalink ('/...') or an https:// URL"))
+            problems.append(
+                Problem(
+                    name,
+                    at("related"),
+                    f"related link {ref!r} must be a permalink ('/...') or an https:// URL",
+                )
+            )
     status = meta.get("status", "current")
     if status not in STATUSES:
-        problems.append(Problem(name, at("status"), f"'status' must be one of {', '.join(STATUSES)}, got {status!r}"))
-    page_id = meta.get("id") or path.relative_to(root).with_suffix("").as_posix() if root.is_dir() else path.stem
+        problems.append(
+            Problem(
+                name, at("status"), f"'status' must be one of {', '.join(STATUSES)}, got {status!r}"
+            )
+        )
+    page_id = (
+        meta.get("id") or path.relative_to(root).with_suffix("").as_posix()
+        if root.is_dir()
+        else path.stem
+    )
     page_id = str(page_id)
 
     chunks = _split_body(body, body_line)
@@ -253,22 +307,40 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
     sec_meta = meta.get("sections", {}) or {}
     sec_aliases: dict[str, list[str]] = {}
     if not isinstance(sec_meta, dict):
-        problems.append(Problem(name, at("sections"), "'sections' must map an anchor to {aliases: [...]}"))
+        problems.append(
+            Problem(name, at("sections"), "'sections' must map an anchor to {aliases: [...]}")
+        )
     else:
         for anchor, spec in sec_meta.items():
             if str(anchor) not in anchors:
-                problems.append(Problem(name, at("sections"), f"section '{anchor}' has no heading '## ... {{#{anchor}}}' in the body"))
+                problems.append(
+                    Problem(
+                        name,
+                        at("sections"),
+                        f"section '{anchor}' has no heading '## ... {{#{anchor}}}' in the body",
+                    )
+                )
                 continue
             if not isinstance(spec, dict) or set(spec) - {"aliases"}:
-                problems.append(Problem(name, at("sections"), f"section '{anchor}' must be {{aliases: [...]}}"))
+                problems.append(
+                    Problem(name, at("sections"), f"section '{anchor}' must be {{aliases: [...]}}")
+                )
                 continue
             got = _str_list(spec.get("aliases", []))
             if got is None:
-                problems.append(Problem(name, at("sections"), f"aliases of section '{anchor}' must be a list of texts"))
+                problems.append(
+                    Problem(
+                        name,
+                        at("sections"),
+                        f"aliases of section '{anchor}' must be a list of texts",
+                    )
+                )
                 continue
             sec_aliases[str(anchor)] = got
     if not chunks[0][3].strip():
-        problems.append(Problem(name, body_line, "the body must start with a short summary of the page"))
+        problems.append(
+            Problem(name, body_line, "the body must start with a short summary of the page")
+        )
     if problems:
         return None, problems
 
@@ -332,13 +404,17 @@ def check_knowledge(root: Path) -> tuple[Knowledge, list[Problem]]:
 
     for page in pages:
         if page.id in ids:
-            problems.append(Problem(page.path, 1, f"duplicate id '{page.id}' (also in {ids[page.id].path})"))
+            problems.append(
+                Problem(page.path, 1, f"duplicate id '{page.id}' (also in {ids[page.id].path})")
+            )
         ids[page.id] = page
         for alias in page.aliases:
             key = " ".join(normalize(alias).split())
             owner = alias_owner.get(key)
             if owner is not None and owner.id != page.id:
-                problems.append(Problem(page.path, 2, f"alias '{alias}' is also used by {owner.path}"))
+                problems.append(
+                    Problem(page.path, 2, f"alias '{alias}' is also used by {owner.path}")
+                )
             alias_owner[key] = page
     return Knowledge(pages), problems
 

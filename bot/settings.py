@@ -98,12 +98,16 @@ class Settings:
     def require_slack(self) -> None:
         """Raise SettingsError naming the first Slack variable ``serve`` needs and lacks."""
         if not self.slack_bot_token:
-            raise SettingsError("SLACK_BOT_TOKEN is not set: copy the bot token (xoxb-...) of your Slack app")
+            raise SettingsError(
+                "SLACK_BOT_TOKEN is not set: copy the bot token (xoxb-...) of your Slack app"
+            )
         if not self.slack_bot_token.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         if self.slack_app_token:
             if not self.slack_app_token.startswith("xapp-"):
-                raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+                raise SettingsError(
+                    "SLACK_APP_TOKEN must be an app-level token starting with xapp-"
+                )
         elif not self.slack_signing_secret:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET is not set: copy the signing secret of your Slack app "

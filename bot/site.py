@@ -150,7 +150,7 @@ def _front(path: Path) -> tuple[dict[str, object], str] | None:
     if split is None:
         return {}, raw
     try:
-        meta = yaml.load(split[0], Loader=_Loader)  # noqa: S506 - safe loader
+        meta = yaml.load(split[0], Loader=_Loader)
     except yaml.YAMLError:
         return None
     return (meta if isinstance(meta, dict) else {}), split[1]
@@ -158,7 +158,10 @@ def _front(path: Path) -> tuple[dict[str, object], str] | None:
 
 def _kind_for(permalink: str) -> str:
     p = permalink.lower()
-    if any(k in p for k in ("investigation", "construction", "acceleration", "transfert")) or p.rstrip("/") == "/approche":
+    if (
+        any(k in p for k in ("investigation", "construction", "acceleration", "transfert"))
+        or p.rstrip("/") == "/approche"
+    ):
         return "phase"
     if "contact" in p:
         return "contact"
@@ -179,7 +182,11 @@ def page_docs(site_root: Path) -> list[Doc]:
             continue
         meta, body = got
         permalink = meta.get("permalink")
-        if not isinstance(permalink, str) or not permalink.startswith("/") or meta.get("redirect_to"):
+        if (
+            not isinstance(permalink, str)
+            or not permalink.startswith("/")
+            or meta.get("redirect_to")
+        ):
             continue
         url = SITE + permalink
         title = str(meta.get("title") or permalink)
@@ -193,7 +200,11 @@ def page_docs(site_root: Path) -> list[Doc]:
             meta, body = got
             url = f"{SITE}/fast/{quote('lauréats')}/{path.stem}.html"
             title = str(meta.get("title") or f"FAST {path.stem}")
-            facts = " ".join(f"{k}: {v}." for k, v in meta.items() if isinstance(v, str | int | float) and k != "title")
+            facts = " ".join(
+                f"{k}: {v}."
+                for k, v in meta.items()
+                if isinstance(v, str | int | float) and k != "title"
+            )
             docs.extend(_docs_for(url, title, facts + "\n\n" + body, "programme", path))
     return docs
 

@@ -38,7 +38,9 @@ def _wordset(text: str) -> frozenset[str]:
 
 
 MIN_SCORE = 60.0
-MAX_NGRAM = 8
+MAX_NGRAM = 10  # words of the longest name indexed
+MAX_COLLAPSED = 4  # words of a question read as one name ("dossier facile")
+MAX_FUZZY_WORDS = 3
 MAX_WORDS = 60
 MAX_TEXT = 600
 COMMON_DF = 8  # a word written in lower case in this many services' texts is a common word
@@ -78,6 +80,8 @@ COMMON_WORDS = _wordset(
     region jeunes jeune jours collectivites collectivite territoire ecologie ecologique
     transition environnement energie renovation climat sante recrutement talents
     the one vision smart stop reflex expresso octopus trait union part age
+    france francais francaise paris europe europeen etat gouvernement ministere prefecture
+    departement commune communes mairie ville villes national nationale
     """
 )
 
@@ -88,7 +92,7 @@ CUE_WORDS = _wordset(
     incubateur incubateurs incubator incubated incubation porte portee rattache
     contact contacts contacter contacte contactez joindre ecrire mail mails email emails
     mel courriel adresse lien liens site url website link web reach touch write
-    sert servir quoi what existe existent exist exists toujours encore still actif active
+    sert servir quoi koi kwa what existe existent exist exists toujours encore still actif active
     alive ferme arrete arretee abandonne mort service startup start up produit outil equipe
     team responsable mission objectif qui ou where which who belong belongs part about
     aujourd hui actuellement maintenant exactement concretement deja infos info
@@ -204,6 +208,7 @@ MONTHS_EN = (
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _LOWER_WORD = re.compile(r"(?<![A-Za-z0-9])[a-z]+(?![A-Za-z0-9])")
+_DOMAIN = re.compile(r"[a-z0-9]\.(?:fr|com|org|net|info|io|eu|bzh|nc|taxi|ia)\b", re.IGNORECASE)
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
 _PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]|\s+&\s+")
 _FORMERLY = re.compile(r"^(?:ex|anc|anciennement|ancien|ancienne|formerly)\b[\s.:]*", re.IGNORECASE)
@@ -234,6 +239,13 @@ class _Key:
 class _Word:
     low: str
     raw: str
+
+
+@dataclass(frozen=True)
+class _Context:
+    words: list[_Word]
+    incubator_cue: bool
+    shouting: bool
 
 
 def _deaccent(text: str) -> str:
@@ -293,6 +305,7 @@ class StartupFinder:
         self._exact: dict[str, list[_Key]] = {}
         self._collapsed: dict[str, list[_Key]] = {}
         self._distinct: dict[str, tuple[str, ...]] = {}  # collapsed name -> its uncommon words
+        self._longest: dict[str, int] = {}  # first word -> words of the longest name it starts
         hosts = Counter(_host(s.link) for s in registry.startups if s.link)
         for s in registry.startups:
             self._index_startup(s, hosts)
@@ -319,7 +332,9 @@ class StartupFinder:
             df.update(set(_LOWER_WORD.findall(text)))
         return COMMON_WORDS | {w for w, n in df.items() if n >= COMMON_DF}
 
-    def _is_weak(self, words: list[str]) -> bool:
+    def _is_weak(self, words: list[str], name: str = "") -> bool:
+        if _DOMAIN.search(name):
+            return False  # transport.data.gouv.fr
         content = [w for w in words if w not in STOP_WORDS and not w.isdigit()]
         if not content:
             return True
@@ -334,6 +349,7 @@ class StartupFinder:
             return
         spaced = " ".join(words)
         self._exact.setdefault(spaced, []).append(key)
+        self._longest[words[0]] = max(self._longest.get(words[0], 0), len(words))
         collapsed = "".join(words)
         if len(collapsed) >= 4:
             self._collapsed.setdefault(collapsed, []).append(key)
@@ -342,41 +358,46 @@ class StartupFinder:
                     w for w in words if w not in STOP_WORDS and w not in self._common
                 )
 
-    def _name_forms(self, name: str) -> list[tuple[list[str], float]]:
-        """The whole name, then its parts ('AMI - Application ...', 'X (ex Y)')."""
-        forms: list[tuple[list[str], float]] = []
-        whole = _low(name)
-        forms.append((whole, SCORE_NAME))
-        if len(whole) > 1 and whole[0] in _ARTICLES:
-            forms.append((whole[1:], SCORE_PART))
+    def _name_forms(self, name: str) -> list[tuple[list[str], float, str]]:
+        """The whole name, then its parts ('AMI - Application ...', 'X (ex Y)'), each as
+        (words, weight, text); a leading article is optional."""
+        forms: list[tuple[list[str], float, str]] = []
         parts = [p.strip() for p in _PARTS.split(name) if p and p.strip()]
+        candidates = [(name, SCORE_NAME)]
         if len(parts) > 1:
-            for part in parts:
-                words = _low(_FORMERLY.sub("", part))
-                if words and words != whole:
-                    forms.append((words, SCORE_PART))
-                    if len(words) > 1 and words[0] in _ARTICLES:
-                        forms.append((words[1:], SCORE_PART))
+            candidates += [(_FORMERLY.sub("", part), SCORE_PART) for part in parts]
+        seen: set[tuple[str, ...]] = set()
+        for raw, weight in candidates:
+            words = _low(raw)
+            variants = [(words, weight)]
+            if len(words) > 1 and words[0] in _ARTICLES:
+                variants.append((words[1:], SCORE_PART))
+            for variant, w in variants:
+                if variant and tuple(variant) not in seen:
+                    seen.add(tuple(variant))
+                    forms.append((variant, w, raw))
         return forms
 
     def _index_startup(self, s: Startup, hosts: Counter[str]) -> None:
-        def add(words: list[str], weight: float) -> None:
-            self._add(words, _Key("startup", s.id, s.name, weight, self._is_weak(words)))
+        def add(raw: str, weight: float, words: list[str] | None = None) -> None:
+            words = _low(raw) if words is None else words
+            self._add(words, _Key("startup", s.id, s.name, weight, self._is_weak(words, raw)))
 
-        for words, weight in self._name_forms(s.name):
-            add(words, weight)
-        add(_low(s.id), SCORE_NAME)
+        for words, weight, raw in self._name_forms(s.name):
+            add(raw, weight, words)
+        add(s.id, SCORE_NAME)
         for former in s.aliases:
-            add(_low(former), SCORE_FORMER)
+            add(former, SCORE_FORMER)
         host = _host(s.link)
-        if host and hosts[host] == 1 and host.count(".") >= 1:
-            add(_low(host), SCORE_PART)
+        if host and hosts[host] == 1 and "." in host:
+            add(host, SCORE_PART)
 
     def _index_incubator(self, inc: Incubator) -> None:
         title_words = _WORD.findall(_ascii(inc.title))
         acronyms = {w.lower() for w in title_words if w.isupper() and len(w) >= 3}
         id_words = _low(inc.id)
-        for words, weight in [*self._name_forms(inc.title), (id_words, SCORE_NAME)]:
+        forms = [(words, weight) for words, weight, _ in self._name_forms(inc.title)]
+        for words, weight in [*forms, (id_words, SCORE_NAME)]:
             content = [w for w in words if w not in STOP_WORDS]
             if len(content) >= 2 and not all(w in INCUBATOR_GENERIC for w in content):
                 self._add(words, _Key("incubator", inc.id, inc.title, weight, weak=False))
@@ -419,17 +440,21 @@ class StartupFinder:
         if not words:
             return None
         low = [w.low for w in words]
-        incubator_cue = bool(set(low) & INCUBATOR_CUES)
-        shouting = sum(w.raw.isupper() and len(w.raw) > 1 for w in words) * 2 > len(words)
+        ctx = _Context(
+            words=words,
+            incubator_cue=bool(set(low) & INCUBATOR_CUES),
+            shouting=sum(w.raw.isupper() and len(w.raw) > 1 for w in words) * 2 > len(words),
+        )
         best_rank: tuple[float, int, bool, float] | None = None
         best: tuple[int, int, _Key] | None = None
         for i in range(len(low)):
-            for n in range(min(MAX_NGRAM, len(low) - i), 0, -1):
+            longest = self._longest.get(low[i], 0)
+            for n in range(min(max(longest, MAX_COLLAPSED), len(low) - i), 0, -1):
                 span = low[i : i + n]
-                keys = self._exact.get(" ".join(span))
+                keys = self._exact.get(" ".join(span)) if n <= longest else None
                 # "code du travail" written as one id (codedutravail) is still ordinary words
                 spread = False
-                if keys is None:
+                if keys is None and n <= MAX_COLLAPSED:
                     keys = self._collapsed.get("".join(span))
                     spread = n > 1 and self._is_weak(span)
                 if not keys:
@@ -437,14 +462,14 @@ class StartupFinder:
                 for key in keys:
                     if spread and not key.weak:
                         key = replace(key, weak=True)
-                    score = self._score(key, words, i, i + n, incubator_cue, shouting)
+                    score = self._score(key, ctx, i, i + n)
                     if score < MIN_SCORE:
                         continue
                     rank = (score, sum(map(len, span)), key.kind == "startup", key.weight)
                     if best_rank is None or rank > best_rank:
                         best_rank, best = rank, (i, n, key)
         if best_rank is None or best_rank[0] < SCORE_WEAK_CUED:
-            fuzzy = self._fuzzy_match(low)
+            fuzzy = self._fuzzy_match(ctx)
             if fuzzy is not None and (best_rank is None or fuzzy[0] > best_rank[0]):
                 best_rank, best = (fuzzy[0], 0, True, 0.0), fuzzy[1:]
         if best_rank is None or best is None:
@@ -453,22 +478,15 @@ class StartupFinder:
         span_text = " ".join(w.raw for w in words[start : start + n])
         return StartupMatch(key.kind, key.id, key.name, round(best_rank[0], 1), span_text)
 
-    def _score(
-        self,
-        key: _Key,
-        words: list[_Word],
-        start: int,
-        end: int,
-        incubator_cue: bool,
-        shouting: bool,
-    ) -> float:
+    def _score(self, key: _Key, ctx: _Context, start: int, end: int) -> float:
+        """How sure a name found at words[start:end] is, given the rest of the question."""
         if key.tag:
-            if incubator_cue:
+            if ctx.incubator_cue:
                 return key.weight
             return SCORE_TAG_ACRONYM if key.acronym else 0.0
         if not key.weak:
             return key.weight
-        outside = [w for k, w in enumerate(words) if not start <= k < end]
+        outside = [w for k, w in enumerate(ctx.words) if not start <= k < end]
         others = [
             w
             for w in outside
@@ -477,28 +495,38 @@ class StartupFinder:
         cued = any(w.low in CUE_WORDS for w in outside)
         if not others:
             return SCORE_WEAK_CUED if cued else SCORE_WEAK_ALONE
-        first = words[start].raw
-        capitalised = start > 0 and not shouting and any(c.isupper() for c in first)
-        introduced = start > 0 and words[start - 1].low in SERVICE_MARKERS
+        first = ctx.words[start].raw
+        # "Projets" or "MonCompte" mid-sentence reads as a name; "GPS" does not
+        capitalised = (
+            start > 0
+            and not ctx.shouting
+            and any(c.isupper() for c in first)
+            and any(c.islower() for c in first)
+        )
+        introduced = start > 0 and ctx.words[start - 1].low in SERVICE_MARKERS
         if capitalised or introduced:
             return SCORE_WEAK_CAPITALISED if cued else SCORE_WEAK_HINT
         return SCORE_WEAK
 
-    def _fuzzy_match(self, low: list[str]) -> tuple[float, int, int, _Key] | None:
+    def _fuzzy_match(self, ctx: _Context) -> tuple[float, int, int, _Key] | None:
         """The closest strong name to a 1-3 word span (typos), found through its first or
-        last three letters; None under the cut-off."""
+        last three letters; None under the cut-off. A span of ordinary words is weak."""
+        low = [w.low for w in ctx.words]
         best: tuple[float, int, int, _Key] | None = None
         best_len = 0
         for i in range(len(low)):
             if low[i] in CUE_WORDS and low[i] not in STOP_WORDS:
                 continue
-            for n in range(1, min(3, len(low) - i) + 1):
+            for n in range(1, min(MAX_FUZZY_WORDS, len(low) - i) + 1):
                 span = low[i : i + n]
+                last = span[-1]
+                if n > 1 and (last in STOP_WORDS or last in CUE_WORDS):
+                    continue
                 q = "".join(span)
                 if len(q) < 5:
                     continue
                 ordinary = all(w in STOP_WORDS or w in CUE_WORDS or w in self._common for w in span)
-                if ordinary and (n == 1 or len(q) < 10):
+                if ordinary and n == 1:
                     continue
                 choices: dict[str, _Key] = {}
                 for probe in (q[:3], "$" + q[-3:]):
@@ -509,9 +537,14 @@ class StartupFinder:
                 found = process.extractOne(q, list(choices), scorer=fuzz.ratio, score_cutoff=cutoff)
                 if found is None or not self._covers(span, q, found[0]):
                     continue
+                key = choices[found[0]]
                 score = min(float(found[1]), FUZZY_MAX)
+                if ordinary:
+                    score = min(score, self._score(replace(key, weak=True), ctx, i, i + n))
+                if score < MIN_SCORE:
+                    continue
                 if best is None or (score, len(q)) > (best[0], best_len):
-                    best, best_len = (score, i, n, choices[found[0]]), len(q)
+                    best, best_len = (score, i, n, key), len(q)
         return best
 
     def _covers(self, span: list[str], collapsed_span: str, name: str) -> bool:
@@ -566,7 +599,15 @@ class StartupFinder:
             )
         active = phase.name not in STOPPED and phase.name not in GRADUATED
         now = ("currently " if en else "actuellement ") if active else ""
-        sentence = f"{name} {'is' if en else 'est'} {now}{phase.label(lang)}{since}."
+        if phase.name in STOPPED:
+            on = ""
+            if phase.start is not None:
+                on = f" on {_date_text(phase.start, lang)}" if en else f" le {_date_text(phase.start, lang)}"
+            sentence = f"{name} {'was' if en else 'a été'} {phase.label(lang)}{on}."
+        elif en:
+            sentence = f"{name} has been {phase.label(lang)}{since}."
+        else:
+            sentence = f"{name} est {now}{phase.label(lang)}{since}."
         if focus != "status":
             return sentence
         about_incubation = bool(

@@ -192,7 +192,7 @@ class Watcher:
     async def _reload_knowledge(self) -> Outcome:
         t0 = time.perf_counter()
         try:
-            error = self.engine.reload()
+            error = await asyncio.to_thread(self.engine.reload)
         except Exception as exc:
             # Not a knowledge problem the engine knows how to report: keep the last good state.
             log.exception("knowledge reload failed, still serving the last good version")
