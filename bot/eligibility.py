@@ -259,9 +259,14 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
 def _yaml_problem(name: str, exc: yaml.YAMLError) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    mark = problem_mark or context_mark
     line = mark.line + 1 if mark is not None else 1
     reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    if context and context_mark is not None and problem_mark is not None:
+        reason += f" ({context} started on line {context_mark.line + 1})"
     return Problem(name, line, f"invalid YAML: {reason}")
 
 

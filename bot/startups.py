@@ -360,12 +360,16 @@ class StartupFinder:
 
     def _name_forms(self, name: str) -> list[tuple[list[str], float, str]]:
         """The whole name, then its parts ('AMI - Application ...', 'X (ex Y)'), each as
-        (words, weight, text); a leading article is optional."""
+        (words, weight, text); a leading article is optional. A part written in lower case
+        ('(culturels, sportifs, associatifs)') describes rather than names: it is left out."""
         forms: list[tuple[list[str], float, str]] = []
         parts = [p.strip() for p in _PARTS.split(name) if p and p.strip()]
         candidates = [(name, SCORE_NAME)]
         if len(parts) > 1:
-            candidates += [(_FORMERLY.sub("", part), SCORE_PART) for part in parts]
+            for part in parts:
+                part = _FORMERLY.sub("", part).strip()
+                if part and (not part[0].islower() or _DOMAIN.search(part)):
+                    candidates.append((part, SCORE_PART))
         seen: set[tuple[str, ...]] = set()
         for raw, weight in candidates:
             words = _low(raw)

@@ -356,62 +356,53 @@ def _line(text: str, needle: str, occurrence: int = 1) -> int:
 
 
 BROKEN = [
-    # (name, old, new, the line (found in the broken text), message fragment)
+    # (name, text replaced, replacement, text of the line the problem must name, message part)
     ("impossible rule", "  - at_least: 1", "  - at_least: 3", "at_least: 3", "impossible rule: at least 3 of group 'b', which has 2"),
-    ("zero in a rule", "  - at_least: 1", "  - at_least: 0", "at_least: 0", "impossible rule"),
-    ("unknown group in rule", "  - all: a", "  - all: c", "all: c", "unknown group 'c'"),
-    ("unknown group in criterion", "    group: b\n    label: Critère B2", "    group: z\n    label: Critère B2", "group: z", "unknown group 'z'"),
-    ("duplicate criterion id", "  - id: b2", "  - id: b1", "id: b1\n", "duplicate criterion id 'b1'"),
+    ("zero in a rule", "  - at_least: 1", "  - at_least: 0", "at_least: 0", "impossible rule: at least 0"),
+    ("unknown group in rule", "  - all: a", "  - all: c", "all: c", "rule names unknown group 'c'"),
+    ("rule clause typo", "  - all: a", "  - tous: a", "tous: a", "unknown key 'tous'"),
+    ("rule not a list", "rule:\n  - all: a\n  - at_least: 1\n    of: b\n", "rule: most\n", "rule: most", "'rule' must be 'all' or a list"),
+    ("group never used", "  - at_least: 1\n    of: b\n", "", "rule:", "the rule never uses group 'b'"),
+    ("unknown group in criterion", "    group: b\n    label: Critère B2", "    group: z\n    label: Critère B2", "group: z", "criterion 'b2' has unknown group 'z'"),
+    ("duplicate criterion id", "  - id: b2", "  - id: a1", "- id: a1", "duplicate criterion id 'a1'"),
     ("bad url", "    source: /demo#b\n  - id: b2", "    source: http://demo.fr/x\n  - id: b2", "http://demo.fr/x", "'source' must be a permalink"),
     ("url with a space", "  url: https://example.gouv.fr/candidater", "  url: https://example.gouv.fr/can didater", "can didater", "'url' must be"),
     ("bad email", "contact: contact@beta.gouv.fr", "contact: contact-at-beta", "contact-at-beta", "'contact' must be an e-mail"),
     ("unknown top key", "short: Démo", "short: Démo\nshrot: Démo", "shrot:", "unknown key 'shrot'"),
     ("unknown criterion key", "    help: Ce que veut dire A1.", "    help: Ce que veut dire A1.\n    halp: oops", "halp:", "unknown key 'halp' in a criterion"),
+    ("unknown apply key", "  how: en ligne.", "  how: en ligne.\n  when: demain", "when: demain", "unknown key 'when' in 'apply'"),
     ("bad status", "status: open", "status: ouvert", "status: ouvert", "'status' must be one of"),
-    ("modal title too long", "short: Démo", "short: Un nom bien trop long pour un titre", "short: Un nom", "within 24"),
-    ("label too long", "    label: Critère A1", "    label: " + "x" * 80, "x" * 80, "within 75"),
-    ("group never used", "  - all: a\n", "  - all: a\n  - all: a\n", "rule:", None),
-    ("invalid yaml", "title: Démo", "title: [Démo", "title: [Démo", "invalid YAML"),
-    ("duplicate key", "title: Démo", "title: Démo\ntitle: Autre", "title: Autre", "written twice"),
+    ("modal title too long", "short: Démo", "short: Un nom bien trop long pour un titre", "short: Un nom", "keep it within 24"),
+    ("label too long", "    label: Critère A1", "    label: " + "x" * 80, "x" * 80, "keep it within 75"),
+    ("missing help", "    help: Ce que veut dire B1.\n", "", "- id: b1", "'help' is required"),
+    ("invalid yaml", "title: Démo", "title: Démo: la suite", "title: Démo: la suite", "invalid YAML"),
+    ("unclosed bracket", "title: Démo", "title: [Démo", "short: Démo", "started on line 2"),
+    ("duplicate key", "title: Démo", "title: Démo\ntitle: Autre", "title: Autre", "'title' is written twice"),
     ("deadline not a date", "status: open", "status: open\ndeadline: 21 juin 2026", "deadline:", "YYYY-MM-DD"),
-    ("missing help", "    help: Ce que veut dire B1.\n", "", "  - id: b1", None),
+    ("past needs no apply but open does", "apply:\n  url: https://example.gouv.fr/candidater\n  how: en ligne.\n", "", "id: demo", "'apply' is required"),
 ]
 
 
 @pytest.mark.parametrize(("name", "old", "new", "needle", "message"), BROKEN, ids=[b[0] for b in BROKEN])
 def test_a_broken_scheme_is_reported_with_file_and_line_and_never_loaded(
-    tmp_path: Path, name: str, old: str, new: str, needle: str, message: str | None
+    tmp_path: Path, name: str, old: str, new: str, needle: str, message: str
 ) -> None:
-    assert old in VALID
+    assert old in VALID, name
     broken = VALID.replace(old, new, 1)
     folder = tmp_path / "schemes"
     folder.mkdir()
     path = folder / "demo.yaml"
     path.write_text(broken, encoding="utf-8")
     problems = check_schemes(folder)
-    assert problems, name
-    first = problems[0]
-    assert first.path == str(path)
-    if name == "group never used":
-        broken = VALID.replace("  - at_least: 1\n    of: b\n", "")
-        path.write_text(broken, encoding="utf-8")
-        problems = check_schemes(folder)
-        assert [str(p) for p in problems] == [
-            f"{path}:{_line(broken, 'rule:')}: the rule never uses group 'b': its criteria would not "
-            "count (add '- all: b' or '- at_least: 1' with 'of: b')"
-        ]
-    elif name == "missing help":
-        assert any("'help' is required" in p.message and p.line == _line(broken, "  - id: b1") for p in problems)
-    else:
-        assert message is not None
-        hits = [p for p in problems if message in p.message]
-        assert hits, [str(p) for p in problems]
-        expected_line = _line(broken, needle.rstrip("\n")) if "\n" not in needle else _line(broken, needle.rstrip("\n"), 2)
-        assert hits[0].line == expected_line, [str(p) for p in problems]
-        assert str(hits[0]).startswith(f"{path}:{expected_line}: ")
+    hits = [p for p in problems if message in p.message]
+    assert hits, [str(p) for p in problems]
+    occurrence = 2 if name == "duplicate criterion id" else 1
+    line = _line(broken, needle, occurrence)
+    assert str(hits[0]).startswith(f"{path}:{line}: "), [str(p) for p in problems]
     with pytest.raises(KnowledgeError) as caught:
         load_schemes(folder)
     assert caught.value.problems == problems
+    assert str(path) in str(caught.value)
 
 
 def test_the_valid_sample_is_valid(tmp_path: Path) -> None:
@@ -426,9 +417,10 @@ def test_a_group_of_more_than_ten_criteria_is_refused(tmp_path: Path) -> None:
     )
     (tmp_path / "demo.yaml").write_text(VALID + extra, encoding="utf-8")
     problems = check_schemes(tmp_path)
-    assert any("at most 10 per group" in p.message and p.line == _line(VALID, "  - id: b\n") for p in problems) or any(
-        "at most 10 per group" in p.message for p in problems
-    )
+    group_line = next(n for n, line in enumerate(VALID.splitlines(), 1) if line == "  - id: b")
+    assert [(p.line, p.message) for p in problems] == [
+        (group_line, "group 'b' has 11 criteria; a form shows at most 10 per group: split it")
+    ]
 
 
 def test_problems_across_files(tmp_path: Path) -> None:

@@ -188,7 +188,7 @@ def block(draw: st.DrawFn) -> tuple[str, str | None, str, str]:
 
 
 @settings(max_examples=150)
-@given(st.lists(block(), min_size=1, max_size=6, unique_by=lambda b: b[1] or b[2]))
+@given(st.lists(block(), min_size=1, max_size=6, unique_by=(lambda b: b[2], lambda b: b[1] or b[2])))
 def test_any_mix_of_styles_gives_each_heading_its_anchor_and_text(blocks: list) -> None:  # type: ignore[type-arg]
     body = "\n".join(source for source, _, _, _ in blocks)
     sections = page_sections(body, "Page")
