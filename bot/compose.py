@@ -71,6 +71,19 @@ PERSONAL_CUES = {
     "declaration",
     "amende",
     "naturalisation",
+    # the same in English
+    "tax",
+    "taxes",
+    "passport",
+    "visa",
+    "pension",
+    "benefits",
+    "driving",
+    "licence",
+    "license",
+    "residence",
+    "citizenship",
+    "naturalization",
 }
 
 HELP_FR = (

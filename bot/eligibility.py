@@ -145,6 +145,7 @@ class Scheme:
     deadline_note: str = ""
     replaced_by: str | None = None
     path: str = ""
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def group(self, group_id: str) -> Group | None:
         return next((g for g in self.groups if g.id == group_id), None)
@@ -601,6 +602,7 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
             deadline_note=deadline_note,
             replaced_by=replaced_by,
             path=name,
+            lines=dict(data.key_lines),
         ),
         [],
     )
@@ -646,7 +648,7 @@ def _collect(path: Path) -> tuple[dict[str, Scheme], list[Problem]]:
             problems.append(
                 Problem(
                     scheme.path,
-                    1,
+                    scheme.lines.get("id", 1),
                     f"duplicate scheme id '{scheme.id}' (also in {schemes[scheme.id].path})",
                 )
             )
@@ -658,14 +660,17 @@ def _collect(path: Path) -> tuple[dict[str, Scheme], list[Problem]]:
             key = _key(name)
             owner = owners.get(key)
             if owner is not None and owner.id != scheme.id:
+                line = scheme.lines.get("aliases" if name in scheme.aliases else "id", 1)
                 problems.append(
-                    Problem(scheme.path, 1, f"alias '{name}' is also used by {owner.path}")
+                    Problem(scheme.path, line, f"alias '{name}' is also used by {owner.path}")
                 )
             owners.setdefault(key, scheme)
         if scheme.replaced_by is not None and scheme.replaced_by not in schemes:
             problems.append(
                 Problem(
-                    scheme.path, 1, f"'replaced_by' names unknown scheme '{scheme.replaced_by}'"
+                    scheme.path,
+                    scheme.lines.get("replaced_by", 1),
+                    f"'replaced_by' names unknown scheme '{scheme.replaced_by}'",
                 )
             )
     return schemes, problems

@@ -56,12 +56,11 @@ def run_console_check(
     """Ask every criterion of ``scheme`` as a yes/no question, then say the verdict.
 
     End of input (``ask`` returns None) or "q" stops cleanly without a verdict."""
-    say(f"{scheme.title}")
-    say(scheme.summary)
     if scheme.status == PAST:
-        say("")
         say(format_verdict(verdict(scheme, {}, today=today)))
         return
+    say(scheme.title)
+    say(scheme.summary)
     note = closed_note(scheme, today)
     if note:
         say(note)

@@ -129,10 +129,10 @@ class Startup:
         return f"{SITE}/startups/{self.id}.html"
 
     def summary(self) -> str:
-        """The mission, or else (missing or a mere word) the start of the description."""
-        if len(self.mission.split()) >= 3 or not self.description:
+        """The mission (the site's pitch), or else the start of the description."""
+        if self.mission:
             return self.mission
-        return plain_text(self.description[:1200]) or self.mission
+        return plain_text(self.description[:1200])
 
     def current_phase(self, today: date | None = None) -> Phase | None:
         """The phase with the latest start that is not in the future.

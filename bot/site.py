@@ -20,7 +20,7 @@ from bot.search import Doc
 
 SITE = "https://beta.gouv.fr"
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{.*?\}\}", re.S)
-_MD_HEADING = re.compile(r"^(#{1,5})\s+(.+?)\s*(?:\{#([\w\-]+)\})?\s*#*\s*$", re.M)
+_MD_HEADING = re.compile(r"^(#{1,5})[ \t]+(.+?)[ \t]*(?:\{#([\w\-]+)\})?[ \t]*#*[ \t]*$", re.M)
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARK = re.compile(r"(\*\*|__|\*|`)")
 _SPACE = re.compile(r"[ \t\r\f\v]+")

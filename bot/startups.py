@@ -38,7 +38,7 @@ def _wordset(text: str) -> frozenset[str]:
 
 
 MIN_SCORE = 60.0
-MAX_NGRAM = 10  # words of the longest name indexed
+MAX_NGRAM = 12  # words of the longest name indexed
 MAX_COLLAPSED = 4  # words of a question read as one name ("dossier facile")
 MAX_FUZZY_WORDS = 3
 MAX_WORDS = 60
@@ -96,13 +96,16 @@ CUE_WORDS = _wordset(
     alive ferme arrete arretee abandonne mort service startup start up produit outil equipe
     team responsable mission objectif qui ou where which who belong belongs part about
     aujourd hui actuellement maintenant exactement concretement deja infos info
-    presentation description sais savoir dire explique expliquer tell know
+    presentation description sais savoir dire explique expliquer tell know parle parler
+    entendu connais connait connaitre avancement nouvelles news heard running works
+    marche fonctionne tourne dispo disponible accessible ligne
     """
 )
 # Function words of such questions that are neither cues nor part of a topic.
 FILLER_WORDS = _wordset(
     """
     est en a c la le les quel quelle quels quelles cest sa son ses its elle il on
+    l d j m n s t y qu
     s is are the an of for in at to do does did me my us our please hi hello bonjour
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
     """
@@ -123,7 +126,7 @@ INCUBATOR_GENERIC = _wordset(
     incubateur fabrique numerique numeriques ministere ministeres atelier departement
     accompagnement services service operateur produits interministeriels plateforme
     laboratoire innovation mission interministerielle lab innov fab reseau beta gouv
-    ruche souverainete alimentaire organisations organisation donnee territoriale
+    souverainete alimentaire organisations organisation donnee territoriale
     """
 )
 
@@ -158,6 +161,7 @@ INCUBATOR_WORDS = _wordset(
     "incube incubee incubes incubees incubateur incubateurs incubator incubated porte "
     "portee rattache heberge"
 )
+SERVICES_WORDS = _wordset("services startups produits projets portfolio")
 LINK_WORDS = _wordset("lien liens site url website link web")
 MISSION_PHRASES = (
     "sert a quoi",
@@ -449,8 +453,7 @@ class StartupFinder:
             incubator_cue=bool(set(low) & INCUBATOR_CUES),
             shouting=sum(w.raw.isupper() and len(w.raw) > 1 for w in words) * 2 > len(words),
         )
-        best_rank: tuple[float, int, bool, float] | None = None
-        best: tuple[int, int, _Key] | None = None
+        found: list[tuple[float, int, int, _Key]] = []
         for i in range(len(low)):
             longest = self._longest.get(low[i], 0)
             for n in range(min(max(longest, MAX_COLLAPSED), len(low) - i), 0, -1):
@@ -467,11 +470,18 @@ class StartupFinder:
                     if spread and not key.weak:
                         key = replace(key, weak=True)
                     score = self._score(key, ctx, i, i + n)
-                    if score < MIN_SCORE:
-                        continue
-                    rank = (score, sum(map(len, span)), key.kind == "startup", key.weight)
-                    if best_rank is None or rank > best_rank:
-                        best_rank, best = rank, (i, n, key)
+                    if score >= MIN_SCORE:
+                        found.append((score, i, n, key))
+        # an incubator's short name inside a service's name ("Pass Culture") is not the incubator
+        names = [(i, i + n) for _, i, n, key in found if not key.tag and n > 1]
+        best_rank: tuple[float, int, bool, float] | None = None
+        best: tuple[int, int, _Key] | None = None
+        for score, i, n, key in found:
+            if key.tag and any(a <= i and i + n <= b and b - a > n for a, b in names):
+                continue
+            rank = (score, sum(map(len, low[i : i + n])), key.kind == "startup", key.weight)
+            if best_rank is None or rank > best_rank:
+                best_rank, best = rank, (i, n, key)
         if best_rank is None or best_rank[0] < SCORE_WEAK_CUED:
             fuzzy = self._fuzzy_match(ctx)
             if fuzzy is not None and (best_rank is None or fuzzy[0] > best_rank[0]):
@@ -573,7 +583,8 @@ class StartupFinder:
         if match.kind == "incubator":
             inc = self.registry.incubators.get(match.id)
             if inc is not None:
-                return self._incubator_answer(inc, focus, lang), self._incubator_links(inc), intent
+                text = self._incubator_answer(inc, focus, lang, question)
+                return text, self._incubator_links(inc), intent
         else:
             s = self.registry.startup(match.id)
             if s is not None:
@@ -606,7 +617,11 @@ class StartupFinder:
         if phase.name in STOPPED:
             on = ""
             if phase.start is not None:
-                on = f" on {_date_text(phase.start, lang)}" if en else f" le {_date_text(phase.start, lang)}"
+                on = (
+                    f" on {_date_text(phase.start, lang)}"
+                    if en
+                    else f" le {_date_text(phase.start, lang)}"
+                )
             sentence = f"{name} {'was' if en else 'a été'} {phase.label(lang)}{on}."
         elif en:
             sentence = f"{name} has been {phase.label(lang)}{since}."
@@ -632,7 +647,7 @@ class StartupFinder:
             "phase": self._phase_sentence(s, s.current_phase(self.today), focus, question, lang)
         }
         if s.summary():
-            lines["mission"] = ("Mission: " if en else "Mission : ") + s.summary()
+            lines["mission"] = ("Mission: " if en else "Mission : ") + clip(s.summary(), 260)
         if inc is not None:
             lines["incubator"] = ("Incubator: " if en else "Incubateur : ") + inc.title
         if s.contact:
@@ -646,13 +661,13 @@ class StartupFinder:
         if s.link:
             lines["link"] = ("Website: " if en else "Site : ") + s.link
         replaced = focus if focus in ("contact", "incubator", "link", "mission") else "phase"
-        lead = self._startup_lead(s, inc, focus, lines, lang) + self._renamed_note(s, match, lang)
+        lead = self._startup_lead(s, inc, focus, lines, lang)
         rest = [
             lines[k]
             for k in ("phase", "mission", "incubator", "contact", "link")
             if k in lines and k != replaced
         ]
-        return _fit([lead, *rest])
+        return _fit([self._renamed_note(s, match, lang), lead, *rest])
 
     def _startup_lead(
         self, s: Startup, inc: Incubator | None, focus: str, lines: dict[str, str], lang: str
@@ -698,16 +713,19 @@ class StartupFinder:
                 else f"Pas de site renseigné pour {name} ; sa fiche : {s.url}"
             )
         if focus == "mission" and s.summary():
-            return f"{name}: {s.summary()}" if en else f"{name} : {s.summary()}"
+            summary = clip(s.summary(), 320)
+            return f"{name}: {summary}" if en else f"{name} : {summary}"
         return lines["phase"]
 
     def _renamed_note(self, s: Startup, match: StartupMatch, lang: str) -> str:
+        """'« locatio » est l'ancien nom de DossierFacile.' when the question used a former id."""
         span = "".join(_low(match.span))
         if span in "".join(_low(s.name)) or span == "".join(_low(s.id)):
             return ""
-        for former in s.aliases:
-            if "".join(_low(former)) == span:
-                return f" (formerly {former})" if lang == "en" else f" (anciennement {former})"
+        if any("".join(_low(former)) == span for former in s.aliases):
+            if lang == "en":
+                return f"“{match.span}” is the former name of *{s.name}*."
+            return f"« {match.span} » est l'ancien nom de *{s.name}*."
         return ""
 
     def _startup_links(self, s: Startup) -> list[Link]:
@@ -719,10 +737,25 @@ class StartupFinder:
             links.append(Link(s.link, s.name))
         return links
 
-    def _incubator_answer(self, inc: Incubator, focus: str, lang: str) -> str:
+    def _incubator_answer(self, inc: Incubator, focus: str, lang: str, question: str = "") -> str:
         en = lang == "en"
         name = f"*{inc.title}*"
         lines = []
+        if set(_low(question)) & SERVICES_WORDS:
+            services = self._featured(inc, limit=8)
+            total = len(self.registry.startups_of(inc.id))
+            if services:
+                names = ", ".join(
+                    f"{s.name} ({_short_label(p, lang)})" if p else s.name for s, p in services
+                )
+                lines.append(
+                    f"{name} supports {total} services, among them: {names}."
+                    if en
+                    else f"{name} accompagne {total} services, dont : {names}."
+                )
+                if inc.contact:
+                    lines.append(("Contact: " if en else "Contact : ") + inc.contact)
+                return _fit(lines)
         if focus == "contact" and inc.contact:
             lines.append(
                 f"To reach {name}: {inc.contact}"
@@ -746,7 +779,7 @@ class StartupFinder:
         if services:
             total = len(self.registry.startups_of(inc.id))
             names = ", ".join(
-                f"{s.name} ({p.label(lang).split(' (')[0]})" if p else s.name for s, p in services
+                f"{s.name} ({_short_label(p, lang)})" if p else s.name for s, p in services
             )
             count = f" ({total} in all)" if en else f" ({total} au total)"
             lines.append(
@@ -775,6 +808,11 @@ class StartupFinder:
             links.append(Link(inc.website, inc.title))
         links.append(Link(f"{SITE}/startups/?incubateur={inc.id}", "Startups d'État"))
         return links
+
+
+def _short_label(phase: Phase, lang: str) -> str:
+    """'transféré (sorti de ...)' -> 'transféré'."""
+    return phase.label(lang).split(" (")[0]
 
 
 def _fit(lines: list[str], limit: int = MAX_TEXT) -> str:

@@ -283,8 +283,8 @@ def slack_notifier(settings: Settings) -> Notify | None:
 class WatchHook:
     """An ``on_startup`` hook for ``bot.slack.server.run`` that starts the watcher task.
 
-    aiohttp freezes its signals before ``on_startup`` runs, so the task is not tied to
-    ``on_cleanup``: ``web.run_app`` cancels it on shutdown, and :meth:`stop` does it by hand.
+    The task is stopped from the app's ``on_cleanup`` (or by :meth:`stop`); the hook can be
+    called without an app too.
     """
 
     def __init__(self, settings: Settings, engine: Engine, notify: Notify | None = None) -> None:
@@ -299,6 +299,12 @@ class WatchHook:
             return
         self.watcher = Watcher(self.engine, data_dir=self.settings.data_dir, notify=self.notify)
         self.task = asyncio.create_task(self.watcher.run(), name="knowledge-watch")
+        if app is not None:
+            with contextlib.suppress(RuntimeError):  # signals frozen: run_app cancels the task
+                app.on_cleanup.append(self._on_cleanup)
+
+    async def _on_cleanup(self, app: web.Application) -> None:
+        await self.stop()
 
     async def stop(self) -> None:
         if self.task is not None:

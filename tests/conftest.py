@@ -125,7 +125,9 @@ def run_bot(bot_env: dict[str, str]) -> Callable[..., subprocess.CompletedProces
     """Run ``python -m bot ARGS`` from the project root, optionally with standard input."""
     python = str(PYTHON) if PYTHON.exists() else sys.executable
 
-    def run(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, stdin: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [python, "-m", "bot", *args],
             cwd=PROJECT,

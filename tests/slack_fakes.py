@@ -38,7 +38,9 @@ def sign(secret: str, body: str | bytes, timestamp: int | None = None) -> dict[s
     """The two headers Slack puts on every request: timestamp and v0 signature."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     raw = body.encode() if isinstance(body, str) else body
-    digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + raw, hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        secret.encode(), b"v0:" + ts.encode() + b":" + raw, hashlib.sha256
+    ).hexdigest()
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
@@ -118,9 +120,19 @@ class FakeSlack:
 
     # --- test helpers ---------------------------------------------------------------------------
 
-    def fail(self, method: str, *, status: int = 429, error: str = "ratelimited", retry_after: int | None = 1, times: int = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        error: str = "ratelimited",
+        retry_after: int | None = 1,
+        times: int = 1,
+    ) -> None:
         """The next ``times`` calls to ``method`` fail (429 with Retry-After by default)."""
-        self.failures.setdefault(method, []).extend(Failure(status, error, retry_after) for _ in range(times))
+        self.failures.setdefault(method, []).extend(
+            Failure(status, error, retry_after) for _ in range(times)
+        )
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -162,8 +174,12 @@ class FakeSlack:
         queue = self.failures.get(method)
         if queue:
             failure = queue.pop(0)
-            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+            headers = (
+                {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            )
+            return web.json_response(
+                {"ok": False, "error": failure.error}, status=failure.status, headers=headers
+            )
         if method == "auth.test":
             return web.json_response(
                 {
@@ -179,14 +195,23 @@ class FakeSlack:
             )
         if method == "chat.postMessage":
             ts = f"{int(time.time())}.{next(self._ts):06d}"
-            return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"text": args.get("text")}})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "channel": args.get("channel"),
+                    "ts": ts,
+                    "message": {"text": args.get("text")},
+                }
+            )
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         return web.json_response({"ok": True})
 
     async def _response_url(self, request: web.Request) -> web.Response:
         payload = await request.json()
-        await self._record(Call(f"response_url:{request.match_info['name']}", payload, dict(request.headers)))
+        await self._record(
+            Call(f"response_url:{request.match_info['name']}", payload, dict(request.headers))
+        )
         return web.Response(text="ok")
 
     # --- Socket Mode -----------------------------------------------------------------------------
@@ -205,7 +230,9 @@ class FakeSlack:
         self._sockets.remove(ws)
         return ws
 
-    async def push_event(self, event: dict[str, Any], *, envelope_id: str, event_id: str, retry_attempt: int = 0) -> None:
+    async def push_event(
+        self, event: dict[str, Any], *, envelope_id: str, event_id: str, retry_attempt: int = 0
+    ) -> None:
         """Deliver an Events API envelope over the open Socket Mode connection."""
         if not self._sockets:
             raise AssertionError("no Socket Mode connection")
@@ -230,7 +257,9 @@ def event_envelope(event: dict[str, Any], event_id: str) -> dict[str, Any]:
         "type": "event_callback",
         "event_id": event_id,
         "event_time": int(time.time()),
-        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "enterprise_id": None}],
+        "authorizations": [
+            {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "enterprise_id": None}
+        ],
         "is_ext_shared_channel": False,
     }
 
@@ -257,7 +286,9 @@ def new_ts() -> str:
 class SlackDriver:
     """Talks to the bot the way Slack does: signed HTTP posts to /slack/events."""
 
-    def __init__(self, base_url: str, session: aiohttp.ClientSession, secret: str = SIGNING_SECRET) -> None:
+    def __init__(
+        self, base_url: str, session: aiohttp.ClientSession, secret: str = SIGNING_SECRET
+    ) -> None:
         self.base_url = base_url
         self.session = session
         self.secret = secret
@@ -278,17 +309,26 @@ class SlackDriver:
             all_headers.update(sign(secret or self.secret, body, timestamp))
         all_headers.update(headers or {})
         start = time.perf_counter()
-        async with self.session.post(self.base_url + path, data=body.encode(), headers=all_headers) as resp:
+        async with self.session.post(
+            self.base_url + path, data=body.encode(), headers=all_headers
+        ) as resp:
             text = await resp.text()
             return Reply(resp.status, text, (time.perf_counter() - start) * 1000)
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None, **kwargs: Any
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        **kwargs: Any,
     ) -> Reply:
         body = json.dumps(event_envelope(event, event_id or f"Ev{next(_ids):08d}"))
         headers = dict(kwargs.pop("headers", None) or {})
         if retry_num is not None:
-            headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"})
+            headers.update(
+                {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+            )
         return await self.post(body, "application/json", headers=headers, **kwargs)
 
     async def command(
@@ -355,7 +395,11 @@ class SlackDriver:
                 }
             ],
         }
-        return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kwargs)
+        return await self.post(
+            urlencode({"payload": json.dumps(payload)}),
+            "application/x-www-form-urlencoded",
+            **kwargs,
+        )
 
 
 def buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -369,7 +413,14 @@ def buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def mention(text: str, *, channel: str = "C0GENERAL", ts: str | None = None, thread_ts: str | None = None, user: str = "U0USER01") -> dict[str, Any]:
+def mention(
+    text: str,
+    *,
+    channel: str = "C0GENERAL",
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    user: str = "U0USER01",
+) -> dict[str, Any]:
     """An ``app_mention`` event as Slack sends it (the bot's mention first)."""
     stamp = ts or new_ts()
     event = {
@@ -386,7 +437,14 @@ def mention(text: str, *, channel: str = "C0GENERAL", ts: str | None = None, thr
     return event
 
 
-def direct_message(text: str, *, channel: str = "D0DIRECT1", ts: str | None = None, user: str = "U0USER01", **extra: Any) -> dict[str, Any]:
+def direct_message(
+    text: str,
+    *,
+    channel: str = "D0DIRECT1",
+    ts: str | None = None,
+    user: str = "U0USER01",
+    **extra: Any,
+) -> dict[str, Any]:
     """A ``message`` event in a direct message with the bot (``message.im``)."""
     stamp = ts or new_ts()
     return {

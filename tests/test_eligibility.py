@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.eligibility import (
     ELIGIBLE,
@@ -47,7 +49,12 @@ EXPECTED = {
 }
 # Criteria that are not needed one by one: any one of them is enough.
 ONE_OF = {
-    "consolidation": {"portage-organisation", "interministerialisation", "integrations", "mutualisation"},
+    "consolidation": {
+        "portage-organisation",
+        "interministerialisation",
+        "integrations",
+        "mutualisation",
+    },
 }
 
 
@@ -74,7 +81,12 @@ def test_facts_from_the_site_are_carried(schemes: dict[str, Scheme]) -> None:
     fast, conso = schemes["fast"], schemes["consolidation"]
     assert fast.contact == "fast@beta.gouv.fr"
     assert fast.deadline == dt.date(2025, 6, 6)
-    assert {c.source.split("#")[1] for c in fast.criteria} == {"impact", "maturité", "ambition", "soutien"}
+    assert {c.source.split("#")[1] for c in fast.criteria} == {
+        "impact",
+        "maturité",
+        "ambition",
+        "soutien",
+    }
     assert conso.deadline == dt.date(2026, 6, 21)
     assert conso.apply is not None and "programme-de-consolidation" in conso.apply.url
     assert schemes["investigation"].source.endswith("/approche/investigation#condition")
@@ -112,7 +124,9 @@ def test_none_met_is_not_yet_and_names_every_blocking_criterion(
 
 
 def _single_missing_cases() -> list[tuple[str, str]]:
-    return [(sid, c.id) for sid in sorted(EXPECTED) for c in load_schemes(SCHEMES_DIR)[sid].criteria]
+    return [
+        (sid, c.id) for sid in sorted(EXPECTED) for c in load_schemes(SCHEMES_DIR)[sid].criteria
+    ]
 
 
 @pytest.mark.parametrize(("sid", "missing"), _single_missing_cases())
@@ -133,7 +147,13 @@ def test_each_single_criterion_missing(schemes: dict[str, Scheme], sid: str, mis
         assert s.criterion(missing).source in text  # type: ignore[union-attr]
 
 
-MANDATORY = ["impact-demontre", "standards-fin-incubation", "objectifs-partages", "lettre-de-mission", "responsable-disponible"]
+MANDATORY = [
+    "impact-demontre",
+    "standards-fin-incubation",
+    "objectifs-partages",
+    "lettre-de-mission",
+    "responsable-disponible",
+]
 COMPLEMENTARY = sorted(ONE_OF["consolidation"])
 
 
@@ -141,12 +161,12 @@ COMPLEMENTARY = sorted(ONE_OF["consolidation"])
     ("ticked", "outcome", "missing"),
     [
         (MANDATORY, NOT_YET, COMPLEMENTARY),
-        (MANDATORY + ["integrations"], ELIGIBLE, []),
-        (MANDATORY + ["mutualisation"], ELIGIBLE, []),
-        (MANDATORY + ["portage-organisation", "interministerialisation"], ELIGIBLE, []),
+        ([*MANDATORY, "integrations"], ELIGIBLE, []),
+        ([*MANDATORY, "mutualisation"], ELIGIBLE, []),
+        ([*MANDATORY, "portage-organisation", "interministerialisation"], ELIGIBLE, []),
         (MANDATORY + COMPLEMENTARY, ELIGIBLE, []),
         (COMPLEMENTARY, NOT_YET, MANDATORY),
-        (MANDATORY[1:] + ["integrations"], NOT_YET, ["impact-demontre"]),
+        ([*MANDATORY[1:], "integrations"], NOT_YET, ["impact-demontre"]),
         (MANDATORY[:-1], NOT_YET, ["responsable-disponible", *COMPLEMENTARY]),
         ([], NOT_YET, MANDATORY + COMPLEMENTARY),
     ],
@@ -217,7 +237,9 @@ criteria:
         (set(), NOT_YET, {"a1", "b1", "b2", "b3"}),
     ],
 )
-def test_at_least_n_of_a_group(tmp_path: Path, ticked: set[str], outcome: str, missing: set[str]) -> None:
+def test_at_least_n_of_a_group(
+    tmp_path: Path, ticked: set[str], outcome: str, missing: set[str]
+) -> None:
     path = tmp_path / "demo.yaml"
     path.write_text(RULE_SCHEME, encoding="utf-8")
     scheme, problems = parse_scheme(path)
@@ -230,7 +252,9 @@ def test_at_least_n_of_a_group(tmp_path: Path, ticked: set[str], outcome: str, m
 # --------------------------------------------------------------------------- next steps
 
 
-def test_eligible_before_the_deadline_says_how_to_apply_and_until_when(schemes: dict[str, Scheme]) -> None:
+def test_eligible_before_the_deadline_says_how_to_apply_and_until_when(
+    schemes: dict[str, Scheme],
+) -> None:
     s = schemes["consolidation"]
     v = verdict(s, _all(s), today=BEFORE_CONSOLIDATION_DEADLINE)
     assert v.accepting
@@ -239,8 +263,13 @@ def test_eligible_before_the_deadline_says_how_to_apply_and_until_when(schemes: 
     assert "21 juin 2026" in steps and "contact@beta.gouv.fr" in steps
 
 
-def test_eligible_after_the_deadline_says_it_passed_and_whom_to_write_to(schemes: dict[str, Scheme]) -> None:
-    for sid, day, email in (("consolidation", "21 juin 2026", "contact@"), ("fast", "6 juin 2025", "fast@")):
+def test_eligible_after_the_deadline_says_it_passed_and_whom_to_write_to(
+    schemes: dict[str, Scheme],
+) -> None:
+    for sid, day, email in (
+        ("consolidation", "21 juin 2026", "contact@"),
+        ("fast", "6 juin 2025", "fast@"),
+    ):
         s = schemes[sid]
         v = verdict(s, _all(s), today=AFTER_EVERY_DEADLINE)
         assert v.eligible and not v.accepting
@@ -357,33 +386,137 @@ def _line(text: str, needle: str, occurrence: int = 1) -> int:
 
 BROKEN = [
     # (name, text replaced, replacement, text of the line the problem must name, message part)
-    ("impossible rule", "  - at_least: 1", "  - at_least: 3", "at_least: 3", "impossible rule: at least 3 of group 'b', which has 2"),
-    ("zero in a rule", "  - at_least: 1", "  - at_least: 0", "at_least: 0", "impossible rule: at least 0"),
+    (
+        "impossible rule",
+        "  - at_least: 1",
+        "  - at_least: 3",
+        "at_least: 3",
+        "impossible rule: at least 3 of group 'b', which has 2",
+    ),
+    (
+        "zero in a rule",
+        "  - at_least: 1",
+        "  - at_least: 0",
+        "at_least: 0",
+        "impossible rule: at least 0",
+    ),
     ("unknown group in rule", "  - all: a", "  - all: c", "all: c", "rule names unknown group 'c'"),
     ("rule clause typo", "  - all: a", "  - tous: a", "tous: a", "unknown key 'tous'"),
-    ("rule not a list", "rule:\n  - all: a\n  - at_least: 1\n    of: b\n", "rule: most\n", "rule: most", "'rule' must be 'all' or a list"),
-    ("group never used", "  - at_least: 1\n    of: b\n", "", "rule:", "the rule never uses group 'b'"),
-    ("unknown group in criterion", "    group: b\n    label: Critère B2", "    group: z\n    label: Critère B2", "group: z", "criterion 'b2' has unknown group 'z'"),
-    ("duplicate criterion id", "  - id: b2", "  - id: a1", "- id: a1", "duplicate criterion id 'a1'"),
-    ("bad url", "    source: /demo#b\n  - id: b2", "    source: http://demo.fr/x\n  - id: b2", "http://demo.fr/x", "'source' must be a permalink"),
-    ("url with a space", "  url: https://example.gouv.fr/candidater", "  url: https://example.gouv.fr/can didater", "can didater", "'url' must be"),
-    ("bad email", "contact: contact@beta.gouv.fr", "contact: contact-at-beta", "contact-at-beta", "'contact' must be an e-mail"),
+    (
+        "rule not a list",
+        "rule:\n  - all: a\n  - at_least: 1\n    of: b\n",
+        "rule: most\n",
+        "rule: most",
+        "'rule' must be 'all' or a list",
+    ),
+    (
+        "group never used",
+        "  - at_least: 1\n    of: b\n",
+        "",
+        "rule:",
+        "the rule never uses group 'b'",
+    ),
+    (
+        "unknown group in criterion",
+        "    group: b\n    label: Critère B2",
+        "    group: z\n    label: Critère B2",
+        "group: z",
+        "criterion 'b2' has unknown group 'z'",
+    ),
+    (
+        "duplicate criterion id",
+        "  - id: b2",
+        "  - id: a1",
+        "- id: a1",
+        "duplicate criterion id 'a1'",
+    ),
+    (
+        "bad url",
+        "    source: /demo#b\n  - id: b2",
+        "    source: http://demo.fr/x\n  - id: b2",
+        "http://demo.fr/x",
+        "'source' must be a permalink",
+    ),
+    (
+        "url with a space",
+        "  url: https://example.gouv.fr/candidater",
+        "  url: https://example.gouv.fr/can didater",
+        "can didater",
+        "'url' must be",
+    ),
+    (
+        "bad email",
+        "contact: contact@beta.gouv.fr",
+        "contact: contact-at-beta",
+        "contact-at-beta",
+        "'contact' must be an e-mail",
+    ),
     ("unknown top key", "short: Démo", "short: Démo\nshrot: Démo", "shrot:", "unknown key 'shrot'"),
-    ("unknown criterion key", "    help: Ce que veut dire A1.", "    help: Ce que veut dire A1.\n    halp: oops", "halp:", "unknown key 'halp' in a criterion"),
-    ("unknown apply key", "  how: en ligne.", "  how: en ligne.\n  when: demain", "when: demain", "unknown key 'when' in 'apply'"),
+    (
+        "unknown criterion key",
+        "    help: Ce que veut dire A1.",
+        "    help: Ce que veut dire A1.\n    halp: oops",
+        "halp:",
+        "unknown key 'halp' in a criterion",
+    ),
+    (
+        "unknown apply key",
+        "  how: en ligne.",
+        "  how: en ligne.\n  when: demain",
+        "when: demain",
+        "unknown key 'when' in 'apply'",
+    ),
     ("bad status", "status: open", "status: ouvert", "status: ouvert", "'status' must be one of"),
-    ("modal title too long", "short: Démo", "short: Un nom bien trop long pour un titre", "short: Un nom", "keep it within 24"),
-    ("label too long", "    label: Critère A1", "    label: " + "x" * 80, "x" * 80, "keep it within 75"),
+    (
+        "modal title too long",
+        "short: Démo",
+        "short: Un nom bien trop long pour un titre",
+        "short: Un nom",
+        "keep it within 24",
+    ),
+    (
+        "label too long",
+        "    label: Critère A1",
+        "    label: " + "x" * 80,
+        "x" * 80,
+        "keep it within 75",
+    ),
     ("missing help", "    help: Ce que veut dire B1.\n", "", "- id: b1", "'help' is required"),
-    ("invalid yaml", "title: Démo", "title: Démo: la suite", "title: Démo: la suite", "invalid YAML"),
+    (
+        "invalid yaml",
+        "title: Démo",
+        "title: Démo: la suite",
+        "title: Démo: la suite",
+        "invalid YAML",
+    ),
     ("unclosed bracket", "title: Démo", "title: [Démo", "short: Démo", "started on line 2"),
-    ("duplicate key", "title: Démo", "title: Démo\ntitle: Autre", "title: Autre", "'title' is written twice"),
-    ("deadline not a date", "status: open", "status: open\ndeadline: 21 juin 2026", "deadline:", "YYYY-MM-DD"),
-    ("past needs no apply but open does", "apply:\n  url: https://example.gouv.fr/candidater\n  how: en ligne.\n", "", "id: demo", "'apply' is required"),
+    (
+        "duplicate key",
+        "title: Démo",
+        "title: Démo\ntitle: Autre",
+        "title: Autre",
+        "'title' is written twice",
+    ),
+    (
+        "deadline not a date",
+        "status: open",
+        "status: open\ndeadline: 21 juin 2026",
+        "deadline:",
+        "YYYY-MM-DD",
+    ),
+    (
+        "past needs no apply but open does",
+        "apply:\n  url: https://example.gouv.fr/candidater\n  how: en ligne.\n",
+        "",
+        "id: demo",
+        "'apply' is required",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "old", "new", "needle", "message"), BROKEN, ids=[b[0] for b in BROKEN])
+@pytest.mark.parametrize(
+    ("name", "old", "new", "needle", "message"), BROKEN, ids=[b[0] for b in BROKEN]
+)
 def test_a_broken_scheme_is_reported_with_file_and_line_and_never_loaded(
     tmp_path: Path, name: str, old: str, new: str, needle: str, message: str
 ) -> None:
@@ -413,7 +546,8 @@ def test_the_valid_sample_is_valid(tmp_path: Path) -> None:
 
 def test_a_group_of_more_than_ten_criteria_is_refused(tmp_path: Path) -> None:
     extra = "".join(
-        f"  - id: b{i}\n    group: b\n    label: B{i}\n    help: Aide.\n    source: /demo#b\n" for i in range(3, 12)
+        f"  - id: b{i}\n    group: b\n    label: B{i}\n    help: Aide.\n    source: /demo#b\n"
+        for i in range(3, 12)
     )
     (tmp_path / "demo.yaml").write_text(VALID + extra, encoding="utf-8")
     problems = check_schemes(tmp_path)
@@ -427,7 +561,9 @@ def test_problems_across_files(tmp_path: Path) -> None:
     (tmp_path / "one.yaml").write_text(VALID, encoding="utf-8")
     (tmp_path / "two.yaml").write_text(VALID, encoding="utf-8")
     (tmp_path / "three.yaml").write_text(
-        VALID.replace("id: demo", "id: other").replace("status: open", "status: past\nreplaced_by: nowhere"),
+        VALID.replace("id: demo", "id: other").replace(
+            "status: open", "status: past\nreplaced_by: nowhere"
+        ),
         encoding="utf-8",
     )
     (tmp_path / "notes.md").write_text("# not a scheme\n", encoding="utf-8")
@@ -435,8 +571,22 @@ def test_problems_across_files(tmp_path: Path) -> None:
     messages = [str(p) for p in check_schemes(tmp_path)]
     assert any("notes.md:1: scheme files are YAML" in m for m in messages)
     assert any("two.yaml:1: duplicate scheme id 'demo'" in m for m in messages)
-    assert any("three.yaml:1: 'replaced_by' names unknown scheme 'nowhere'" in m for m in messages)
-    assert not any("README" in m for m in messages)
+    assert any("three.yaml:5: 'replaced_by' names unknown scheme 'nowhere'" in m for m in messages)
+    assert not any(m.startswith(str(tmp_path / "README.md")) for m in messages)
+
+
+def test_an_alias_used_by_two_schemes_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "one.yaml").write_text(
+        VALID.replace("short: Démo", "short: Démo\naliases: [essai]"), encoding="utf-8"
+    )
+    (tmp_path / "two.yaml").write_text(
+        VALID.replace("id: demo", "id: other").replace(
+            "short: Démo", "short: Autre\naliases: [autre, essai]"
+        ),
+        encoding="utf-8",
+    )
+    (problem,) = check_schemes(tmp_path)
+    assert str(problem).startswith(f"{tmp_path / 'two.yaml'}:4: alias 'essai' is also used by")
 
 
 def test_an_absent_folder_has_no_schemes_and_no_problems(tmp_path: Path) -> None:
@@ -482,10 +632,32 @@ def test_bot_check_reports_a_broken_scheme(tmp_path: Path, run_bot) -> None:  # 
     assert ok.returncode == 0, ok.stdout + ok.stderr
     path = knowledge / "schemes" / "fast.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("rule: all", "rule:\n  - at_least: 3\n    of: soutien"),
+        path.read_text(encoding="utf-8").replace(
+            "rule: all", "rule:\n  - at_least: 3\n    of: soutien"
+        ),
         encoding="utf-8",
     )
     bad = run_bot("check", str(knowledge))
     assert bad.returncode == 1
     line = _line(path.read_text(encoding="utf-8"), "at_least: 3")
-    assert f"{path}:{line}: impossible rule: at least 3 of group 'soutien', which has 2 criteria" in bad.stdout
+    assert (
+        f"{path}:{line}: impossible rule: at least 3 of group 'soutien', which has 2 criteria"
+        in bad.stdout
+    )
+
+
+# --------------------------------------------------------------------------- property
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(MANDATORY + COMPLEMENTARY + ["unknown"]), st.booleans()))
+def test_consolidation_rule_for_any_answers(answers: dict[str, bool]) -> None:
+    s = load_schemes(SCHEMES_DIR)["consolidation"]
+    yes = {k for k, v in answers.items() if v}
+    expected = set(MANDATORY) <= yes and bool(yes & set(COMPLEMENTARY))
+    v = verdict(s, answers)
+    assert v.eligible is expected
+    if expected:
+        assert v.missing == ()
+    else:
+        assert v.missing and not ({c.id for c in v.missing} & yes)

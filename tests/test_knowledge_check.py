@@ -76,7 +76,10 @@ YAML_ERRORS: dict[str, tuple[str, int]] = {
         "---\ntitle: A\npermalink: /a\nkind: phase\naliases:\n  - un\n  - deux: trois: quatre\n---\nRésumé.\n",
         7,
     ),
-    "tab-indent": ("---\ntitle: A\npermalink: /a\nkind: phase\nfacts:\n\tduration: 3 mois\n---\nRésumé.\n", 6),
+    "tab-indent": (
+        "---\ntitle: A\npermalink: /a\nkind: phase\nfacts:\n\tduration: 3 mois\n---\nRésumé.\n",
+        6,
+    ),
     "unclosed-quote": ('---\ntitle: "A\npermalink: /a\nkind: phase\n---\nRésumé.\n', 2),
     "unclosed-bracket": (
         "---\ntitle: A\npermalink: /a\nkind: phase\naliases: [un, deux\nfacts:\n  duration: 3 mois\n---\nRésumé.\n",
@@ -105,7 +108,9 @@ def test_a_valid_folder_passes_the_check(run_bot, tiny_knowledge: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
-def test_a_broken_file_is_named_with_its_line(run_bot, write_pages, tmp_path: Path, name: str) -> None:
+def test_a_broken_file_is_named_with_its_line(
+    run_bot, write_pages, tmp_path: Path, name: str
+) -> None:
     text, lines, word = BROKEN[name]
     write_pages(tmp_path, {"ok.md": VALID, f"{name}.md": text})
     result = run_bot("check", str(tmp_path))
@@ -119,7 +124,9 @@ def test_a_broken_file_is_named_with_its_line(run_bot, write_pages, tmp_path: Pa
 
 
 @pytest.mark.parametrize("name", sorted(YAML_ERRORS))
-def test_a_yaml_error_points_at_the_line_to_fix(run_bot, write_pages, tmp_path: Path, name: str) -> None:
+def test_a_yaml_error_points_at_the_line_to_fix(
+    run_bot, write_pages, tmp_path: Path, name: str
+) -> None:
     text, line = YAML_ERRORS[name]
     write_pages(tmp_path, {f"{name}.md": text})
     result = run_bot("check", str(tmp_path / f"{name}.md"))
@@ -169,7 +176,9 @@ def test_an_alias_differing_only_by_accents_and_case_is_still_a_duplicate(
 ) -> None:
     first = VALID.replace("- page valide", "- page validée")
     second = VALID.replace("/valide", "/autre").replace("Page valide", "Autre page")
-    write_pages(tmp_path, {"a.md": first, "b.md": second.replace("- page valide", "- PAGE VALIDEE")})
+    write_pages(
+        tmp_path, {"a.md": first, "b.md": second.replace("- page valide", "- PAGE VALIDEE")}
+    )
     result = run_bot("check", str(tmp_path))
     assert result.returncode == 1
     assert len(problems(result.stdout)) == 1

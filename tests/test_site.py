@@ -163,7 +163,13 @@ word = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèàç", min_size=2, max_si
 sentence = st.lists(word, min_size=4, max_size=12).map(" ".join)
 anchor = st.from_regex(r"[a-z][a-z0-9-]{1,15}", fullmatch=True)
 liquid = st.sampled_from(
-    ["{% include callout.html %}", "{{ page.title }}", "{%- if x -%}", "{% endif %}", "{{ site.data.x | upcase }}"]
+    [
+        "{% include callout.html %}",
+        "{{ page.title }}",
+        "{%- if x -%}",
+        "{% endif %}",
+        "{{ site.data.x | upcase }}",
+    ]
 )
 
 
@@ -180,7 +186,9 @@ def block(draw: st.DrawFn) -> tuple[str, str | None, str, str]:
         source = f"## {heading}{suffix}\n\n{text} {noise}\n"
     elif style == "div":
         attr = f' id="{ident}"' if ident else ""
-        source = f'<div{attr} class="fr-col">\n  <h3>{heading}</h3>\n  <p>{text}</p>{noise}\n</div>\n'
+        source = (
+            f'<div{attr} class="fr-col">\n  <h3>{heading}</h3>\n  <p>{text}</p>{noise}\n</div>\n'
+        )
     else:
         attr = f' id="{ident}"' if ident else ""
         source = f"<h4{attr}>{heading}</h4>\n<p>{noise}{text}</p>\n"
@@ -188,7 +196,9 @@ def block(draw: st.DrawFn) -> tuple[str, str | None, str, str]:
 
 
 @settings(max_examples=150)
-@given(st.lists(block(), min_size=1, max_size=6, unique_by=(lambda b: b[2], lambda b: b[1] or b[2])))
+@given(
+    st.lists(block(), min_size=1, max_size=6, unique_by=(lambda b: b[2], lambda b: b[1] or b[2]))
+)
 def test_any_mix_of_styles_gives_each_heading_its_anchor_and_text(blocks: list) -> None:  # type: ignore[type-arg]
     body = "\n".join(source for source, _, _, _ in blocks)
     sections = page_sections(body, "Page")

@@ -47,7 +47,12 @@ def block_types(message: dict) -> list[str]:
 
 
 def by_action(message: dict) -> dict[str, dict]:
-    return {e["action_id"]: e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    return {
+        e["action_id"]: e
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
 
 
 def all_texts(node: object) -> list[str]:
@@ -69,7 +74,10 @@ def test_an_answer_has_text_then_sources_then_feedback_and_a_fallback() -> None:
     assert block_types(message) == ["section", "context", "actions"]
     assert message["text"].startswith("La construction dure de six mois à un an.")
     links = message["blocks"][1]["elements"]
-    assert "<https://beta.gouv.fr/approche/construction#duree|La construction — Durée>" in links[0]["text"]
+    assert (
+        "<https://beta.gouv.fr/approche/construction#duree|La construction — Durée>"
+        in links[0]["text"]
+    )
     assert "Source" in links[0]["text"] and "Voir aussi" in links[1]["text"]
 
 
@@ -79,7 +87,12 @@ def test_feedback_buttons_have_accessibility_labels_and_compact_values() -> None
     assert buttons["feedback_up"]["accessibility_label"] == "Cette réponse m'a été utile"
     assert buttons["feedback_down"]["accessibility_label"] == "Cette réponse ne m'a pas été utile"
     value = decode_value(buttons["feedback_up"]["value"])
-    assert value == {"v": 1, "s": "phases/construction#duree", "l": "fr", "q": "combien dure la construction ?"}
+    assert value == {
+        "v": 1,
+        "s": "phases/construction#duree",
+        "l": "fr",
+        "q": "combien dure la construction ?",
+    }
 
 
 def test_an_english_answer_gets_english_labels() -> None:
@@ -90,7 +103,9 @@ def test_an_english_answer_gets_english_labels() -> None:
 
 
 def test_a_declined_answer_has_no_vote_buttons() -> None:
-    message = build_answer_blocks(answer("Je n'ai pas de réponse fiable.", answered=False, source_id=None))
+    message = build_answer_blocks(
+        answer("Je n'ai pas de réponse fiable.", answered=False, source_id=None)
+    )
     assert by_action(message) == {}
 
 
@@ -125,8 +140,15 @@ def test_a_very_long_question_still_fits_in_the_button_value() -> None:
 
 
 @given(st.text(max_size=3000), st.text(max_size=300), st.text(max_size=300))
-def test_nothing_in_an_answer_layout_can_ping_or_break_markup(text: str, title: str, question: str) -> None:
-    a = answer(text, question=question, links=(Link("https://beta.gouv.fr/x", title),), suggestions=(title,))
+def test_nothing_in_an_answer_layout_can_ping_or_break_markup(
+    text: str, title: str, question: str
+) -> None:
+    a = answer(
+        text,
+        question=question,
+        links=(Link("https://beta.gouv.fr/x", title),),
+        suggestions=(title,),
+    )
     message = build_answer_blocks(a, show_question=True, shareable=True)
     for shown in [message["text"], *all_texts(message["blocks"])]:
         # the bot's own link markup is the only "<...>" allowed; its label must be safe too
@@ -148,7 +170,9 @@ def test_encode_value_round_trips_and_rejects_junk() -> None:
 
 def test_help_is_short_and_names_the_commands_in_both_languages() -> None:
     fr, en = build_help("fr"), build_help("en")
-    assert "/beta" in json.dumps(fr, ensure_ascii=False) and "Exemples" in json.dumps(fr, ensure_ascii=False)
+    assert "/beta" in json.dumps(fr, ensure_ascii=False) and "Exemples" in json.dumps(
+        fr, ensure_ascii=False
+    )
     assert "Examples" in json.dumps(en)
     assert fr["text"] and en["text"]
 
@@ -167,7 +191,10 @@ def test_the_home_tab_says_what_the_bot_knows_and_how_to_ask() -> None:
     summary = KnowledgeSummary(
         pages=3,
         sections=9,
-        topics=(("phase", ("L'investigation", "La construction")), ("programme", ("Le FAST <2024>",))),
+        topics=(
+            ("phase", ("L'investigation", "La construction")),
+            ("programme", ("Le FAST <2024>",)),
+        ),
         startups=660,
         schemes=("fast", "consolidation"),
     )
@@ -175,7 +202,15 @@ def test_the_home_tab_says_what_the_bot_knows_and_how_to_ask() -> None:
     assert view["type"] == "home"
     assert len(view["blocks"]) <= 100
     text = "\n".join(all_texts(view["blocks"]))
-    for expected in ("L'investigation", "Le FAST &lt;2024&gt;", "660", "/beta", "/eligibilite", "fast, consolidation", "Exemples"):
+    for expected in (
+        "L'investigation",
+        "Le FAST &lt;2024&gt;",
+        "660",
+        "/beta",
+        "/eligibilite",
+        "fast, consolidation",
+        "Exemples",
+    ):
         assert expected in text
     for header in (b for b in view["blocks"] if b["type"] == "header"):
         assert len(header["text"]["text"]) <= 150

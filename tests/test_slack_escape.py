@@ -22,7 +22,17 @@ from bot.slack.escape import (
 
 # Text rich in the characters that matter to Slack.
 slackish = st.lists(
-    st.sampled_from(list("<>&@!|#^*_~`:.-+ \nabchernylUS019é") + ["<!channel>", "@here", "&amp;", "<@U1>", "\uff20", WORD_JOINER]),
+    st.sampled_from(
+        [
+            *"<>&@!|#^*_~`:.-+ \nabchernylUS019é",
+            "<!channel>",
+            "@here",
+            "&amp;",
+            "<@U1>",
+            "\uff20",
+            WORD_JOINER,
+        ]
+    ),
     max_size=80,
 ).map("".join)
 any_text = st.one_of(st.text(max_size=300), slackish)

@@ -55,7 +55,13 @@ def posted_text(call_args: dict) -> str:
 
 
 async def test_url_verification_echoes_the_challenge(slack: SlackDriver) -> None:
-    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"})
+    body = json.dumps(
+        {
+            "token": "x",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
     reply = await slack.post(body, "application/json")
     assert reply.status == 200
     assert reply.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
@@ -81,7 +87,9 @@ async def test_a_stale_signature_older_than_five_minutes_is_refused(
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
-async def test_a_body_changed_after_signing_is_refused(slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer) -> None:
+async def test_a_body_changed_after_signing_is_refused(
+    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer
+) -> None:
     from slack_fakes import SIGNING_SECRET, sign
 
     body = json.dumps({"type": "event_callback", "event_id": "Ev1", "event": mention(Q_DURATION)})
@@ -104,21 +112,34 @@ async def test_a_body_changed_after_signing_is_refused(slack: SlackDriver, fake_
     ],
     ids=["no-headers", "non-numeric-timestamp", "huge-timestamp", "wrong-scheme", "no-signature"],
 )
-async def test_requests_without_a_well_formed_signature_get_401(slack: SlackDriver, headers: dict[str, str]) -> None:
-    reply = await slack.post(json.dumps({"type": "url_verification", "challenge": "c"}), "application/json", signed=False, headers=headers)
+async def test_requests_without_a_well_formed_signature_get_401(
+    slack: SlackDriver, headers: dict[str, str]
+) -> None:
+    reply = await slack.post(
+        json.dumps({"type": "url_verification", "challenge": "c"}),
+        "application/json",
+        signed=False,
+        headers=headers,
+    )
     assert reply.status == 401
 
 
-async def test_a_body_that_is_not_utf8_is_refused(slack: SlackDriver, bot_server: BotServer) -> None:
+async def test_a_body_that_is_not_utf8_is_refused(
+    slack: SlackDriver, bot_server: BotServer
+) -> None:
     from slack_fakes import SIGNING_SECRET, sign
 
     raw = b'{"type": "url_verification", "challenge": "\xff\xfe"}'
     headers = {"Content-Type": "application/json", **sign(SIGNING_SECRET, raw)}
-    async with slack.session.post(bot_server.url + "/slack/events", data=raw, headers=headers) as resp:
+    async with slack.session.post(
+        bot_server.url + "/slack/events", data=raw, headers=headers
+    ) as resp:
         assert resp.status == 400
 
 
-async def test_health_reports_ok_and_what_the_bot_knows(slack: SlackDriver, bot_server: BotServer) -> None:
+async def test_health_reports_ok_and_what_the_bot_knows(
+    slack: SlackDriver, bot_server: BotServer
+) -> None:
     async with slack.session.get(bot_server.url + "/health") as resp:
         assert resp.status == 200
         data = await resp.json()
@@ -148,7 +169,9 @@ async def test_a_mention_is_answered_in_a_thread_on_the_message(
     assert "beta.gouv.fr/approche/construction" in call.text_everywhere()
 
 
-async def test_a_mention_inside_a_thread_is_answered_in_that_thread(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+async def test_a_mention_inside_a_thread_is_answered_in_that_thread(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
     parent = new_ts()
     await slack.event(mention(Q_DURATION, thread_ts=parent))
     (call,) = await fake_slack.wait_for("chat.postMessage")
@@ -191,14 +214,18 @@ async def test_bots_edits_deletions_and_channel_chatter_get_no_reply(
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
-async def test_an_empty_mention_gets_a_short_help(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+async def test_an_empty_mention_gets_a_short_help(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
     await slack.event(mention(""))
     (call,) = await fake_slack.wait_for("chat.postMessage")
     text = posted_text(call.args)
     assert "/beta" in text and "beta.gouv.fr" in text
 
 
-async def test_a_huge_message_gets_a_clear_too_long_answer(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+async def test_a_huge_message_gets_a_clear_too_long_answer(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
     reply = await slack.event(direct_message("construction " * 2000))
     assert reply.status == 200
     (call,) = await fake_slack.wait_for("chat.postMessage")
@@ -207,7 +234,10 @@ async def test_a_huge_message_gets_a_clear_too_long_answer(slack: SlackDriver, f
 
 
 async def test_an_unanswered_question_is_recorded_and_declined_honestly(
-    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer, slack_records: RecordingRecords
+    slack: SlackDriver,
+    fake_slack: FakeSlack,
+    bot_server: BotServer,
+    slack_records: RecordingRecords,
 ) -> None:
     await slack.event(mention(Q_OUT_OF_SCOPE))
     (call,) = await fake_slack.wait_for("chat.postMessage")
@@ -220,7 +250,9 @@ async def test_an_unanswered_question_is_recorded_and_declined_honestly(
 # --- never twice ------------------------------------------------------------------------------------
 
 
-async def test_slack_retries_of_one_event_get_one_reply(slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer) -> None:
+async def test_slack_retries_of_one_event_get_one_reply(
+    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer
+) -> None:
     event = mention(Q_DURATION)
     replies = await asyncio.gather(
         slack.event(event, event_id="EvRETRY1"),
@@ -233,7 +265,9 @@ async def test_slack_retries_of_one_event_get_one_reply(slack: SlackDriver, fake
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
-async def test_a_retry_of_an_event_never_received_is_answered(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+async def test_a_retry_of_an_event_never_received_is_answered(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
     await slack.event(mention(Q_DURATION), event_id="EvLOST01", retry_num=1)
     assert len(await fake_slack.wait_for("chat.postMessage")) == 1
 
@@ -244,7 +278,9 @@ async def test_the_mention_and_message_pair_for_one_message_gets_one_reply(
     ts = new_ts()
     as_mention = mention(Q_DURATION, channel="D0DIRECT1", ts=ts)
     as_message = direct_message(f"<@{BOT_USER_ID}> {Q_DURATION}", ts=ts)
-    await asyncio.gather(slack.event(as_mention, event_id="EvPAIR01"), slack.event(as_message, event_id="EvPAIR02"))
+    await asyncio.gather(
+        slack.event(as_mention, event_id="EvPAIR01"), slack.event(as_message, event_id="EvPAIR02")
+    )
     await bot_server.settle()
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
@@ -255,7 +291,9 @@ async def test_an_edit_that_refires_a_mention_gets_no_second_reply(
     event = mention(Q_DURATION)
     await slack.event(event)
     await fake_slack.wait_for("chat.postMessage")
-    await slack.event({**event, "text": event["text"] + " ?", "edited": {"user": "U0USER01", "ts": new_ts()}})
+    await slack.event(
+        {**event, "text": event["text"] + " ?", "edited": {"user": "U0USER01", "ts": new_ts()}}
+    )
     await bot_server.settle()
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
@@ -273,7 +311,10 @@ async def test_many_messages_each_get_exactly_one_reply_under_duplicates(
     await bot_server.settle()
     calls = fake_slack.calls_to("chat.postMessage")
     assert len(calls) == 40
-    assert len({(c.args["channel"], c.args.get("thread_ts"), c.text_everywhere()) for c in calls}) >= 20
+    assert (
+        len({(c.args["channel"], c.args.get("thread_ts"), c.text_everywhere()) for c in calls})
+        >= 20
+    )
 
 
 # --- escaping ---------------------------------------------------------------------------------------
@@ -389,7 +430,12 @@ async def test_sharing_posts_the_same_answer_in_the_channel_once(
     share = buttons(body["blocks"])["share_answer"]
     url = fake_slack.response_url("share")
     message_ts = new_ts()
-    clicks = await asyncio.gather(*(slack.click(share, response_url=url, message_ts=message_ts, ephemeral=True) for _ in range(3)))
+    clicks = await asyncio.gather(
+        *(
+            slack.click(share, response_url=url, message_ts=message_ts, ephemeral=True)
+            for _ in range(3)
+        )
+    )
     assert all(c.status == 200 for c in clicks)
     await bot_server.settle()
     (call,) = fake_slack.calls_to("response_url:share")
@@ -404,7 +450,10 @@ async def test_sharing_posts_the_same_answer_in_the_channel_once(
 
 
 async def test_a_thumbs_up_is_recorded_with_the_question_and_source_and_thanked(
-    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer, slack_records: RecordingRecords
+    slack: SlackDriver,
+    fake_slack: FakeSlack,
+    bot_server: BotServer,
+    slack_records: RecordingRecords,
 ) -> None:
     await slack.event(mention(Q_DURATION))
     (call,) = await fake_slack.wait_for("chat.postMessage")
@@ -420,7 +469,10 @@ async def test_a_thumbs_up_is_recorded_with_the_question_and_source_and_thanked(
 
 
 async def test_a_vote_clicked_twice_counts_once(
-    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer, slack_records: RecordingRecords
+    slack: SlackDriver,
+    fake_slack: FakeSlack,
+    bot_server: BotServer,
+    slack_records: RecordingRecords,
 ) -> None:
     body = (await slack.command(Q_DURATION)).json()
     down = buttons(body["blocks"])["feedback_down"]
@@ -433,17 +485,32 @@ async def test_a_vote_clicked_twice_counts_once(
 
 
 async def test_a_forged_button_value_is_ignored(
-    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer, slack_records: RecordingRecords
+    slack: SlackDriver,
+    fake_slack: FakeSlack,
+    bot_server: BotServer,
+    slack_records: RecordingRecords,
 ) -> None:
-    reply = await slack.click({"action_id": "feedback_up", "value": "not json {"}, response_url=fake_slack.response_url())
+    reply = await slack.click(
+        {"action_id": "feedback_up", "value": "not json {"}, response_url=fake_slack.response_url()
+    )
     assert reply.status == 200
     await bot_server.settle()
     assert slack_records.votes == []
 
 
-async def test_an_unsigned_click_is_refused(slack: SlackDriver, bot_server: BotServer, slack_records: RecordingRecords) -> None:
-    payload = {"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "feedback_up", "value": '{"v":1,"s":"x","q":"y"}'}]}
-    reply = await slack.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", signed=False)
+async def test_an_unsigned_click_is_refused(
+    slack: SlackDriver, bot_server: BotServer, slack_records: RecordingRecords
+) -> None:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "actions": [{"action_id": "feedback_up", "value": '{"v":1,"s":"x","q":"y"}'}],
+    }
+    reply = await slack.post(
+        urlencode({"payload": json.dumps(payload)}),
+        "application/x-www-form-urlencoded",
+        signed=False,
+    )
     assert reply.status == 401
     await bot_server.settle()
     assert slack_records.votes == []
@@ -452,8 +519,18 @@ async def test_an_unsigned_click_is_refused(slack: SlackDriver, bot_server: BotS
 # --- App Home -------------------------------------------------------------------------------------------
 
 
-async def test_opening_the_app_home_publishes_what_the_bot_knows(slack: SlackDriver, fake_slack: FakeSlack) -> None:
-    await slack.event({"type": "app_home_opened", "user": "U0USER01", "channel": "D0DIRECT1", "tab": "home", "event_ts": new_ts()})
+async def test_opening_the_app_home_publishes_what_the_bot_knows(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    await slack.event(
+        {
+            "type": "app_home_opened",
+            "user": "U0USER01",
+            "channel": "D0DIRECT1",
+            "tab": "home",
+            "event_ts": new_ts(),
+        }
+    )
     (call,) = await fake_slack.wait_for("views.publish")
     assert call.args["user_id"] == "U0USER01"
     view = call.args["view"]
@@ -463,21 +540,44 @@ async def test_opening_the_app_home_publishes_what_the_bot_knows(slack: SlackDri
     assert "La construction" in text
 
 
-async def test_a_retried_app_home_event_publishes_once(slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer) -> None:
-    event = {"type": "app_home_opened", "user": "U0USER01", "channel": "D0DIRECT1", "tab": "home", "event_ts": new_ts()}
-    await asyncio.gather(slack.event(event, event_id="EvHOME01"), slack.event(event, event_id="EvHOME01", retry_num=1))
+async def test_a_retried_app_home_event_publishes_once(
+    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer
+) -> None:
+    event = {
+        "type": "app_home_opened",
+        "user": "U0USER01",
+        "channel": "D0DIRECT1",
+        "tab": "home",
+        "event_ts": new_ts(),
+    }
+    await asyncio.gather(
+        slack.event(event, event_id="EvHOME01"),
+        slack.event(event, event_id="EvHOME01", retry_num=1),
+    )
     await bot_server.settle()
     assert len(fake_slack.calls_to("views.publish")) == 1
 
 
-async def test_opening_the_messages_tab_publishes_nothing(slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer) -> None:
-    await slack.event({"type": "app_home_opened", "user": "U0USER01", "channel": "D0DIRECT1", "tab": "messages", "event_ts": new_ts()})
+async def test_opening_the_messages_tab_publishes_nothing(
+    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer
+) -> None:
+    await slack.event(
+        {
+            "type": "app_home_opened",
+            "user": "U0USER01",
+            "channel": "D0DIRECT1",
+            "tab": "messages",
+            "event_ts": new_ts(),
+        }
+    )
     await bot_server.settle()
     assert fake_slack.calls_to("views.publish") == []
 
 
 async def test_an_event_the_bot_does_not_use_is_acknowledged(slack: SlackDriver) -> None:
-    reply = await slack.event({"type": "reaction_added", "user": "U0USER01", "reaction": "tada", "event_ts": new_ts()})
+    reply = await slack.event(
+        {"type": "reaction_added", "user": "U0USER01", "reaction": "tada", "event_ts": new_ts()}
+    )
     assert reply.status == 200
 
 
@@ -498,7 +598,9 @@ async def test_a_rate_limited_reply_is_retried_after_retry_after_and_posted_once
     assert time.monotonic() - start < 5
 
 
-async def test_a_slack_api_error_on_reply_is_survived(slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer) -> None:
+async def test_a_slack_api_error_on_reply_is_survived(
+    slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer
+) -> None:
     fake_slack.fail("chat.postMessage", status=200, error="not_in_channel", retry_after=None)
     await slack.event(mention(Q_DURATION))
     await bot_server.settle()

@@ -38,7 +38,9 @@ PROJECT = Path(__file__).resolve().parents[1]
         (Settings(slack_bot_token=BOT_TOKEN, slack_app_token="xoxb-wrong"), "SLACK_APP_TOKEN"),
     ],
 )
-def test_missing_or_malformed_slack_settings_name_the_variable(settings: Settings, named: str, slack_engine: Engine) -> None:
+def test_missing_or_malformed_slack_settings_name_the_variable(
+    settings: Settings, named: str, slack_engine: Engine
+) -> None:
     with pytest.raises(SettingsError, match=named):
         create_app(settings, slack_engine)
     with pytest.raises(SettingsError, match=named):
@@ -52,11 +54,22 @@ def test_missing_or_malformed_slack_settings_name_the_variable(settings: Setting
         ({"SLACK_BOT_TOKEN": "not-a-token"}, "SLACK_BOT_TOKEN"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_SIGNING_SECRET"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PORT": "http"}, "PORT"),
-        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "localhost:3000"}, "SLACK_API_URL"),
+        (
+            {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": "s",
+                "SLACK_API_URL": "localhost:3000",
+            },
+            "SLACK_API_URL",
+        ),
     ],
 )
 def test_serve_stops_with_one_line_naming_the_bad_setting(
-    run_bot: Callable[..., Any], bot_env: dict[str, str], env: dict[str, str], named: str, monkeypatch: pytest.MonkeyPatch
+    run_bot: Callable[..., Any],
+    bot_env: dict[str, str],
+    env: dict[str, str],
+    named: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for key, value in env.items():
         monkeypatch.setitem(bot_env, key, value)
@@ -76,7 +89,10 @@ def test_serve_stops_with_one_line_naming_the_bad_setting(
 
 
 async def _health(port: int) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/health") as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}/health") as resp,
+    ):
         assert resp.status == 200
         return await resp.json()  # type: ignore[no-any-return]
 
@@ -91,7 +107,10 @@ async def _start(coro: Any) -> tuple[asyncio.Task[None], int]:
 
 
 async def test_serve_in_http_mode_answers_runs_startup_hooks_and_stops_cleanly(
-    slack_settings: Settings, slack_engine: Engine, fake_slack: FakeSlack, slack_records: RecordingRecords
+    slack_settings: Settings,
+    slack_engine: Engine,
+    fake_slack: FakeSlack,
+    slack_records: RecordingRecords,
 ) -> None:
     seen: list[Any] = []
 
@@ -100,7 +119,15 @@ async def test_serve_in_http_mode_answers_runs_startup_hooks_and_stops_cleanly(
 
     stop = asyncio.Event()
     task, port = await _start(
-        lambda ready: serve(slack_settings, slack_engine, slack_records, [hook], host="127.0.0.1", stop=stop, ready=ready)
+        lambda ready: serve(
+            slack_settings,
+            slack_engine,
+            slack_records,
+            [hook],
+            host="127.0.0.1",
+            stop=stop,
+            ready=ready,
+        )
     )
     assert seen == [slack_engine]
     health = await _health(port)
@@ -118,19 +145,26 @@ async def test_socket_mode_answers_over_the_websocket_and_still_serves_health(
 ) -> None:
     settings = replace(slack_settings, slack_app_token=APP_TOKEN, slack_signing_secret=None)
     stop = asyncio.Event()
-    task, port = await _start(lambda ready: serve(settings, slack_engine, None, host="127.0.0.1", stop=stop, ready=ready))
+    task, port = await _start(
+        lambda ready: serve(settings, slack_engine, None, host="127.0.0.1", stop=stop, ready=ready)
+    )
     try:
         (opened,) = await fake_slack.wait_for("apps.connections.open")
         assert opened.headers["Authorization"] == f"Bearer {APP_TOKEN}"
         await fake_slack.wait_for("socket:connect")
         health = await _health(port)
         assert health["mode"] == "socket"
-        async with aiohttp.ClientSession() as session, session.post(f"http://127.0.0.1:{port}/slack/events", data="{}") as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"http://127.0.0.1:{port}/slack/events", data="{}") as resp,
+        ):
             assert resp.status in (404, 405)  # no signing secret: no HTTP events endpoint
 
         event = mention(Q_DURATION)
         await fake_slack.push_event(event, envelope_id="env-1", event_id="EvSOCK01")
-        await fake_slack.push_event(event, envelope_id="env-2", event_id="EvSOCK01", retry_attempt=1)
+        await fake_slack.push_event(
+            event, envelope_id="env-2", event_id="EvSOCK01", retry_attempt=1
+        )
         await fake_slack.wait_for("socket:ack", count=2)
         assert {a["envelope_id"] for a in fake_slack.socket_acks} == {"env-1", "env-2"}
         (call,) = await fake_slack.wait_for("chat.postMessage")
@@ -156,21 +190,31 @@ def test_the_manifest_declares_what_the_app_uses() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
     settings = manifest["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_home_opened"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+    }
     assert settings["interactivity"]["is_enabled"] is True
     assert "socket_mode_enabled" in settings
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
 
 
 def test_the_procfile_runs_http_and_socket_mode() -> None:
-    lines = dict(line.split(":", 1) for line in (PROJECT / "Procfile").read_text().splitlines() if ":" in line)
+    lines = dict(
+        line.split(":", 1)
+        for line in (PROJECT / "Procfile").read_text().splitlines()
+        if ":" in line
+    )
     assert "python -m bot serve" in lines["web"]
     assert "python -m bot serve" in lines["worker"]
 
 
 def test_env_sample_lists_every_variable_the_settings_read() -> None:
     source = (PROJECT / "bot" / "settings.py").read_text(encoding="utf-8")
-    read = set(re.findall(r'env\.get\("([A-Z_]+)"', source)) | set(re.findall(r'_(?:int|url)\(env, "([A-Z_]+)"', source))
+    read = set(re.findall(r'env\.get\("([A-Z_]+)"', source)) | set(
+        re.findall(r'_(?:int|url)\(env, "([A-Z_]+)"', source)
+    )
     read.discard("XDG_DATA_HOME")
     sample = (PROJECT / ".env.sample").read_text(encoding="utf-8")
     declared = set(re.findall(r"^#?\s*([A-Z_]+)=", sample, re.MULTILINE))
@@ -180,6 +224,13 @@ def test_env_sample_lists_every_variable_the_settings_read() -> None:
 
 def test_the_slack_docs_cover_both_modes() -> None:
     doc = (PROJECT / "docs" / "slack.md").read_text(encoding="utf-8")
-    for needed in ("slack-manifest.yml", "Socket Mode", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "/slack/events", "/health"):
+    for needed in (
+        "slack-manifest.yml",
+        "Socket Mode",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "/slack/events",
+        "/health",
+    ):
         assert needed in doc
     json.dumps(doc)  # plain text

@@ -42,6 +42,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answer import Answer
 from bot.settings import Settings
+from bot.slack.answering import AnswerPool, default_workers
 from bot.slack.blocks import (
     ACTION_SHARE,
     ACTION_VOTE_DOWN,
@@ -221,7 +222,13 @@ async def _maybe_await(value: Any) -> None:
 class BetaApp(AsyncApp):
     """The Bolt app plus the little state one process needs (no module globals)."""
 
-    def __init__(self, settings: Settings, engine: Engine, records: Records | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        records: Records | None = None,
+        answer_workers: int | None = None,
+    ) -> None:
         settings.require_slack()
         super().__init__(
             name="betagouv-bot",
@@ -237,18 +244,42 @@ class BetaApp(AsyncApp):
         self.replies = Deduper()  # channel + ts of the user's message: one reply per message
         self.clicks = Deduper(ttl=24 * 3600)  # share / vote clicks, per user and message
         self.tasks = BackgroundTasks()
+        # Replies to events are computed off the event loop (see bot.slack.answering); commands
+        # and clicks answer in process, inside their acknowledgement, which never queues.
+        self.answers = AnswerPool(
+            engine, default_workers() if answer_workers is None else answer_workers
+        )
 
     # -----------------------------------------------------------------------------------------
     # answering
 
-    def compose(self, question: str, **options: Any) -> tuple[dict[str, Any], Answer | None]:
-        """The message for a plain-text question, and the engine's answer when it was asked."""
-        text = question.strip()
+    def _notice_for(self, text: str) -> dict[str, Any] | None:
+        """The help for an empty or help question, "too long" for a huge one, else None."""
         if not text or text.lower().strip(" !.") in HELP_WORDS:
-            return build_help(guess_lang(text)), None
+            return build_help(guess_lang(text))
         if len(text) > MAX_QUESTION:
-            return build_too_long(len(text), MAX_QUESTION, guess_lang(text[:300])), None
+            return build_too_long(len(text), MAX_QUESTION, guess_lang(text[:300]))
+        return None
+
+    def compose(self, question: str, **options: Any) -> tuple[dict[str, Any], Answer | None]:
+        """The message for a plain-text question (answered in process), and the engine's answer
+        when it was asked."""
+        text = question.strip()
+        notice = self._notice_for(text)
+        if notice is not None:
+            return notice, None
         answer = self.engine.answer(text)
+        return build_answer_blocks(answer, question=text, **options), answer
+
+    async def compose_off_loop(
+        self, question: str, **options: Any
+    ) -> tuple[dict[str, Any], Answer | None]:
+        """Like :meth:`compose`, with the engine's work done by the answer workers."""
+        text = question.strip()
+        notice = self._notice_for(text)
+        if notice is not None:
+            return notice, None
+        answer = await self.answers.answer(text)
         return build_answer_blocks(answer, question=text, **options), answer
 
     async def record_unanswered(self, question: str) -> None:
@@ -277,7 +308,7 @@ class BetaApp(AsyncApp):
         """Answer ``question`` in ``channel`` (in the thread ``thread_ts`` when given)."""
         answer: Answer | None = None
         try:
-            message, answer = self.compose(question)
+            message, answer = await self.compose_off_loop(question)
         except Exception:
             log.exception("the engine failed on %r", question[:200])
             message = build_error_message(guess_lang(question))
@@ -319,12 +350,20 @@ def _from_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
     return bool(user) and user != bot_user_id
 
 
-def create_app(settings: Settings, engine: Any, records: Records | None = None) -> BetaApp:
+def create_app(
+    settings: Settings,
+    engine: Any,
+    records: Records | None = None,
+    *,
+    answer_workers: int | None = None,
+) -> BetaApp:
     """The Bolt app: events, ``/beta``, actions, App Home, one error handler.
 
+    ``answer_workers``: processes computing the replies to events (default: one when two cores
+    or more are available, else none: answers are then computed in process).
     Raises :class:`bot.errors.SettingsError` naming the first missing Slack variable.
     """
-    app = BetaApp(settings, engine, records)
+    app = BetaApp(settings, engine, records, answer_workers)
 
     @app.middleware
     async def drop_duplicate_events(

@@ -306,21 +306,23 @@ def answers_from_view(scheme: Scheme, view: Mapping[str, Any]) -> dict[str, bool
 
 
 def _step_text(step: str, scheme: Scheme) -> str:
-    """A next step in mrkdwn: escaped, with the scheme's URLs and e-mail made links."""
+    """A next step in mrkdwn: escaped, the scheme's URLs and e-mail made links, commands
+    in code style."""
     text = safe_text(step)
-    targets = {safe_text(scheme.source): scheme.source}
+    targets = {safe_text(scheme.source): (scheme.source, "page du site")}
     if scheme.apply is not None:
-        targets[safe_text(scheme.apply.url)] = scheme.apply.url
-    targets[safe_text(scheme.contact)] = f"mailto:{scheme.contact}"
+        targets[safe_text(scheme.apply.url)] = (scheme.apply.url, scheme.apply.label or "lien")
+    targets[safe_text(scheme.contact)] = (f"mailto:{scheme.contact}", scheme.contact)
     pattern = "|".join(re.escape(t) for t in sorted(targets, key=len, reverse=True))
 
     def to_link(m: re.Match[str]) -> str:
-        target = targets[m.group(0)]
+        target, label = targets[m.group(0)]
         if target.startswith("mailto:"):
             return mail(scheme.contact)
-        return link(target, target.removeprefix("https://"))
+        return link(target, label)
 
-    return re.sub(pattern, to_link, text)
+    text = re.sub(pattern, to_link, text)
+    return re.sub(r"(/eligibilite [a-z0-9-]+)", r"`\1`", text)
 
 
 def verdict_blocks(v: Verdict, limit: int) -> list[dict[str, Any]]:

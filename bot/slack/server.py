@@ -93,9 +93,14 @@ async def _open_http_session(app: web.Application) -> None:
         )
 
 
+async def _start_answer_workers(app: web.Application) -> None:
+    await app[SLACK_APP].answers.start()
+
+
 async def _drain_and_close(app: web.Application) -> None:
     slack_app = app[SLACK_APP]
     await slack_app.tasks.drain()
+    await slack_app.answers.close()
     session = slack_app.client.session
     if session is not None and not session.closed:
         await session.close()
@@ -123,6 +128,7 @@ def create_web_app(
         app.router.add_post(EVENTS_PATH, handle_events)
     app.router.add_get(HEALTH_PATH, handle_health)
     app.on_startup.append(_open_http_session)
+    app.on_startup.append(_start_answer_workers)
     app.on_startup.extend(on_startup)
     app.on_cleanup.append(_drain_and_close)
     return app

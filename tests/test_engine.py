@@ -1,0 +1,191 @@
+"""What a community member notices in an answer: the page that says it comes first, the
+fact is in the text, English gets English, and what is out of scope is declined honestly.
+
+The questions are ones the project's knowledge plainly answers (knowledge/...), so the
+tests hold whatever the ranking's tuning; speed is measured in bench/, not here.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+import pytest
+
+SITE = "https://beta.gouv.fr"
+
+# question -> (pages of which one must come first, facts of which one must be in the text)
+ANSWERABLE_FR = {
+    "combien de temps dure la construction ?": (
+        ["/approche/construction"],
+        ["six mois à un an", "12 mois"],
+    ),
+    "quelle est l'adresse mail de contact de beta.gouv.fr ?": (
+        ["/contact"],
+        ["contact@beta.gouv.fr"],
+    ),
+    "quel est le budget du FAST en 2025 ?": (["/fast/sélection"], ["2,5 millions"]),
+    "quels sont les grands principes du manifeste ?": (
+        ["/manifeste"],
+        ["confiance", "besoins des utilisateurs"],
+    ),
+    "qui finance l'investigation ?": (["/approche/investigation"], ["DINUM"]),
+    "quels sont les critères de sélection du programme de consolidation ?": (
+        [
+            "/accompagnements/programme-de-consolidation/criteres-de-selection",
+            "/programme-de-consolidation",
+        ],
+        ["au moins un"],
+    ),
+    "c'est quoi la phase de transfert ?": (
+        ["/approche/transfert"],
+        ["pérenniser", "pérennisation"],
+    ),
+}
+ANSWERABLE_EN = {
+    "how long is the construction phase?": (
+        ["/approche/construction"],
+        ["six mois à un an", "six months"],
+    ),
+    "what is the FAST?": (
+        ["/fast/sélection", "/approche/acceleration", "/fast/déroulement"],
+        ["fund", "fonds"],
+    ),
+    "how often does the investment committee meet?": (
+        ["/approche/sponsors", "/approche/"],
+        ["six months", "6 months"],
+    ),
+    "what are the principles of the beta.gouv.fr manifesto?": (
+        ["/manifeste"],
+        ["trust", "confiance"],
+    ),
+}
+OUT_OF_SCOPE = [
+    "quel temps fera-t-il demain à Lyon ?",
+    "il va pleuvoir ce week-end ?",
+    "qui a gagné le match PSG OM hier soir ?",
+    "c'est quand la finale de la ligue des champions ?",
+    "réserve-moi un billet de train pour Marseille vendredi",
+    "Can you book me a train ticket to Bordeaux?",
+    "will it rain in Lyon this weekend?",
+]
+PERSONAL_PROCEDURES = [
+    "comment renouveler mon passeport ?",
+    "la CAF ne m'a pas versé mes APL ce mois-ci",
+    "j'ai perdu ma carte grise, je fais comment ?",
+    "je n'arrive pas à déclarer mes impôts en ligne",
+    "how do I renew my French passport?",
+    "how do I file my income tax return in France?",
+]
+
+EN_WORDS = {"the", "and", "is", "of", "to", "a", "in", "it", "for", "with", "every", "are", "by"}
+FR_WORDS = {"le", "la", "les", "et", "est", "des", "du", "une", "un", "pour", "dans", "tous", "au"}
+
+
+def page(url: str) -> str:
+    """A link's page, compared the way the scorer does: no #fragment, decoded, no slash."""
+    return unquote(url.split("#")[0]).rstrip("/").removesuffix(".html").lower()
+
+
+def language_votes(text: str) -> tuple[int, int]:
+    ws = re.findall(r"[a-zà-ÿ]+", text.lower())
+    return sum(w in EN_WORDS for w in ws), sum(w in FR_WORDS for w in ws)
+
+
+@pytest.mark.parametrize("question", sorted(ANSWERABLE_FR) + sorted(ANSWERABLE_EN))
+def test_the_first_link_is_the_beta_gouv_page_that_says_it(engine, question: str) -> None:
+    paths, _ = {**ANSWERABLE_FR, **ANSWERABLE_EN}[question]
+    answer = engine.answer(question)
+    assert answer.answered, answer.text
+    assert answer.links, "an answer without a source link"
+    assert answer.links[0].url.startswith(f"{SITE}/")
+    assert page(answer.links[0].url) in {page(SITE + path) for path in paths}
+    assert all(link.url.startswith("https://") for link in answer.links)
+    assert all(link.title.strip() for link in answer.links)
+
+
+@pytest.mark.parametrize("question", sorted(ANSWERABLE_FR) + sorted(ANSWERABLE_EN))
+def test_the_answer_carries_the_fact(engine, question: str) -> None:
+    _, facts = {**ANSWERABLE_FR, **ANSWERABLE_EN}[question]
+    text = engine.answer(question).text
+    assert any(fact.lower() in text.lower() for fact in facts), text
+
+
+@pytest.mark.parametrize("question", sorted(ANSWERABLE_FR) + sorted(ANSWERABLE_EN))
+def test_an_answer_is_short_and_names_each_page_once(engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert 0 < len(answer.text) <= 700
+    pages = [page(link.url) for link in answer.links]
+    assert len(pages) == len(set(pages)) <= 3
+
+
+@pytest.mark.parametrize("question", sorted(ANSWERABLE_FR) + sorted(ANSWERABLE_EN))
+def test_knowledge_markup_never_reaches_the_reader(engine, question: str) -> None:
+    text = engine.answer(question).text
+    assert "**" not in text
+    assert "EN:" not in text
+    assert "{#" not in text
+    assert "---" not in text
+
+
+@pytest.mark.parametrize("question", sorted(ANSWERABLE_EN))
+def test_a_question_in_english_gets_english_text(engine, question: str) -> None:
+    answer = engine.answer(question)
+    english, french = language_votes(answer.text)
+    assert english > french, answer.text
+
+
+@pytest.mark.parametrize("question", sorted(ANSWERABLE_FR))
+def test_a_question_in_french_gets_french_text(engine, question: str) -> None:
+    answer = engine.answer(question)
+    english, french = language_votes(answer.text)
+    assert french > english, answer.text
+
+
+@pytest.mark.parametrize(
+    ("french", "english"),
+    [
+        ("combien de temps dure la construction ?", "how long is the construction phase?"),
+        ("c'est quoi le manifeste ?", "what is the beta.gouv.fr manifesto?"),
+    ],
+)
+def test_the_same_question_in_both_languages_cites_the_same_page(
+    engine, french: str, english: str
+) -> None:
+    fr, en = engine.answer(french), engine.answer(english)
+    assert fr.answered and en.answered
+    assert page(fr.links[0].url) == page(en.links[0].url)
+
+
+@pytest.mark.parametrize("question", OUT_OF_SCOPE)
+def test_an_out_of_scope_question_is_declined_with_the_contact_address(
+    engine, question: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered, answer.text
+    assert answer.intent == "out_of_scope"
+    assert "contact@beta.gouv.fr" in answer.text
+
+
+def test_a_decline_speaks_the_language_of_the_question(engine) -> None:
+    english, french = language_votes(engine.answer("will it rain in Lyon this weekend?").text)
+    assert english > french
+    english, french = language_votes(engine.answer("il va pleuvoir à Lyon ce week-end ?").text)
+    assert french > english
+
+
+@pytest.mark.parametrize("question", PERSONAL_PROCEDURES)
+def test_a_personal_procedure_is_sent_to_service_public(engine, question: str) -> None:
+    answer = engine.answer(question)
+    where = answer.text + " " + " ".join(link.url for link in answer.links)
+    assert "service-public.fr" in where, answer.text
+    if not answer.answered:
+        assert answer.intent == "out_of_scope"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?", "🙂", "<!channel>", "<@U123>"])
+def test_an_empty_message_gets_help_not_a_guess(engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered
+    assert answer.text.strip()
+    assert "<!channel>" not in answer.text and "<@U123>" not in answer.text

@@ -1,0 +1,515 @@
+"""Registry questions: finding the service or incubator named, and answering about it.
+
+The full registry comes from a sync against a local aiohttp server serving the site's API
+documents (no site checkout), as ``python -m bot sync`` would get it. Without ../shared,
+the tests on the real registry skip and the ones on a small hand-made registry still run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import re
+import time
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from test_sync import ApiServer, corpus_documents
+
+from bot.registry import Incubator, Phase, Registry, Startup, load_from_site, load_stored
+from bot.startups import StartupFinder, StartupMatch
+from bot.sync import sync_once
+from bot.text import detect_lang, fold
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SITE = SHARED / "corpus" / "beta.gouv.fr"
+DEV = SHARED / "eval" / "dev.yaml"
+TODAY = date(2026, 8, 21)  # the day after the corpus snapshot
+PAGE = "https://beta.gouv.fr/startups/{}.html"
+INCUBATOR_PAGE = "https://beta.gouv.fr/incubateurs/{}.html"
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> StartupFinder:
+    """The registry as `python -m bot sync` stores it, from a local copy of the API."""
+    server = ApiServer(corpus_documents())
+    server.start()
+    data_dir = tmp_path_factory.mktemp("data")
+    try:
+        asyncio.run(sync_once(server.base_url, data_dir, timeout=5.0, retries=1, backoff=0.01))
+    finally:
+        server.stop()
+    registry = load_stored(data_dir)
+    assert registry is not None
+    return StartupFinder(registry, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def from_site() -> StartupFinder:
+    if not (SITE / "content" / "_startups").is_dir():
+        pytest.skip("../shared/corpus is not here")
+    return StartupFinder(load_from_site(SITE), today=TODAY)
+
+
+def ask(finder: StartupFinder, question: str) -> tuple[StartupMatch, str, list[str], str]:
+    match = finder.match(question)
+    assert match is not None, f"no service found in {question!r}"
+    text, links, intent = finder.answer(match, question, detect_lang(question))
+    return match, text, [link.url for link in links], intent
+
+
+def folded(text: str) -> str:
+    return fold(text)
+
+
+# --------------------------------------------------------------------------- the dev set
+
+
+def load_scorer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("eval_score", SHARED / "eval" / "score.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def registry_items() -> list[dict[str, Any]]:
+    """Dev items about one service or incubator: intent startup/contact, main source a
+    registry page (the others are programme questions, answered from knowledge)."""
+    if not DEV.is_file():
+        return []
+    items = yaml.safe_load(DEV.read_text(encoding="utf-8"))
+    return [
+        item
+        for item in items
+        if item.get("intent") in ("startup", "contact")
+        and item.get("urls")
+        and ("/startups/" in item["urls"][0] or "/incubateurs/" in item["urls"][0])
+    ]
+
+
+@pytest.mark.parametrize("item", registry_items(), ids=lambda item: item["id"])
+def test_dev_set_registry_questions_get_the_right_page_and_facts(
+    synced: StartupFinder, item: dict[str, Any]
+) -> None:
+    scorer = load_scorer()
+    _, text, links, _ = ask(synced, item["q"])
+    answer = {"answered": True, "text": text, "links": [{"url": u, "title": ""} for u in links]}
+    verdict = scorer.judge(item, answer)
+    assert verdict["top1"], f"first link {links[0]} not in {item['urls']}"
+    assert verdict["facts"], f"facts {item['facts']} missing from: {text}"
+
+
+def test_dev_set_has_registry_questions() -> None:
+    if not DEV.is_file():
+        pytest.skip("../shared/eval is not here")
+    assert len(registry_items()) >= 10
+
+
+# --------------------------------------------------------------------------- our own questions
+
+# (question, page, facts that must be in the answer, as a user would read them)
+OWN_QUESTIONS: list[tuple[str, str, list[str]]] = [
+    ("Pix c'est en quelle phase ?", PAGE.format("pix"), ["transfere", "1er septembre 2019"]),
+    ("qui contacter pour Pix ?", PAGE.format("pix"), ["contact@pix.fr"]),
+    (
+        "aidants connect c'est incubé où ?",
+        PAGE.format("aidantsconnect"),
+        ["incubateur des territoires"],
+    ),
+    (
+        "lien vers la bonne alternance",
+        PAGE.format("la-bonne-alternance"),
+        ["labonnealternance.apprentissage.beta.gouv.fr"],
+    ),
+    ("SignalConso ça sert à quoi ?", PAGE.format("signalement"), ["anomalies"]),
+    ("signal conso existe toujours ?", PAGE.format("signalement"), ["oui", "transfere"]),
+    (
+        "rdv service public est dans quelle phase",
+        PAGE.format("rdv-service-public"),
+        ["acceleration"],
+    ),
+    ("le site de mon-entreprise ?", PAGE.format("mon-entreprise"), ["mon-entreprise.urssaf.fr"]),
+    (
+        "data.gouv.fr c'est encore incubé ?",
+        PAGE.format("data.gouv.fr"),
+        ["opere", "hors incubation"],
+    ),
+    ("api.gouv.fr contact", PAGE.format("api.gouv.fr"), ["contact@api.gouv.fr"]),
+    ("pass culture, c'est porté par quel incubateur ?", PAGE.format("pass-culture"), ["dinum"]),
+    ("JeVeuxAider on en est où ?", PAGE.format("jeveuxaider"), ["opere"]),
+    (
+        "Mon soutien psy : à qui écrire ?",
+        PAGE.format("monpsy"),
+        ["support-monsoutienpsy.cnam@assurance-maladie.fr"],
+    ),
+    (
+        "emplois de l'inclusion c'est quel incubateur ?",
+        PAGE.format("les-emplois"),
+        ["plateforme de l'inclusion"],
+    ),
+    ("France Transfert ça sert à quoi", PAGE.format("france-transfert"), ["fichiers"]),
+    ("zacharie c'est en construction ?", PAGE.format("zacharie"), ["en construction"]),
+    ("Mes Aides Réno : quel site ?", PAGE.format("mesaidesreno"), ["mesaidesreno.beta.gouv.fr"]),
+    ("egapro contact", PAGE.format("egalite.professionnelle"), ["index@travail.gouv.fr"]),
+    ("recosanté existe toujours ?", PAGE.format("recosante"), ["non", "arrete"]),
+    ("histovec est porté par qui ?", PAGE.format("histovec"), ["ministere de l'interieur"]),
+    ("mobilic c'est à quelle étape", PAGE.format("mobilic"), ["consolidation"]),
+    ("impact co2 c'est quoi ?", PAGE.format("impact.co2"), ["ademe"]),
+    ("Carbure, mission ?", PAGE.format("carbure"), ["biocarburants"]),
+    ("camino ça existe encore ?", PAGE.format("camino"), ["transfere"]),
+    (
+        "le code du travail numérique, c'est quoi le lien ?",
+        PAGE.format("codedutravail"),
+        ["code.travail.gouv.fr"],
+    ),
+    (
+        "ProConnect c'est incubé où ?",
+        PAGE.format("proconnect"),
+        ["operateur de produits interministeriels"],
+    ),
+    ("A-JUST en est à quelle phase ?", PAGE.format("a-just"), ["consolidation"]),
+    ("umap est toujours actif ?", PAGE.format("umap"), ["non", "arrete"]),
+    (
+        "santé psy étudiant, qui contacter ?",
+        PAGE.format("sante-psy-etudiant"),
+        ["support-santepsyetudiant@beta.gouv.fr"],
+    ),
+    ("candilib existe toujours ?", PAGE.format("candilib"), ["non"]),
+    ("DomiFa c'est pour qui ?", PAGE.format("domifa"), ["sans domicile"]),
+    (
+        "trackdechets",
+        PAGE.format("trackdechets"),
+        ["acceleration", "contact@trackdechets.beta.gouv.fr"],
+    ),
+    ("la bonne boite ça marche encore ?", PAGE.format("la-bonne-boite"), ["acceleration"]),
+    ("nos geste climat c'est quoi ?", PAGE.format("nosgestesclimat"), ["empreinte carbone"]),
+    ("c'est quoi transport.data.gouv.fr ?", PAGE.format("transport"), ["information voyageur"]),
+    ("dossier facile est en quelle phase ?", PAGE.format("dossierfacile"), ["consolidation"]),
+    ("tchapp contact", PAGE.format("tchap"), ["tchap@beta.gouv.fr"]),
+    ("Base Adresse Nationale, qui contacter ?", PAGE.format("ban"), ["adresse@data.gouv.fr"]),
+    ("What phase is Mobilic in?", PAGE.format("mobilic"), ["in consolidation", "since"]),
+    (
+        "Who do I contact for Egapro?",
+        PAGE.format("egalite.professionnelle"),
+        ["index@travail.gouv.fr"],
+    ),
+    (
+        "Which incubator does Zacharie belong to?",
+        PAGE.format("zacharie"),
+        ["incubated by", "ruche"],
+    ),
+    # incubators
+    (
+        "contact de l'incubateur des territoires",
+        INCUBATOR_PAGE.format("anct"),
+        ["contact@incubateur.anct.gouv.fr"],
+    ),
+    (
+        "quels services accompagne la fabrique numérique du MTE ?",
+        INCUBATOR_PAGE.format("mtes"),
+        ["services"],
+    ),
+    ("la Ruche numérique c'est quoi ?", INCUBATOR_PAGE.format("agriculture"), ["agriculture"]),
+    (
+        "l'incubateur du ministère de l'intérieur, on le contacte comment ?",
+        INCUBATOR_PAGE.format("FabNum-MI"),
+        ["innovation-numerique-relations@interieur.gouv.fr"],
+    ),
+    ("le KUBE c'est quoi ?", INCUBATOR_PAGE.format("kube"), ["armees"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "page", "facts"), OWN_QUESTIONS, ids=[q for q, _, _ in OWN_QUESTIONS]
+)
+def test_registry_questions_lead_to_the_service_page_with_the_fact(
+    synced: StartupFinder, question: str, page: str, facts: list[str]
+) -> None:
+    _, text, links, _ = ask(synced, question)
+    assert links[0] == page
+    for fact in facts:
+        assert folded(fact) in folded(text), f"{fact!r} missing from: {text}"
+    assert len(text) <= 620
+
+
+def test_a_contact_question_is_a_contact_answer_with_the_email_first(synced: StartupFinder) -> None:
+    _, text, links, intent = ask(synced, "bug sur tchap, je contacte qui ?")
+    assert intent == "contact"
+    assert text.splitlines()[0] == "Pour contacter l'équipe *Tchap* : tchap@beta.gouv.fr"
+    assert links[0] == PAGE.format("tchap")
+
+
+def test_the_first_line_answers_what_was_asked(synced: StartupFinder) -> None:
+    first = {
+        q: ask(synced, q)[1].splitlines()[0]
+        for q in (
+            "tchap c'est incubé où ?",
+            "lien tchap",
+            "tchap ça sert à quoi ?",
+            "tchap existe toujours ?",
+            "tchap en est où ?",
+        )
+    }
+    assert (
+        first["tchap c'est incubé où ?"]
+        == "*Tchap* est incubé par Opérateur de produits interministériels."
+    )
+    assert first["lien tchap"] == "Le site de *Tchap* : https://tchap.numerique.gouv.fr/"
+    assert first["tchap ça sert à quoi ?"].startswith("*Tchap* : Proposer une messagerie")
+    assert first["tchap existe toujours ?"].startswith(
+        "Oui : *Tchap* est actuellement en accélération"
+    )
+    assert (
+        first["tchap en est où ?"]
+        == "*Tchap* est actuellement en accélération depuis le 5 mars 2021."
+    )
+
+
+def test_english_questions_get_english_wording_with_facts_as_written(synced: StartupFinder) -> None:
+    _, text, _, _ = ask(synced, "Which incubator is Trackdéchets part of?")
+    assert text.startswith(
+        "*Trackdéchets* is incubated by La Fabrique Numérique de l'Ecologie (MTE)."
+    )
+    assert "has been in acceleration since 1 November 2021" in text
+    assert "Mission: Rendre le parcours des déchets plus vertueux" in text
+
+
+def test_answers_link_the_page_then_the_incubator_then_the_service(synced: StartupFinder) -> None:
+    _, _, links, _ = ask(synced, "basegun c'est quoi ?")
+    assert links == [
+        PAGE.format("basegun"),
+        INCUBATOR_PAGE.format("FabNum-MI"),
+        "https://basegun.interieur.gouv.fr/",
+    ]
+
+
+def test_every_service_is_found_by_its_name(synced: StartupFinder) -> None:
+    registry = synced.registry
+    missed = []
+    for s in registry.startups:
+        match = synced.match(f"dans quelle phase est {s.name} ?")
+        same = match is not None and (
+            match.id == s.id
+            or fold(getattr(registry.startup(match.id), "name", "")) == fold(s.name)
+        )
+        if not same:
+            missed.append(s.name)
+    # only sentence-long titles (over 12 words) are out of reach
+    assert all(len(re.findall(r"\w+", name)) > 12 for name in missed), missed
+    assert len(missed) <= 20
+
+
+def test_every_answer_is_short_and_starts_with_the_service_page(synced: StartupFinder) -> None:
+    for s in synced.registry.startups:
+        match = StartupMatch("startup", s.id, s.name, 100.0, s.name)
+        for question in ("c'est quoi ?", "qui contacter ?"):
+            text, links, _ = synced.answer(match, question, "fr")
+            assert len(text) <= 620, s.id
+            assert links[0].url == s.url
+            assert s.name in text
+
+
+def test_renamed_services_are_found_by_their_former_name(from_site: StartupFinder) -> None:
+    match, text, links, _ = ask(from_site, "dans quelle phase est locatio ?")
+    assert match.id == "dossierfacile"
+    assert links[0] == PAGE.format("dossierfacile")
+    assert text.startswith("« locatio » est l'ancien nom de *DossierFacile*.")
+    assert ask(from_site, "place des entreprises contact")[0].id == "conseillers-entreprises"
+
+
+def test_incubator_answers_describe_it_from_the_site(from_site: StartupFinder) -> None:
+    _, text, links, _ = ask(
+        from_site, "la fabrique numerique du MTE elle accompagne quels agents ?"
+    )
+    assert links[0] == INCUBATOR_PAGE.format("mtes")
+    assert "DREAL" in text and "administration centrale" in text
+
+
+def test_a_name_inside_a_longer_domain_finds_the_longer_one(synced: StartupFinder) -> None:
+    assert ask(synced, "transport.data.gouv.fr contact")[0].id == "transport"
+    assert ask(synced, "geo.data.gouv.fr c'est quoi")[0].id == "geo.data.gouv.fr"
+    assert ask(synced, "data.gouv.fr contact")[0].id == "data.gouv.fr"
+
+
+# --------------------------------------------------------------------------- no false positives
+
+PROGRAMME_QUESTIONS = [
+    "c'est quoi la phase d'investigation ?",
+    "combien dure l'accélération ?",
+    "combien de temps dure la construction ?",
+    "c'est quoi l'étape suivante après la construction ?",
+    "qui paye la phase d'investigation ?",
+    "le comité d'investissement c'est quand ?",
+    "comment candidater au FAST ?",
+    "quels sont les critères du programme de consolidation ?",
+    "c'est quoi un intrapreneur ?",
+    "qui peut être sponsor d'une startup d'état ?",
+    "comment se passe le transfert d'un service ?",
+    "les projets en investigation c'est quoi la phase suivante ?",
+    "où trouver les docs sur la phase de construction ?",
+    "quelles sont les aides pour les jeunes ?",
+    "le code du travail s'applique aux contractuels ?",
+    "comment on fait une visio avec le coach ?",
+    "le GPS de l'intrapreneur c'est quoi ?",
+    "mon entreprise peut-elle candidater ?",
+    "les messages du comité arrivent quand ?",
+    "quel est le potentiel d'un service en accélération ?",
+    "c'est quoi les perspectives après la consolidation ?",
+    "on a un tremplin vers la pérennisation ?",
+    "la formation alpha c'est ouvert à qui ?",
+    "c'est quoi le manifeste de beta.gouv.fr ?",
+    "Which government body is behind beta.gouv.fr?",
+    "beta.gouv.fr c'est quoi en deux mots ?",
+    "How long does the build phase last?",
+    "What happens during the investigation phase?",
+    "j'ai une idée de service public numérique, comment je vous la soumets ?",
+    "quel temps il va faire a Paris demain ?",
+    "qui a gagné la coupe du monde de rugby 2023 ?",
+    "tu peux m'écrire une regex python pour valider une adresse mail ?",
+    "c'est quoi le TJM moyen d'un dev freelance sur une startup d'état ?",
+    "comment faire une démarche numérique pour ma carte grise ?",
+]
+
+
+@pytest.mark.parametrize("question", PROGRAMME_QUESTIONS)
+def test_programme_questions_name_no_service(synced: StartupFinder, question: str) -> None:
+    assert synced.match(question) is None
+
+
+def test_dev_set_programme_questions_name_no_service(synced: StartupFinder) -> None:
+    if not DEV.is_file():
+        pytest.skip("../shared/eval is not here")
+    items = yaml.safe_load(DEV.read_text(encoding="utf-8"))
+    named = []
+    for item in items:
+        urls = item.get("urls") or []
+        if any("/startups/" in u or "/incubateurs/" in u for u in urls):
+            continue
+        match = synced.match(item["q"])
+        if match is not None:
+            named.append((item["q"], match.id, match.score))
+    assert named == []
+
+
+# --------------------------------------------------------------------------- a small registry
+
+
+def small_registry() -> Registry:
+    inc = Incubator(
+        "fab", "La Fabrique du Test (FDT)", contact="fab@test.gouv.fr", description="Un incubateur."
+    )
+    phases = (Phase("investigation", date(2023, 1, 1)), Phase("construction", date(2023, 6, 1)))
+    return Registry(
+        (
+            Startup(
+                "projets",
+                "Projets",
+                "Gérer ses projets",
+                "fab",
+                "p@test.fr",
+                "https://projets.test",
+                phases,
+            ),
+            Startup(
+                "zorglub",
+                "Zorglub",
+                "Compter les zorglubs",
+                "fab",
+                "z@test.fr",
+                "",
+                phases,
+                aliases=("zorg-ancien",),
+            ),
+            Startup(
+                "mes-aides",
+                "Mes Aides",
+                "Simuler ses aides",
+                "fab",
+                "",
+                "",
+                (Phase("abandon", date(2020, 3, 3)),),
+            ),
+        ),
+        {"fab": inc},
+    )
+
+
+def test_an_ordinary_word_name_needs_the_question_to_be_about_it() -> None:
+    finder = StartupFinder(small_registry(), today=TODAY)
+    assert finder.match("on a des projets en investigation, c'est quoi la suite ?") is None
+    for question in ("dans quelle phase est Projets ?", "projets c'est quoi ?", "lien projets"):
+        match = finder.match(question)
+        assert match is not None and match.id == "projets" and match.score >= 88, question
+    assert finder.match("Zorglub") == StartupMatch(
+        "startup", "zorglub", "Zorglub", 100.0, "Zorglub"
+    )
+
+
+def test_a_typo_finds_the_service_with_a_lower_score() -> None:
+    finder = StartupFinder(small_registry(), today=TODAY)
+    match = finder.match("zorglubb en est où ?")
+    assert match is not None and match.id == "zorglub" and 86 <= match.score < 100
+
+
+def test_a_former_id_finds_the_renamed_service_and_says_so() -> None:
+    finder = StartupFinder(small_registry(), today=TODAY)
+    match, text, _, _ = ask(finder, "zorg ancien contact")
+    assert match.id == "zorglub"
+    assert text.splitlines()[0] == "« zorg ancien » est l'ancien nom de *Zorglub*."
+
+
+def test_a_stopped_service_is_said_to_be_stopped() -> None:
+    finder = StartupFinder(small_registry(), today=TODAY)
+    _, text, _, _ = ask(finder, "mes aides existe toujours ?")
+    assert (
+        text.splitlines()[0] == "Non : *Mes Aides* a été abandonné (service arrêté) le 3 mars 2020."
+    )
+    _, text, _, intent = ask(finder, "mes aides contact ?")
+    assert intent == "contact"
+    assert "fab@test.gouv.fr" in text.splitlines()[0]  # no team address: the incubator's
+
+
+def test_an_incubator_is_found_by_its_acronym_with_an_incubator_word() -> None:
+    finder = StartupFinder(small_registry(), today=TODAY)
+    match, text, links, _ = ask(finder, "l'incubateur FDT, qui contacter ?")
+    assert (match.kind, match.id) == ("incubator", "fab")
+    assert links[0] == INCUBATOR_PAGE.format("fab")
+    assert text.startswith("Pour contacter *La Fabrique du Test (FDT)* : fab@test.gouv.fr")
+    plain = finder.match("FDT ?")
+    assert plain is not None and plain.score < 75  # an acronym alone may be the organisation
+
+
+def test_an_unknown_id_gets_a_polite_answer_not_an_error() -> None:
+    finder = StartupFinder(small_registry(), today=TODAY)
+    text, links, _ = finder.answer(
+        StartupMatch("startup", "gone", "Gone", 100.0, "gone"), "gone ?", "fr"
+    )
+    assert "Gone" in text and links[0].url == "https://beta.gouv.fr/startups/"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!", "<@U123> ", "a" * 5000, "🙂🙂"])
+def test_odd_input_finds_nothing_and_raises_nothing(question: str) -> None:
+    assert StartupFinder(small_registry(), today=TODAY).match(question) is None
+
+
+# --------------------------------------------------------------------------- speed
+
+
+def test_finding_and_answering_is_fast_with_the_full_registry(synced: StartupFinder) -> None:
+    questions = [q for q, _, _ in OWN_QUESTIONS] + PROGRAMME_QUESTIONS
+    for q in questions:  # warm up
+        synced.match(q)
+    t0 = time.perf_counter()
+    rounds = 5
+    for _ in range(rounds):
+        for q in questions:
+            match = synced.match(q)
+            if match is not None:
+                synced.answer(match, q, "fr")
+    per_question_ms = (time.perf_counter() - t0) * 1000 / (rounds * len(questions))
+    assert per_question_ms < 2.0, f"{per_question_ms:.3f} ms per question"
