@@ -34,7 +34,6 @@ import os
 import platform
 import random
 import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -131,7 +130,16 @@ def _serve_child(kind: str, conn: Connection, cores: list[int], api_url: str, kn
         await stop.wait()
         await runner.cleanup()
 
-    asyncio.run(main())
+    profile = os.environ.get("SLACK_BENCH_PROFILE") if kind == "bot" else None
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile(time.thread_time)
+        profiler.runcall(asyncio.run, main())
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(35)
+    else:
+        asyncio.run(main())
 
 
 def _bot_app(api_url: str, knowledge: str) -> web.Application:
@@ -212,7 +220,7 @@ class Child:
 def start_child(kind: str, cores: list[int], api_url: str = "", knowledge: str = "") -> Child:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_serve_child, args=(kind, child, cores, api_url, knowledge), daemon=True)
+    process = ctx.Process(target=_serve_child, args=(kind, child, cores, api_url, knowledge))
     process.start()
     if not parent.poll(60):
         process.kill()
@@ -308,7 +316,7 @@ class PhaseResult:
         values = sorted(self.latencies_ms if values is None else values)
         if not values:
             return float("nan")
-        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+        return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:

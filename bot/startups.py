@@ -37,6 +37,10 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _ordered(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 MIN_SCORE = 60.0
 MAX_NGRAM = 12  # words of the longest name indexed
 MAX_COLLAPSED = 4  # words of a question read as one name ("dossier facile")
@@ -110,6 +114,13 @@ FILLER_WORDS = _wordset(
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
     """
 )
+# Words of how-to questions, which are about the programme, not about one service.
+HOW_WORDS = _wordset(
+    """
+    comment pourquoi combien quand faire fait faut dois doit peut peux how why when much many
+    cherche chercher trouver besoin
+    """
+)
 # Words that introduce a service by name: "le service Projets".
 SERVICE_MARKERS = _wordset(
     "service startup se produit outil plateforme appli application site projet"
@@ -181,33 +192,11 @@ MISSION_PHRASES = (
     "tell me about",
 )
 
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
+MONTHS_FR = _ordered(
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
 )
-MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+MONTHS_EN = _ordered(
+    "January February March April May June July August September October November December"
 )
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -309,6 +298,7 @@ class StartupFinder:
         self._exact: dict[str, list[_Key]] = {}
         self._collapsed: dict[str, list[_Key]] = {}
         self._distinct: dict[str, tuple[str, ...]] = {}  # collapsed name -> its uncommon words
+        self._content_of: dict[str, tuple[str, ...]] = {}  # collapsed name -> its content words
         self._longest: dict[str, int] = {}  # first word -> words of the longest name it starts
         hosts = Counter(_host(s.link) for s in registry.startups if s.link)
         for s in registry.startups:
@@ -347,9 +337,7 @@ class StartupFinder:
         return all(w in self._common for w in content)
 
     def _add(self, words: list[str], key: _Key) -> None:
-        if not words or (len(words) == 1 and len(words[0]) < 2):
-            return
-        if len(words) > MAX_NGRAM:
+        if not words or len(words) > MAX_NGRAM or (len(words) == 1 and len(words[0]) < 2):
             return
         spaced = " ".join(words)
         self._exact.setdefault(spaced, []).append(key)
@@ -361,6 +349,7 @@ class StartupFinder:
                 self._distinct[collapsed] = tuple(
                     w for w in words if w not in STOP_WORDS and w not in self._common
                 )
+                self._content_of[collapsed] = tuple(w for w in words if w not in STOP_WORDS)
 
     def _name_forms(self, name: str) -> list[tuple[list[str], float, str]]:
         """The whole name, then its parts ('AMI - Application ...', 'X (ex Y)'), each as
@@ -407,7 +396,8 @@ class StartupFinder:
         forms = [(words, weight) for words, weight, _ in self._name_forms(inc.title)]
         for words, weight in [*forms, (id_words, SCORE_NAME)]:
             content = [w for w in words if w not in STOP_WORDS]
-            if len(content) >= 2 and not all(w in INCUBATOR_GENERIC for w in content):
+            generic = all(w in INCUBATOR_GENERIC for w in content)
+            if len(content) >= 3 or (len(content) == 2 and not generic):
                 self._add(words, _Key("incubator", inc.id, inc.title, weight, weak=False))
         # short names, which count with an incubator cue ("l'incubateur de la justice"),
         # or alone for an acronym (ANCT, MTE): id and acronyms first, then title words,
@@ -428,11 +418,7 @@ class StartupFinder:
         for tag, weight in candidates:
             if len(tag) < 3 or tag in tags:
                 continue
-            acronym = tag in acronyms or (
-                weight >= SCORE_TAG_CUED - 5
-                and tag in (*id_words, *owner)
-                and tag not in self._common
-            )
+            acronym = tag in acronyms or (tag in (*id_words, *owner) and tag not in self._common)
             tags[tag] = (weight, acronym)
         for tag, (weight, acronym) in tags.items():
             self._add(
@@ -504,7 +490,8 @@ class StartupFinder:
         others = [
             w
             for w in outside
-            if w.low not in STOP_WORDS and w.low not in CUE_WORDS and w.low not in FILLER_WORDS
+            if w.low in HOW_WORDS
+            or (w.low not in STOP_WORDS and w.low not in CUE_WORDS and w.low not in FILLER_WORDS)
         ]
         cued = any(w.low in CUE_WORDS for w in outside)
         if not others:
@@ -553,6 +540,10 @@ class StartupFinder:
                     continue
                 key = choices[found[0]]
                 score = min(float(found[1]), FUZZY_MAX)
+                # "un logement étudiant" is not "Mon Logement Étudiant": only small words differ
+                content = [w for w in span if w not in STOP_WORDS]
+                if content and self._content_of.get(found[0]) == tuple(content):
+                    ordinary = True
                 if ordinary:
                     score = min(score, self._score(replace(key, weak=True), ctx, i, i + n))
                 if score < MIN_SCORE:
@@ -741,7 +732,7 @@ class StartupFinder:
         en = lang == "en"
         name = f"*{inc.title}*"
         lines = []
-        if set(_low(question)) & SERVICES_WORDS:
+        if (set(_low(question)) - set(_low(inc.title))) & SERVICES_WORDS:
             services = self._featured(inc, limit=8)
             total = len(self.registry.startups_of(inc.id))
             if services:

@@ -349,10 +349,11 @@ async def refresh_forever(
 ) -> None:
     """Serve's background refresh: sync every ``settings.refresh_hours`` (0 = off).
 
-    Run it as a task beside the server: the fetch is async and the parsing happens in a
-    worker thread, so answers are never blocked. Never raises (except on cancellation): a
-    failure is logged and the last copy keeps serving; ``on_update`` is called with the new
-    registry only when the data changed.
+    Run it as a task beside the server: the fetch is async, and the parsing and
+    ``on_update`` (which typically rebuilds indexes, then swaps them in with one
+    assignment) run in a worker thread, so answers are never blocked. ``on_update`` is
+    called with the new registry only when the data changed. Never raises (except on
+    cancellation): a failure is logged and the last copy keeps serving.
     """
     interval = settings.refresh_hours * 3600.0
     if interval <= 0:
@@ -380,6 +381,6 @@ async def refresh_forever(
         if result.changed:
             log.info("%s", result.summary())
             try:
-                on_update(result.registry)
+                await asyncio.to_thread(on_update, result.registry)
             except Exception:
                 log.exception("registry update callback failed")

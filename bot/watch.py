@@ -76,6 +76,11 @@ def registry_stamps(data_dir: Path | None) -> Stamps:
     return stamps
 
 
+def _changed(old: Stamps, new: Stamps) -> str:
+    names = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    return ", ".join(Path(n).name for n in names[:5]) + (" …" if len(names) > 5 else "")
+
+
 def format_refusal(error: KnowledgeError, limit: int = MAX_PROBLEMS_POSTED) -> str:
     """The message posted to the admin channel for a refused change (Slack mrkdwn)."""
     problems = [str(p) for p in error.problems] or [str(error)]
@@ -122,6 +127,7 @@ class Outcome:
     ok: bool
     error: BotError | None = None
     took_ms: float = 0.0
+    started: float = 0.0  # time.monotonic() when the rebuild began
 
 
 class Watcher:
@@ -167,6 +173,7 @@ class Watcher:
         done: list[Outcome] = []
         stamps = await asyncio.to_thread(knowledge_stamps, self.knowledge_dir)
         if stamps != self._knowledge:
+            log.debug("change in %s: %s", self.knowledge_dir, _changed(self._knowledge, stamps))
             stamps = await self._settle(stamps, lambda: knowledge_stamps(self.knowledge_dir))
             self._knowledge = stamps
             done.append(await self._reload_knowledge())
@@ -191,6 +198,7 @@ class Watcher:
 
     async def _reload_knowledge(self) -> Outcome:
         t0 = time.perf_counter()
+        started = time.monotonic()
         try:
             error = await asyncio.to_thread(self.engine.reload)
         except Exception as exc:
@@ -202,7 +210,7 @@ class Watcher:
                 f"valide.\n```{type(exc).__name__}: {exc}```"
             )
             return Outcome(
-                "knowledge", False, BotError(str(exc)), (time.perf_counter() - t0) * 1000
+                "knowledge", False, BotError(str(exc)), (time.perf_counter() - t0) * 1000, started
             )
         took = (time.perf_counter() - t0) * 1000
         if error is None:
@@ -211,12 +219,12 @@ class Watcher:
             if self._failing:
                 self._send(format_recovery(pages))
             self._failing = False
-            return Outcome("knowledge", True, None, took)
+            return Outcome("knowledge", True, None, took, started)
         for problem in error.problems:
             log.error("knowledge change refused: %s", problem)
         self._failing = True
         self._send(format_refusal(error))
-        return Outcome("knowledge", False, error, took)
+        return Outcome("knowledge", False, error, took, started)
 
     async def _reload_registry(self) -> Outcome:
         t0 = time.perf_counter()

@@ -224,7 +224,7 @@ def test_a_wrong_shape_is_refused_with_one_line(
 
 def test_incubators_of_the_wrong_shape_are_refused() -> None:
     startups, _ = small_docs()
-    with pytest.raises(RegistryError, match="incubators.json: expected an object"):
+    with pytest.raises(RegistryError, match=r"incubators\.json: expected an object"):
         parse_api_documents(startups, [{"id": "dinum"}])
 
 

@@ -153,6 +153,7 @@ async def test_health_reports_ok_and_what_the_bot_knows(
 # --- mentions and direct messages ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("answer_workers", [0, 1], ids=["in-process", "worker"])
 async def test_a_mention_is_answered_in_a_thread_on_the_message(
     slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer, slack_engine: Engine
 ) -> None:
@@ -178,6 +179,7 @@ async def test_a_mention_inside_a_thread_is_answered_in_that_thread(
     assert call.args["thread_ts"] == parent
 
 
+@pytest.mark.parametrize("answer_workers", [0, 1], ids=["in-process", "worker"])
 async def test_a_direct_message_is_answered_in_the_conversation(
     slack: SlackDriver, fake_slack: FakeSlack, slack_engine: Engine
 ) -> None:
@@ -233,6 +235,7 @@ async def test_a_huge_message_gets_a_clear_too_long_answer(
     assert len(json.dumps(call.args)) < 10_000
 
 
+@pytest.mark.parametrize("answer_workers", [0, 1], ids=["in-process", "worker"])
 async def test_an_unanswered_question_is_recorded_and_declined_honestly(
     slack: SlackDriver,
     fake_slack: FakeSlack,
@@ -250,6 +253,7 @@ async def test_an_unanswered_question_is_recorded_and_declined_honestly(
 # --- never twice ------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("answer_workers", [0, 1], ids=["in-process", "worker"])
 async def test_slack_retries_of_one_event_get_one_reply(
     slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer
 ) -> None:
@@ -272,6 +276,7 @@ async def test_a_retry_of_an_event_never_received_is_answered(
     assert len(await fake_slack.wait_for("chat.postMessage")) == 1
 
 
+@pytest.mark.parametrize("answer_workers", [0, 1], ids=["in-process", "worker"])
 async def test_the_mention_and_message_pair_for_one_message_gets_one_reply(
     slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer
 ) -> None:
@@ -298,6 +303,7 @@ async def test_an_edit_that_refires_a_mention_gets_no_second_reply(
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
+@pytest.mark.parametrize("answer_workers", [0, 1], ids=["in-process", "worker"])
 async def test_many_messages_each_get_exactly_one_reply_under_duplicates(
     slack: SlackDriver, fake_slack: FakeSlack, bot_server: BotServer
 ) -> None:
@@ -346,6 +352,7 @@ async def test_nothing_from_the_question_pings_anyone(
         assert "<@U0OTHER1>" not in shown
 
 
+@pytest.mark.parametrize("answer_workers", [0, 1], ids=["in-process", "worker"])
 async def test_markup_and_mentions_inside_knowledge_files_reach_slack_inert(
     slack: SlackDriver, fake_slack: FakeSlack, slack_engine: Engine
 ) -> None:

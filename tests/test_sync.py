@@ -125,7 +125,7 @@ class ApiServer:
         if fault == "503":
             return web.Response(status=503, text="Service Unavailable")
         if fault == "slow":
-            await asyncio.sleep(5)
+            await asyncio.sleep(1.5)
         if fault == "truncated":
             return web.Response(body=body[: len(body) // 2], content_type="application/json")
         if fault == "html":
@@ -170,7 +170,7 @@ class ApiServer:
             async def boot() -> None:
                 app = web.Application()
                 app.router.add_get("/api/v2.6/{name}.json", self.handle)
-                self._runner = web.AppRunner(app)
+                self._runner = web.AppRunner(app, shutdown_timeout=0.2)
                 await self._runner.setup()
                 site = web.TCPSite(self._runner, "127.0.0.1", 0)
                 await site.start()

@@ -91,39 +91,48 @@ async def watching(live_engine: Engine, tmp_path: Path) -> AsyncIterator[tuple[W
 
 @dataclass
 class Load:
-    """Answers asked without pause on the event loop (as Slack handlers do) and in a thread."""
+    """Questions at a steady few hundred per second, as a busy Slack workspace sends them:
+    on the event loop (where Slack handlers answer) and from a thread."""
 
     engine: Engine
-    answers: list[tuple[float, str, bool, str]] = field(default_factory=list)
+    period_s: float = 0.0025  # ~400 answers/s on the loop, ~200/s from the thread
+    answers: list[tuple[float, str, bool, str, str]] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
-    def ask(self, question: str) -> None:
+    def ask(self, question: str, where: str) -> None:
+        t0 = time.perf_counter()
         try:
             a = self.engine.answer(question)
         except BaseException as exc:  # anything escaping the engine is a failure of the test
             self.errors.append(exc)
             return
-        self.answers.append((time.monotonic(), question, a.answered, a.text))
+        self.durations.append(time.perf_counter() - t0)
+        self.answers.append((time.monotonic(), question, a.answered, a.text, where))
 
     async def on_loop(self) -> None:
-        last = time.monotonic()
+        """Gaps: how late the loop came back, beyond the pause it asked for."""
+        questions = [CAFE_Q, STABLE_Q]
+        i = 0
         while not self.stop.is_set():
-            self.ask(CAFE_Q)
-            self.ask(STABLE_Q)
-            await asyncio.sleep(0)
-            now = time.monotonic()
-            self.gaps.append(now - last)
-            last = now
+            self.ask(questions[i % 2], "loop")
+            i += 1
+            before = time.monotonic()
+            await asyncio.sleep(self.period_s)
+            self.gaps.append(time.monotonic() - before - self.period_s)
 
     def in_thread(self) -> None:
         while not self.stop.is_set():
-            self.ask(CAFE_Q)
-            time.sleep(0.001)
+            self.ask(CAFE_Q, "thread")
+            time.sleep(2 * self.period_s)
 
     def texts(self, question: str, since: float = 0.0) -> list[tuple[bool, str]]:
-        return [(ok, text) for t, q, ok, text in self.answers if q == question and t >= since]
+        return [(ok, text) for t, q, ok, text, _ in self.answers if q == question and t >= since]
+
+    def on_loop_between(self, start: float, end: float) -> int:
+        return sum(1 for t, *_, where in self.answers if where == "loop" and start <= t <= end)
 
 
 @pytest.fixture
@@ -188,15 +197,16 @@ async def test_under_load_a_good_change_goes_live_within_5s_and_a_broken_one_nev
     cafe = load.texts(CAFE_Q, since=saved)
     assert {text for ok, text in cafe if ok} == {live.text}  # declined before, the new page after
     assert {text for _, text in load.texts(STABLE_Q)} == {stable}
-    # the event loop never stalled behind a rebuild (it runs in a worker thread): no pause
-    # between two answers comes near the time the good rebuild took
-    rebuild_s = watcher.outcomes[0].took_ms / 1000
+    # the event loop kept answering while the good change was rebuilt (in a worker thread)
+    rebuild = watcher.outcomes[0]
+    during = load.on_loop_between(rebuild.started, rebuild.started + rebuild.took_ms / 1000)
+    assert during >= min(10, rebuild.took_ms / 1000 / load.period_s / 4), during
     stall = max(load.gaps)
-    assert stall < 0.25, f"event loop stalled {stall * 1000:.0f} ms"
-    assert stall < rebuild_s / 2, (
-        f"loop stalled {stall * 1000:.0f} ms, rebuild {rebuild_s * 1000:.0f} ms"
-    )
-    assert statistics.median(load.gaps) < 0.02
+    assert stall < 0.5, f"event loop stalled {stall * 1000:.0f} ms"
+    assert statistics.median(load.gaps) < 0.005
+    # and answering stayed fast while the knowledge was rebuilt beside it
+    p99 = statistics.quantiles(load.durations, n=100)[98]
+    assert p99 < 0.05, f"answer p99 {p99 * 1000:.1f} ms during reloads"
     assert len(load.answers) > 1000
 
 

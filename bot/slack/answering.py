@@ -94,26 +94,25 @@ class AnswerPool:
             answer: Answer = self.engine.answer(question)
             return answer
         try:
-            pool = self._current_pool()
-            return await asyncio.wrap_future(pool.submit(_answer_in_worker, question))
-        except (
-            BrokenProcessPool,
-            OSError,
-            RuntimeError,
-            pickle.PicklingError,
-            AttributeError,
-            TypeError,
-        ) as exc:
-            self._failures += 1
-            self._drop_pool()
-            log.warning(
-                "answer worker failed (%s: %s); answering in process%s",
-                type(exc).__name__,
-                exc,
-                " from now on" if self.in_process else "",
-            )
-            fallback: Answer = self.engine.answer(question)
-            return fallback
+            future = self._current_pool().submit(_answer_in_worker, question)
+        except Exception as exc:  # the workers cannot be started or reached: answer here
+            return self._fallback(exc, question)
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:  # a worker died; the engine's own errors pass through
+            return self._fallback(exc, question)
+
+    def _fallback(self, exc: BaseException, question: str) -> Answer:
+        self._failures += 1
+        self._drop_pool()
+        log.warning(
+            "answer worker unavailable (%s: %s); answering in process%s",
+            type(exc).__name__,
+            exc,
+            " from now on" if self.in_process else "",
+        )
+        answer: Answer = self.engine.answer(question)
+        return answer
 
     async def start(self) -> None:
         """Start the workers now rather than on the first question."""
