@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot import __version__
 from bot.errors import BotError, KnowledgeError, Problem
@@ -113,16 +114,40 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     engine = _engine(settings, args.site, args.knowledge)
     from bot.slack import server
+    from bot.watch import watch_startup_hook
 
     records = None
     try:
-        from bot.records import open_records  # type: ignore[attr-defined]
+        from bot.records import open_records
 
         records = open_records(settings)
-    except ImportError:
-        records = None
-    server.run(settings, engine, records)
+    except BotError as exc:  # answers keep flowing without records
+        print(f"warning: records disabled: {exc}", file=sys.stderr)
+    hooks = [watch_startup_hook(settings, engine)]
+    if engine.site is None and settings.refresh_hours > 0:
+        hooks.append(_registry_refresh_hook(settings, engine))
+    server.run(settings, engine, records, on_startup=hooks)
     return 0
+
+
+def _registry_refresh_hook(settings: Settings, engine: Any) -> Any:
+    """Start the background registry refresh with the server; stop it on shutdown."""
+    import asyncio
+    import contextlib
+
+    from bot.sync import refresh_forever
+
+    async def start(app: Any) -> None:
+        task = asyncio.create_task(refresh_forever(settings, engine.set_registry))
+
+        async def stop(_app: Any) -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        app.on_cleanup.append(stop)
+
+    return start
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:

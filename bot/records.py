@@ -84,14 +84,17 @@ _PHONE = re.compile(
     r"|(?<!\w)\+\d(?:[ .-]?\d){7,14}(?!\w)"
 )
 _NUMBER = re.compile(r"\d{6,}")
+_AT_NAME = re.compile(r"(?<![\w.])[@\uff20]\u2060?[\w.\-]+")  # "@jean", from <@U123|jean>
 _PUNCT = re.compile(r"[^\w\s@.'\-\[\]]")
 
 
 def scrub(text: str) -> str:
-    """Remove what could identify a person from a question (mentions, ids, e-mails, phones)."""
+    """Remove what could identify a person from a question: mentions (``<@U123>``, ``@jean``),
+    Slack ids, e-mail addresses, phone numbers, long numbers."""
     text = strip_slack(str(text))
     text = _SLACK_ID.sub(" ", text)
     text = _EMAIL.sub(" [email] ", text)
+    text = _AT_NAME.sub(" ", text)
     text = _PHONE.sub(" [telephone] ", text)
     return _NUMBER.sub(" [numero] ", text)
 

@@ -449,7 +449,16 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _kind(value: Any) -> str:
-    return type(value).__name__.replace("dict", "object").replace("list", "array")
+    """The JSON name of a value's type, for error messages."""
+    names = {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "number",
+        float: "number",
+    }
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def _api_startup(item: Any, index: int, problems: list[str]) -> Startup | None:

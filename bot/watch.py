@@ -177,12 +177,13 @@ class Watcher:
             stamps = await self._settle(stamps, lambda: knowledge_stamps(self.knowledge_dir))
             self._knowledge = stamps
             done.append(await self._reload_knowledge())
+            self.outcomes.append(done[-1])
         reg = await asyncio.to_thread(registry_stamps, self.data_dir)
         if reg != self._registry:
             reg = await self._settle(reg, lambda: registry_stamps(self.data_dir))
             self._registry = reg
             done.append(await self._reload_registry())
-        self.outcomes.extend(done)
+            self.outcomes.append(done[-1])
         return done
 
     async def _settle(self, stamps: Stamps, scan: Callable[[], Stamps]) -> Stamps:

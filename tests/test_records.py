@@ -139,6 +139,8 @@ def test_schema_has_no_column_for_people_or_channels(records: Records, db_path: 
         ("appelez le 06 12 34 56 78 ou +33 6 12 34 56 78", "appelez le [telephone] ou [telephone]"),
         ("mon numéro fiscal 1234567890123", "mon numero fiscal [numero]"),
         ("les éditions 2023 et 2024 du FAST", "les editions 2023 et 2024 du fast"),
+        ("est-ce que @jean.dupont est coach ?", "est-ce que est coach"),
+        ("ping @here pour le FAST", "ping pour le fast"),
     ],
 )
 def test_personal_data_in_a_question_is_replaced_before_storing(typed: str, stored: str) -> None:

@@ -222,6 +222,7 @@ async def test_fixing_a_broken_change_goes_live_and_is_announced(
 
     save(page, cafe_page("9999"))
     await wait_for(lambda: "9999" in live_engine.answer(CAFE_Q).text, timeout=5.0)
+    await wait_for(lambda: len(watcher.outcomes) == 2, timeout=1.0)
     await watcher.drain()
     assert [o.ok for o in watcher.outcomes] == [False, True]
     assert "refusée" in posted.messages[0]
