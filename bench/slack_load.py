@@ -108,7 +108,9 @@ def _pin(cores: list[int]) -> None:
         os.sched_setaffinity(0, set(cores))
 
 
-def _serve_child(kind: str, conn: Connection, cores: list[int], api_url: str, knowledge: str) -> None:
+def _serve_child(
+    kind: str, conn: Connection, cores: list[int], api_url: str, knowledge: str
+) -> None:
     """Run one server until SIGTERM; send its port through ``conn`` once listening."""
     _pin(cores)
 
@@ -152,7 +154,9 @@ def _bot_app(api_url: str, knowledge: str) -> web.Application:
     from bot.slack.server import create_web_app
 
     engine = Engine.load(Path(knowledge))
-    settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=api_url, port=0)
+    settings = Settings(
+        slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=api_url, port=0
+    )
     return create_web_app(create_app(settings, engine), engine)
 
 
@@ -174,7 +178,15 @@ def _fake_slack_app() -> web.Application:
         method = request.match_info["method"]
         calls[method] += 1
         if method == "auth.test":
-            return web.json_response({"ok": True, "user_id": BOT_USER, "bot_id": "BBENCH", "team_id": "TBENCH", "user": "bench"})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user_id": BOT_USER,
+                    "bot_id": "BBENCH",
+                    "team_id": "TBENCH",
+                    "user": "bench",
+                }
+            )
         if method == "chat.postMessage":
             args = await request.json()
             posts[(args.get("channel", ""), args.get("thread_ts", ""))] += 1
@@ -241,7 +253,9 @@ class Request:
 
 
 def _sign(body: bytes, timestamp: int, secret: str = SECRET) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), b"v0:" + str(timestamp).encode() + b":" + body, hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        secret.encode(), b"v0:" + str(timestamp).encode() + b":" + body, hashlib.sha256
+    ).hexdigest()
     return {
         "Content-Type": "application/json",
         "X-Slack-Request-Timestamp": str(timestamp),
@@ -258,13 +272,29 @@ def make_requests(n: int, seed: int, tag: str) -> list[Request]:
     for i in range(n):
         roll = rng.random()
         if roll < 0.01:
-            body = json.dumps({"type": "event_callback", "event_id": f"EvF{tag}{i}", "event": {"type": "app_mention", "channel": "CFORGED", "ts": f"{i}.1", "user": "U1", "text": "x"}}).encode()
+            body = json.dumps(
+                {
+                    "type": "event_callback",
+                    "event_id": f"EvF{tag}{i}",
+                    "event": {
+                        "type": "app_mention",
+                        "channel": "CFORGED",
+                        "ts": f"{i}.1",
+                        "user": "U1",
+                        "text": "x",
+                    },
+                }
+            ).encode()
             headers = _sign(body, now, "wrong-secret") if i % 2 else _sign(body, now - 600)
             out.append(Request(body, headers, forged=True))
             continue
         if roll < 0.11 and sent:
             original = rng.choice(sent)
-            headers = {**original.headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+            headers = {
+                **original.headers,
+                "X-Slack-Retry-Num": "1",
+                "X-Slack-Retry-Reason": "http_timeout",
+            }
             out.append(Request(original.body, headers))
             continue
         channel = f"C{tag}{i % 40:03d}"
@@ -410,7 +440,8 @@ async def run_phase(
         result.seconds = time.perf_counter() - start
         cpu_after = cpu_seconds(pids)
         result.cpu_ms_per_request = {
-            name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, result.sent) for name in cpu_before
+            name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, result.sent)
+            for name in cpu_before
         }
     return result
 
@@ -430,7 +461,10 @@ def knowledge_dir(path: str | None) -> str:
         Engine.load(project)
         return str(project)
     except BotError as exc:
-        print(f"project knowledge not loadable ({str(exc)[:120]}...): using a tiny bundled one", file=sys.stderr)
+        print(
+            f"project knowledge not loadable ({str(exc)[:120]}...): using a tiny bundled one",
+            file=sys.stderr,
+        )
     folder = Path(tempfile.mkdtemp(prefix="slack-bench-knowledge-"))
     for rel, text in TINY_KNOWLEDGE.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -473,9 +507,19 @@ def main(argv: list[str] | None = None) -> int:
                 for phase, rate in (("closed", None), ("paced", args.rate)):
                     asyncio.run(fake_stats(fake.port, reset=True))
                     tag = f"{server[0]}{phase[0]}"
-                    requests = make_requests(args.requests + args.concurrency, seed=len(results), tag=tag)
-                    pids = {"server": child.process.pid, "fake slack": fake.process.pid, "load": os.getpid()}
-                    res = asyncio.run(run_phase(server, url, requests, args.concurrency, rate, args.max_seconds, pids))
+                    requests = make_requests(
+                        args.requests + args.concurrency, seed=len(results), tag=tag
+                    )
+                    pids = {
+                        "server": child.process.pid,
+                        "fake slack": fake.process.pid,
+                        "load": os.getpid(),
+                    }
+                    res = asyncio.run(
+                        run_phase(
+                            server, url, requests, args.concurrency, rate, args.max_seconds, pids
+                        )
+                    )
                     results.append(res)
                     if server == "bot":
                         time.sleep(1.0)  # let the last replies reach the fake Slack
@@ -486,9 +530,15 @@ def main(argv: list[str] | None = None) -> int:
                             "messages": len(expected),
                             "answered": len(answered & expected),
                             "duplicate_replies": stats["duplicate_replies"],
-                            "forged_or_stale_sent": sum(1 for r in requests[args.concurrency :] if r.forged),
+                            "forged_or_stale_sent": sum(
+                                1 for r in requests[args.concurrency :] if r.forged
+                            ),
                             "forged_or_stale_accepted": res.forged_accepted,
-                            "retries_sent": sum(1 for r in requests[args.concurrency :] if r.key is None and not r.forged),
+                            "retries_sent": sum(
+                                1
+                                for r in requests[args.concurrency :]
+                                if r.key is None and not r.forged
+                            ),
                         }
             finally:
                 child.stop()
@@ -500,12 +550,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         write_results(report)
     bot_paced = next(r for r in results if r.server == "bot" and r.phase.startswith("paced"))
-    ok = bot_paced.pct(99) <= 50 and all(c["duplicate_replies"] == 0 and c["forged_or_stale_accepted"] == 0 for c in checks.values())
+    ok = bot_paced.pct(99) <= 50 and all(
+        c["duplicate_replies"] == 0 and c["forged_or_stale_accepted"] == 0 for c in checks.values()
+    )
     ok = ok and max(max(r.latencies_ms) for r in results if r.latencies_ms) < 3000
     return 0 if ok else 1
 
 
-def render(results: list[PhaseResult], checks: dict[str, Any], args: argparse.Namespace, knowledge: str) -> str:
+def render(
+    results: list[PhaseResult], checks: dict[str, Any], args: argparse.Namespace, knowledge: str
+) -> str:
     by = {(r.server, r.phase): r for r in results}
     lines = [
         f"### Slack load, {date.today().isoformat()}",
@@ -543,7 +597,9 @@ def render(results: list[PhaseResult], checks: dict[str, Any], args: argparse.Na
         )
     all_lat = [x for r in results if r.server == "bot" for x in r.latencies_ms]
     if all_lat:
-        lines.append(f"- slowest bot acknowledgement over {len(all_lat)} requests: {max(all_lat):.1f} ms (Slack's limit: 3000 ms).")
+        lines.append(
+            f"- slowest bot acknowledgement over {len(all_lat)} requests: {max(all_lat):.1f} ms (Slack's limit: 3000 ms)."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -563,7 +619,9 @@ def write_results(report: str) -> None:
     nxt = text.find("\n## ", start + len(heading))
     end = len(text) if nxt == -1 else nxt + 1
     section = text[start:end].rstrip("\n") + "\n\n" + report
-    path.write_text(text[:start] + section + ("\n" + text[end:] if end < len(text) else ""), encoding="utf-8")
+    path.write_text(
+        text[:start] + section + ("\n" + text[end:] if end < len(text) else ""), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

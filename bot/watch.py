@@ -37,8 +37,8 @@ POLL_S = 1.0
 QUIET_S = 0.5
 NOTIFY_TIMEOUT_S = 10.0
 MAX_PROBLEMS_POSTED = 10
-# Files of the stored registry in BOT_DATA_DIR (written by `python -m bot sync`).
-REGISTRY_GLOBS = ("startups*.json", "incubators*.json", "registry*.json", "registry/*.json")
+# The stored registry copy in BOT_DATA_DIR (``registry.json``, written by `python -m bot sync`).
+REGISTRY_GLOBS = ("registry*.json", "registry/*.json")
 
 
 def knowledge_stamps(root: Path) -> Stamps:
@@ -107,14 +107,20 @@ def format_recovery(pages: int) -> str:
 
 
 def default_registry_loader(data_dir: Path | None) -> Callable[[], Any] | None:
-    """Load the stored registry copy with ``bot.registry.load_registry`` when it exists."""
+    """Load the copy ``python -m bot sync`` stores (``bot.registry.load_stored``): a broken
+    copy raises RegistryError naming the file, and the current registry keeps serving."""
+    if data_dir is None:
+        return None
     try:
-        from bot.registry import load_registry  # type: ignore[attr-defined]
+        from bot.registry import load_stored
     except ImportError:
         return None
 
     def load() -> Any:
-        return load_registry(None, data_dir)
+        registry = load_stored(data_dir)
+        if registry is None:
+            raise BotError(f"no registry copy in {data_dir} any more; keeping the current one")
+        return registry
 
     return load
 
@@ -153,7 +159,9 @@ class Watcher:
         self.outcomes: list[Outcome] = []
         self._failing = engine.last_error is not None
         self._knowledge = knowledge_stamps(self.knowledge_dir)
-        self._registry = registry_stamps(self.data_dir)
+        # With a site checkout the registry comes from the site, not from the stored copy.
+        self._watch_registry = self.data_dir is not None and getattr(engine, "site", None) is None
+        self._registry = registry_stamps(self.data_dir if self._watch_registry else None)
         self._notes: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -178,6 +186,8 @@ class Watcher:
             self._knowledge = stamps
             done.append(await self._reload_knowledge())
             self.outcomes.append(done[-1])
+        if not self._watch_registry:
+            return done
         reg = await asyncio.to_thread(registry_stamps, self.data_dir)
         if reg != self._registry:
             reg = await self._settle(reg, lambda: registry_stamps(self.data_dir))
@@ -239,7 +249,7 @@ class Watcher:
             else:
                 registry = await asyncio.to_thread(loader)
                 if registry is None:
-                    raise BotError("the stored registry is empty")
+                    raise BotError("the stored registry copy could not be used")
                 await asyncio.to_thread(self.engine.set_registry, registry)
         except (BotError, OSError, ValueError, ImportError) as exc:
             err = exc if isinstance(exc, BotError) else BotError(str(exc))

@@ -142,12 +142,17 @@ def answer_workers() -> int:
 
 @pytest.fixture
 async def bot_server(
-    slack_settings: Settings, slack_engine: Engine, slack_records: RecordingRecords, answer_workers: int
+    slack_settings: Settings,
+    slack_engine: Engine,
+    slack_records: RecordingRecords,
+    answer_workers: int,
 ) -> AsyncIterator[BotServer]:
     from bot.slack.app import create_app
     from bot.slack.server import create_web_app
 
-    slack_app = create_app(slack_settings, slack_engine, slack_records, answer_workers=answer_workers)
+    slack_app = create_app(
+        slack_settings, slack_engine, slack_records, answer_workers=answer_workers
+    )
     web_app = create_web_app(slack_app, slack_engine)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()

@@ -23,7 +23,9 @@ async def pool(slack_engine: Engine) -> AsyncIterator[AnswerPool]:
     await answers.close()
 
 
-async def test_a_worker_gives_exactly_the_engines_answer(pool: AnswerPool, slack_engine: Engine) -> None:
+async def test_a_worker_gives_exactly_the_engines_answer(
+    pool: AnswerPool, slack_engine: Engine
+) -> None:
     for question in (Q_DURATION, Q_DURATION_EN, Q_FAST_CONTACT, Q_OUT_OF_SCOPE, "", "x" * 5000):
         got, expected = await pool.answer(question), slack_engine.answer(question)
         assert (got.text, got.links, got.answered, got.source_id, got.lang) == (
@@ -42,7 +44,10 @@ async def test_after_a_reload_the_workers_answer_from_the_new_knowledge(
     before = await pool.answer(Q_DURATION)
     assert "six mois à un an" in before.text
     page = slack_knowledge / "phases" / "construction.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("de six mois à un an", "de 7 à 11 mois"), encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("de six mois à un an", "de 7 à 11 mois"),
+        encoding="utf-8",
+    )
     assert slack_engine.reload() is None
     after = await pool.answer(Q_DURATION)
     assert "7 à 11 mois" in after.text
@@ -52,12 +57,16 @@ async def test_after_a_reload_the_workers_answer_from_the_new_knowledge(
 async def test_a_refused_reload_keeps_the_workers_on_the_last_good_knowledge(
     pool: AnswerPool, slack_engine: Engine, slack_knowledge: Path
 ) -> None:
-    (slack_knowledge / "phases" / "broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    (slack_knowledge / "phases" / "broken.md").write_text(
+        "---\ntitle: [unclosed\n---\n", encoding="utf-8"
+    )
     assert slack_engine.reload() is not None
     assert "six mois à un an" in (await pool.answer(Q_DURATION)).text
 
 
-async def test_a_dead_worker_does_not_lose_the_answer(pool: AnswerPool, slack_engine: Engine) -> None:
+async def test_a_dead_worker_does_not_lose_the_answer(
+    pool: AnswerPool, slack_engine: Engine
+) -> None:
     await pool.answer(Q_DURATION)
     assert pool._pool is not None
     for pid in list(pool._pool._processes):  # the worker processes of the executor

@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pytest
 from conftest_slack import Q_DURATION, Q_OUT_OF_SCOPE, BotServer
-from slack_fakes import BOT_USER_ID, TEAM_ID, FakeSlack, SlackDriver, buttons, direct_message, mention
+from slack_fakes import (
+    BOT_USER_ID,
+    TEAM_ID,
+    FakeSlack,
+    SlackDriver,
+    buttons,
+    direct_message,
+    mention,
+)
 
 from bot.records import FILENAME, Records
 from bot.report import run_report
@@ -149,7 +157,9 @@ async def test_votes_and_unanswered_questions_land_in_the_report(
     for _ in range(2):
         await slack.event(direct_message(Q_OUT_OF_SCOPE))
     body = (await slack.command(Q_DURATION)).json()
-    await slack.click(buttons(body["blocks"])["feedback_down"], response_url=fake_slack.response_url("v"))
+    await slack.click(
+        buttons(body["blocks"])["feedback_down"], response_url=fake_slack.response_url("v")
+    )
     await fake_slack.wait_for("chat.postMessage", count=2)
     await settled(bot_server, slack_records)
 
@@ -157,7 +167,8 @@ async def test_votes_and_unanswered_questions_land_in_the_report(
     assert run_report(slack_settings, since="7d", fmt="text", out=out) == 0
     text = out.getvalue()
     unanswered = text.split("Questions sans réponse les plus fréquentes")[1].split("Réponses")[0]
-    assert f"2  " in unanswered and STORED_OUT_OF_SCOPE in unanswered
+    [line] = [line for line in unanswered.splitlines() if STORED_OUT_OF_SCOPE in line]
+    assert line.split()[0] == "2"
     disliked = text.split("Réponses les moins appréciées")[1].split("Taux de réponse")[0]
     assert SOURCE in disliked and STORED_DURATION in disliked
 
@@ -192,7 +203,9 @@ async def test_answers_keep_flowing_when_the_records_file_is_locked(
     assert [(q, n) for q, _d, n, _f, _l in rows] == [(STORED_OUT_OF_SCOPE, 1)]
 
 
-def test_the_slack_test_knowledge_still_answers_as_these_tests_expect(slack_knowledge: Path) -> None:
+def test_the_slack_test_knowledge_still_answers_as_these_tests_expect(
+    slack_knowledge: Path,
+) -> None:
     from bot.engine import Engine
 
     engine = Engine.load(slack_knowledge)

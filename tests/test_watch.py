@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
 import statistics
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from slack_fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
 from bot.engine import Engine
@@ -257,26 +255,58 @@ async def test_a_deleted_page_is_a_change_too(knowledge_copy: Path, live_engine:
     assert outcome.ok and live_engine.answer(CAFE_Q).answered is False
 
 
-async def test_a_changed_stored_registry_is_swapped_in(live_engine: Engine, tmp_path: Path) -> None:
+def startups_doc(name: str, phase: str) -> dict[str, Any]:
+    """A one-service registry as the site's API serves it (JSON:API)."""
+    return {
+        "data": [
+            {
+                "id": "cafe-bot",
+                "type": "startup",
+                "attributes": {
+                    "name": name,
+                    "pitch": "Servir du café aux agents publics",
+                    "contact": "cafe@beta.gouv.fr",
+                    "phases": [{"name": phase, "start": "2024-01-10", "end": ""}],
+                    "link": "",
+                },
+                "relationships": {"incubator": {"data": {"type": "incubator", "id": "dinum"}}},
+            }
+        ],
+        "included": [
+            {"id": "/incubateurs/dinum", "type": "incubator", "attributes": {"title": "DINUM"}}
+        ],
+    }
+
+
+async def test_a_synced_registry_copy_is_swapped_in_and_a_broken_one_is_not(
+    live_engine: Engine, tmp_path: Path
+) -> None:
+    from bot.sync import store
+
     data = tmp_path / "data"
-    data.mkdir()
-    loaded: list[Any] = []
-
-    def loader() -> Any:
-        loaded.append(json.loads((data / "startups.json").read_text()))
-        return None if loaded[-1] == {} else loaded[-1]
-
-    swapped: list[Any] = []
-    live_engine.set_registry = swapped.append  # type: ignore[method-assign]
-    watcher = Watcher(live_engine, data_dir=data, quiet_s=0.05, registry_loader=loader)
-    (data / "startups.json").write_text('{"data": [1]}')
+    watcher = Watcher(live_engine, data_dir=data, quiet_s=0.05)
+    store(data, (startups_doc("CaféBot", "construction"), {}))  # what `python -m bot sync` does
     [outcome] = await watcher.poll()
-    assert (outcome.what, outcome.ok, swapped) == ("registry", True, [{"data": [1]}])
+    assert (outcome.what, outcome.ok) == ("registry", True)
+    answer = live_engine.answer("dans quelle phase est CaféBot ?")
+    assert answer.answered and "construction" in answer.text
 
-    (data / "startups.json").write_text("{}")  # an unusable copy: keep the current registry
+    (data / "registry.json").write_text('{"format": 1, "startups": ')  # a torn copy
     [outcome] = await watcher.poll()
-    assert (outcome.ok, len(swapped)) == (False, 1)
-    (data / "records.sqlite3").write_text("not the registry")
+    assert not outcome.ok and "registry.json" in str(outcome.error)
+    assert "construction" in live_engine.answer("dans quelle phase est CaféBot ?").text
+
+    (data / "records.sqlite3").write_text("not the registry")  # other files are not watched
+    assert await watcher.poll() == []
+
+
+async def test_with_a_site_checkout_the_stored_copy_is_not_watched(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    engine = Engine(Engine.load(knowledge_copy).state, knowledge_copy, tmp_path, tmp_path / "d")
+    watcher = Watcher(engine, data_dir=tmp_path / "d", quiet_s=0.05)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "registry.json").write_text("{}")
     assert await watcher.poll() == []
 
 
@@ -316,23 +346,38 @@ def test_refusal_message_names_each_file_and_line_and_escapes_markup() -> None:
 async def served(
     knowledge_copy: Path, live_engine: Engine, tmp_path: Path, fake_slack: FakeSlack
 ) -> AsyncIterator[WatchHook]:
-    """An aiohttp app started with the watch hook, as ``bot.slack.server.run`` does."""
+    """``bot.slack.server.serve`` on loopback with the watch hook, as ``python -m bot serve``
+    runs it; stopped (and the watcher with it) at the end."""
+    from bot.slack.server import serve
+
     settings = Settings(
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake_slack.api_url,
+        port=0,
         data_dir=tmp_path / "data",
         knowledge_dir=knowledge_copy,
         admin_channel="C_ADMIN",
     )
     hook = watch_startup_hook(settings, live_engine)
-    app = web.Application()
-    app.on_startup.append(hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
+    stop = asyncio.Event()
+    listening = asyncio.Event()
+    server = asyncio.create_task(
+        serve(
+            settings,
+            live_engine,
+            on_startup=[hook],
+            host="127.0.0.1",
+            stop=stop,
+            ready=lambda port: listening.set(),
+        )
+    )
+    await asyncio.wait_for(listening.wait(), 10)
+    assert hook.task is not None and not hook.task.done()
     yield hook
-    await hook.stop()
-    await runner.cleanup()
+    stop.set()
+    await asyncio.wait_for(server, 10)
+    assert hook.task is None  # the app's cleanup stopped the watcher
 
 
 async def test_startup_hook_watches_and_posts_a_refusal_to_the_admin_channel(
