@@ -147,7 +147,7 @@ def _serve_child(
 def _bot_app(api_url: str, knowledge: str) -> web.Application:
     import logging
 
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.WARNING)
     from bot.engine import Engine
     from bot.settings import Settings
     from bot.slack.app import create_app
@@ -337,6 +337,7 @@ class PhaseResult:
     latencies_ms: list[float] = field(default_factory=list)
     from_schedule_ms: list[float] = field(default_factory=list)
     cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
+    replies_done_s: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -349,11 +350,23 @@ class PhaseResult:
         return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+def child_pid(pid: int) -> int | None:
+    """The first child of ``pid`` (the bot's answer worker), on Linux."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+
+
+def cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
     """User + system CPU seconds of each process (Linux /proc; zeros elsewhere)."""
     out = {}
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     for name, pid in pids.items():
+        if pid is None:
+            out[name] = 0.0
+            continue
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             out[name] = (int(fields[11]) + int(fields[12])) / tick
@@ -369,7 +382,7 @@ async def run_phase(
     concurrency: int,
     rate: float | None,
     max_seconds: float,
-    pids: dict[str, int],
+    pids: dict[str, int | None],
 ) -> PhaseResult:
     result = PhaseResult(server, f"paced {rate:.0f}/s" if rate else "closed loop")
     semaphore = asyncio.Semaphore(concurrency)
@@ -472,6 +485,24 @@ def knowledge_dir(path: str | None) -> str:
     return str(folder)
 
 
+def wait_for_replies(
+    port: int, expected: set[Any], max_seconds: float
+) -> tuple[dict[str, Any], float]:
+    """Poll the fake Slack until every message is answered or replies stop coming (5 s).
+    Returns the stats and the seconds waited after the load ended."""
+    start = time.perf_counter()
+    last_count, last_change = -1, start
+    while True:
+        stats = asyncio.run(fake_stats(port))
+        answered = {tuple(k.split("|", 1)) for k in stats["answered_keys"]} & expected
+        now = time.perf_counter()
+        if len(answered) != last_count:
+            last_count, last_change = len(answered), now
+        if len(answered) >= len(expected) or now - last_change > 5 or now - start > max_seconds:
+            return stats, (last_change if len(answered) < len(expected) else now) - start
+        time.sleep(0.05)
+
+
 async def fake_stats(port: int, reset: bool = False) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
         if reset:
@@ -512,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     pids = {
                         "server": child.process.pid,
+                        "worker": child_pid(child.process.pid),
                         "fake slack": fake.process.pid,
                         "load": os.getpid(),
                     }
@@ -522,10 +554,10 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     results.append(res)
                     if server == "bot":
-                        time.sleep(1.0)  # let the last replies reach the fake Slack
-                        stats = asyncio.run(fake_stats(fake.port))
                         expected = {r.key for r in requests if r.key is not None}
+                        stats, drain = wait_for_replies(fake.port, expected, args.max_seconds)
                         answered = {tuple(k.split("|", 1)) for k in stats["answered_keys"]}
+                        res.replies_done_s = res.seconds + drain
                         checks[res.phase] = {
                             "messages": len(expected),
                             "answered": len(answered & expected),
@@ -539,6 +571,10 @@ def main(argv: list[str] | None = None) -> int:
                                 for r in requests[args.concurrency :]
                                 if r.key is None and not r.forged
                             ),
+                            "replies_per_s": len(answered & expected) / res.replies_done_s
+                            if res.replies_done_s
+                            else 0.0,
+                            "last_reply_after_s": drain,
                         }
             finally:
                 child.stop()
@@ -570,7 +606,7 @@ def render(
         f"{'project' if Path(knowledge) == ROOT / 'knowledge' else 'tiny bundled folder'}. Server, fake Slack and load "
         "generator share the cores; every request is signed (v0 HMAC); 10 % are Slack retries, 1 % forged or stale.",
         "",
-        "| server | phase | requests | req/s | ack p50 ms | ack p99 ms | max ms | p99 from schedule ms | 200 | 401 | errors | CPU ms/req server · fake · load |",
+        "| server | phase | requests | req/s | ack p50 ms | ack p99 ms | max ms | p99 from schedule ms | 200 | 401 | errors | CPU ms/req: server · answer worker · fake Slack · load |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
@@ -591,7 +627,8 @@ def render(
             )
     for phase, c in checks.items():
         lines.append(
-            f"- bot, {phase}: {c['answered']}/{c['messages']} messages answered, "
+            f"- bot, {phase}: {c['answered']}/{c['messages']} messages answered "
+            f"(last reply {c['last_reply_after_s']:.1f} s after the last request, {c['replies_per_s']:.0f} replies/s), "
             f"{c['duplicate_replies']} duplicate replies ({c['retries_sent']} retries sent), "
             f"{c['forged_or_stale_accepted']}/{c['forged_or_stale_sent']} forged or stale requests accepted."
         )

@@ -68,14 +68,35 @@ async def test_a_dead_worker_does_not_lose_the_answer(
     pool: AnswerPool, slack_engine: Engine
 ) -> None:
     await pool.answer(Q_DURATION)
-    assert pool._pool is not None
-    for pid in list(pool._pool._processes):  # the worker processes of the executor
-        os.kill(pid, signal.SIGKILL)
+    first = pool.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
     got = await pool.answer(Q_DURATION)
     assert got.text == slack_engine.answer(Q_DURATION).text
     again = await pool.answer(Q_DURATION)  # a fresh worker takes over
     assert again.text == got.text
     assert not pool.in_process
+    assert pool.pid not in (None, first)
+
+
+async def test_an_engine_error_in_the_worker_reaches_the_caller() -> None:
+    from types import SimpleNamespace
+
+    from bot.slack.answering import EngineFailed
+
+    class Broken:
+        state = SimpleNamespace(nothing=True)  # the worker's Engine cannot answer from this
+
+        def answer(self, question: str) -> None:
+            raise AssertionError("the worker must answer, not the parent")
+
+    pool = AnswerPool(Broken(), workers=1)
+    try:
+        with pytest.raises(EngineFailed):
+            await pool.answer(Q_DURATION)
+        assert not pool.in_process  # an engine error is not a worker failure
+    finally:
+        await pool.close()
 
 
 async def test_no_workers_means_answers_in_process(slack_engine: Engine) -> None:

@@ -613,3 +613,20 @@ async def test_a_slack_api_error_on_reply_is_survived(
     await bot_server.settle()
     await slack.event(mention(Q_DURATION))
     await fake_slack.wait_for("chat.postMessage", count=2)
+
+
+async def test_an_unexpected_error_in_a_command_is_answered_with_an_apology_not_slacks_error(
+    slack: SlackDriver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bot.slack.app as slack_app_module
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(slack_app_module, "from_slack", broken)
+    reply = await slack.command(Q_DURATION)
+    assert reply.status == 200 and reply.ms < ACK_BUDGET_MS
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    assert "Désolé" in posted_text(body)
+    assert any("boom" in r.getMessage() for r in caplog.records)

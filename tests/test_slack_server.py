@@ -72,12 +72,8 @@ def test_serve_stops_with_one_line_naming_the_bad_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for key, value in env.items():
-        monkeypatch.setitem(bot_env, key, value)
-    try:
-        result = run_bot("serve", timeout=60)
-    finally:
-        for key in env:
-            bot_env.pop(key, None)
+        monkeypatch.setitem(bot_env, key, value)  # undone after the test
+    result = run_bot("serve", timeout=60)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

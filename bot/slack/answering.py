@@ -1,52 +1,50 @@
-"""Answering off the event loop: ``engine.answer`` in worker processes.
+"""Answering off the event loop: ``engine.answer`` in a worker process.
 
 An answer costs about a millisecond of pure Python. Under a burst of events that millisecond,
-paid on the event loop, is what delays every other request's acknowledgement. So the replies
-to events are computed in worker processes (the loop only ships the question and gets the
-:class:`~bot.answer.Answer` back) and the loop keeps its time for acknowledging.
+paid on the event loop, delays every other request's acknowledgement. So the replies to
+events are computed in a worker process and the loop keeps its time for acknowledging.
 
-Each worker holds a copy of the engine's current state (pickled once, a few MB). When the engine
-swaps its state (hot reload, registry refresh) the workers are replaced by new ones holding the
-new state, so a worker never answers from knowledge the engine has dropped, and a knowledge
-change that the engine refused is never seen by the workers either. Same state, same code: the
-same answer as ``engine.answer`` in process, which stays the fallback whenever the workers
-cannot be used (no ``state`` to copy, a worker crashed, a single core).
+The worker is a plain child process (``python -m bot.slack.answering``) speaking length-prefixed
+pickles over its stdin/stdout, driven by asyncio streams: no threads, one write and one read per
+question on the loop's side (``concurrent.futures.ProcessPoolExecutor`` costs several thread
+hand-offs per call, about half a millisecond of the loop's CPU).
+
+The worker holds a copy of the engine's current state (pickled once, a few MB). When the engine
+swaps its state (hot reload, registry refresh) a new worker is started on the new state and the
+old one finishes what it was asked, then exits: a worker never answers from knowledge the engine
+has dropped, nor from a change the engine refused. Same state, same code: the same answer as
+``engine.answer`` in process, which stays the fallback whenever the worker cannot be used.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
-import multiprocessing
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import struct
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bot.answer import Answer
 
 log = logging.getLogger(__name__)
 
-MAX_FAILURES = 3
-
-# One engine per worker process, set by the pool's initializer (never used in the main process).
-_worker_engine: Any = None
-
-
-def _init_worker(state_bytes: bytes) -> None:
-    global _worker_engine
-    from bot.engine import Engine
-
-    _worker_engine = Engine(pickle.loads(state_bytes), Path("."))
+MAX_FAILURES = 3  # consecutive worker failures before answering in process for good
+START_TIMEOUT = 60.0
+_HEADER = struct.Struct("!I")
+_PROJECT = Path(__file__).resolve().parents[2]
 
 
-def _answer_in_worker(question: str) -> Answer:
-    if _worker_engine is None:
-        raise RuntimeError("answer worker not initialised")
-    answer: Answer = _worker_engine.answer(question)
-    return answer
+class WorkerGone(Exception):
+    """The worker process stopped or could not be started."""
+
+
+class EngineFailed(Exception):
+    """The engine raised inside the worker (its message is kept)."""
 
 
 def default_workers() -> int:
@@ -58,74 +56,275 @@ def default_workers() -> int:
     return 1 if cores >= 2 else 0
 
 
+def _frame(obj: Any) -> bytes:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
+# ---------------------------------------------------------------------------------------------
+# the worker process
+
+
+def _read_frame(stream: BinaryIO) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)  # frames come from our parent process
+
+
+def worker_main() -> int:
+    """Read the engine state, then answer ``(id, question)`` frames until stdin closes."""
+    from bot.engine import Engine
+
+    requests = sys.stdin.buffer
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
+    try:
+        engine = Engine(_read_frame(requests), Path("."))
+    except EOFError:
+        return 0
+    replies.write(_frame(("ready", None)))
+    replies.flush()
+    while True:
+        try:
+            job_id, question = _read_frame(requests)
+        except EOFError:
+            return 0
+        try:
+            result: Any = engine.answer(question)
+        except Exception as exc:  # reported to the parent, which logs it
+            result = EngineFailed(f"{type(exc).__name__}: {exc}")
+        replies.write(_frame((job_id, result)))
+        replies.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# the parent's side
+
+
+class _Worker:
+    """One worker process and the questions waiting for it."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.process: asyncio.subprocess.Process | None = None
+        self.pending: dict[int, asyncio.Future[Any]] = {}
+        self.ids = itertools.count()
+        self.reader_task: asyncio.Task[None] | None = None
+        self.closing = False
+
+    async def start(self) -> None:
+        state_bytes = _frame(self.state)  # pickled before anything starts: fails fast
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(_PROJECT), env.get("PYTHONPATH", "")) if p
+        )
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.slack.answering",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
+            limit=2**24,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(state_bytes)
+        try:
+            ready = await asyncio.wait_for(self._read(), START_TIMEOUT)
+        except (asyncio.IncompleteReadError, TimeoutError, EOFError) as exc:
+            await self.kill()
+            raise WorkerGone(f"the answer worker did not start ({type(exc).__name__})") from exc
+        if ready != ("ready", None):
+            await self.kill()
+            raise WorkerGone("the answer worker answered nonsense at start")
+        self.reader_task = asyncio.get_running_loop().create_task(
+            self._read_loop(), name="answer worker reader"
+        )
+
+    async def _read(self) -> Any:
+        assert self.process is not None and self.process.stdout is not None
+        header = await self.process.stdout.readexactly(_HEADER.size)
+        (size,) = _HEADER.unpack(header)
+        return pickle.loads(
+            await self.process.stdout.readexactly(size)
+        )  # frames from our own child
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                job_id, result = await self._read()
+                future = self.pending.pop(job_id, None)
+                if future is not None and not future.done():
+                    future.set_result(result)
+        except (
+            asyncio.IncompleteReadError,
+            EOFError,
+            OSError,
+            pickle.UnpicklingError,
+            ValueError,
+        ) as exc:
+            gone = WorkerGone(f"the answer worker stopped ({type(exc).__name__})")
+            for future in self.pending.values():
+                if not future.done():
+                    future.set_exception(gone)
+            self.pending.clear()
+
+    @property
+    def alive(self) -> bool:
+        return (
+            self.process is not None
+            and self.process.returncode is None
+            and self.reader_task is not None
+            and not self.reader_task.done()
+        )
+
+    async def ask(self, question: str) -> Any:
+        if not self.alive or self.process is None or self.process.stdin is None:
+            raise WorkerGone("the answer worker is not running")
+        job_id = next(self.ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[job_id] = future
+        try:
+            self.process.stdin.write(_frame((job_id, question)))
+        except (OSError, RuntimeError) as exc:
+            self.pending.pop(job_id, None)
+            raise WorkerGone(f"the answer worker cannot be reached ({exc})") from exc
+        return await future
+
+    def retire(self) -> None:
+        """No more questions: the worker answers those it has, then sees EOF and exits."""
+        self.closing = True
+        if self.process is not None and self.process.stdin is not None:
+            with contextlib.suppress(OSError, RuntimeError):
+                self.process.stdin.close()
+
+    async def close(self, timeout: float = 5.0) -> None:
+        self.retire()
+        if self.process is not None:
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                await self.kill()
+        if self.reader_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.reader_task
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+
+
 class AnswerPool:
     """``await pool.answer(question)``: the engine's answer, computed in a worker process."""
 
     def __init__(self, engine: Any, workers: int) -> None:
         self.engine = engine
         self.workers = max(0, workers)
-        self._pool: ProcessPoolExecutor | None = None
-        self._state: Any = None
+        self._worker: _Worker | None = None
+        self._starting: asyncio.Task[_Worker] | None = None
+        self._retired: set[_Worker] = set()
         self._failures = 0
 
     @property
     def in_process(self) -> bool:
         return self.workers == 0 or self._failures >= MAX_FAILURES
 
-    def _current_pool(self) -> ProcessPoolExecutor:
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (for tests and diagnostics)."""
+        worker = self._worker
+        return worker.process.pid if worker is not None and worker.process is not None else None
+
+    async def _current(self) -> _Worker:
         state = self.engine.state
-        if self._pool is None or state is not self._state:
-            state_bytes = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-            old = self._pool
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(state_bytes,),
+        worker = self._worker
+        if worker is not None and worker.state is state and worker.alive:
+            return worker
+        if self._starting is None or self._starting.done():
+            self._starting = asyncio.get_running_loop().create_task(
+                self._replace(state), name="answer worker start"
             )
-            self._state = state
-            if old is not None:
-                old.shutdown(wait=False)  # answers in flight finish on the old state
-                log.info("engine state changed: answer workers restarted on the new state")
-        return self._pool
+        return await asyncio.shield(self._starting)
+
+    async def _replace(self, state: Any) -> _Worker:
+        new = _Worker(state)
+        try:
+            await new.start()
+        except BaseException:
+            await new.kill()
+            raise
+        old, self._worker = self._worker, new
+        if old is not None:
+            old.retire()  # answers in flight finish on the old state
+            self._retired.add(old)
+            task = asyncio.get_running_loop().create_task(old.close(), name="answer worker retire")
+            task.add_done_callback(lambda _t: self._retired.discard(old))
+            log.info("engine state changed: answer worker restarted on the new state")
+        return new
 
     async def answer(self, question: str) -> Answer:
         if self.in_process:
-            answer: Answer = self.engine.answer(question)
-            return answer
+            return self._here(question)
         try:
-            future = self._current_pool().submit(_answer_in_worker, question)
-        except Exception as exc:  # the workers cannot be started or reached: answer here
+            worker = await self._current()
+            result = await worker.ask(question)
+        except (
+            WorkerGone,
+            OSError,
+            pickle.PicklingError,
+            AttributeError,
+            TypeError,
+            ValueError,
+        ) as exc:
             return self._fallback(exc, question)
-        try:
-            return await asyncio.wrap_future(future)
-        except BrokenProcessPool as exc:  # a worker died; the engine's own errors pass through
-            return self._fallback(exc, question)
+        if isinstance(result, EngineFailed):
+            raise result
+        self._failures = 0
+        answer: Answer = result
+        return answer
+
+    def _here(self, question: str) -> Answer:
+        answer: Answer = self.engine.answer(question)
+        return answer
 
     def _fallback(self, exc: BaseException, question: str) -> Answer:
         self._failures += 1
-        self._drop_pool()
+        if self._worker is not None and not self._worker.alive:
+            self._worker = None
         log.warning(
             "answer worker unavailable (%s: %s); answering in process%s",
             type(exc).__name__,
             exc,
             " from now on" if self.in_process else "",
         )
-        answer: Answer = self.engine.answer(question)
-        return answer
+        return self._here(question)
 
     async def start(self) -> None:
-        """Start the workers now rather than on the first question."""
+        """Start the worker now rather than on the first question."""
         if not self.in_process:
             await self.answer("")
 
-    def _drop_pool(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = None
-        self._state = None
-
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        workers = [w for w in (self._worker, *self._retired) if w is not None]
+        self._worker = None
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WorkerGone, Exception):
+                started = await self._starting
+                workers.append(started)
+        await asyncio.gather(*(w.close() for w in workers), return_exceptions=True)
+
+
+if __name__ == "__main__":
+    # Run the importable module's worker, so that pickled classes (EngineFailed) are
+    # bot.slack.answering's, not __main__'s.
+    from bot.slack.answering import worker_main as _worker_main
+
+    raise SystemExit(_worker_main())

@@ -445,7 +445,9 @@ def create_app(
         from bot.slack.eligibility import (  # type: ignore[import-not-found,unused-ignore]
             register_eligibility,
         )
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.slack.eligibility":
+            raise  # the module is there but broken: say so, do not hide it
         log.info("bot.slack.eligibility is not there yet: /eligibilite answers that it is coming")
     else:
         register_eligibility(app, engine)
