@@ -210,6 +210,33 @@ def _has_wanted(doc: Doc, wants: list[tuple[str, re.Pattern[str]]]) -> bool:
     return False
 
 
+def _pick_section(hits: list[Hit], top: Hit, text: str, index: Any) -> Hit:
+    """Within the winning page, the section that answers the question itself.
+
+    Words of the page's title and aliases say which page; the words left say which
+    section. When none of them points at a section, the page's summary answers.
+    """
+    if top.doc.source != "knowledge":
+        return top
+    same = [h for h in hits if h.doc.page_id == top.doc.page_id]
+    page_terms = set(tokens(top.doc.page_title))
+    for alias in top.doc.page_aliases:
+        page_terms.update(tokens(alias))
+    wants = _wants(text)
+
+    def value(h: Hit) -> tuple[float, bool]:
+        v = sum(index.idf(t) for t in h.matched - page_terms)
+        if wants and _has_wanted(h.doc, wants):
+            v = v * (1 + TYPE_BONUS) + 3.0
+        return v, h.doc.is_summary
+
+    best = max(same, key=value)
+    if value(best)[0] > 0:
+        return best
+    summary = [h for h in same if h.doc.is_summary]
+    return summary[0] if summary else top
+
+
 def _rank(hits: list[Hit], text: str = "") -> list[Hit]:
     wants = _wants(text) if text else []
 
@@ -348,7 +375,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
         span_terms = tokens(match.span)
         if span_terms and all(index.correct(t) for t in span_terms):
             match = None
-    hits = _rank(index.search(text, limit=12, terms=terms), text)
+    hits = _rank(index.search(text, limit=40, terms=terms), text)
     top = hits[0] if hits else None
     if match is not None and match.score >= STARTUP_SURE:
         # a named service wins unless the question is plainly about a programme page
@@ -378,6 +405,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
                 f"{match.kind}:{match.id}",
             )
         return decline(text, lang)
+    top = _pick_section(hits, top, text, index)
     doc = top.doc
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)

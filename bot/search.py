@@ -49,6 +49,7 @@ class Hit:
     score: float
     coverage: float  # share of the question's weight the doc accounts for
     matched: frozenset[str] = field(default_factory=frozenset)
+    specific: float = 0.0  # the part of the score owed to the section itself, not its page
 
 
 def _alias_keys(alias: str) -> tuple[str, ...]:
@@ -62,6 +63,7 @@ class Index:
         self.docs = docs
         self._body: list[Counter[str]] = []
         self._head: list[Counter[str]] = []
+        self._own: list[Counter[str]] = []
         self._len: list[int] = []
         df: Counter[str] = Counter()
         postings: dict[str, list[int]] = {}
@@ -69,6 +71,7 @@ class Index:
         for i, doc in enumerate(docs):
             body = Counter(tokens(doc.text + "\n" + doc.text_en))
             head = Counter(tokens(doc.title + " " + doc.page_title))
+            own = Counter(tokens(doc.title)) if not doc.is_summary else Counter()
             # aliases that reduce to the same words count once (the strongest wins)
             best: dict[tuple[str, ...], float] = {}
             for alias in doc.aliases:
@@ -76,6 +79,7 @@ class Index:
                 if keys:
                     best[keys] = max(best.get(keys, 0.0), ALIAS_WEIGHT)
                     head.update(keys)
+                    own.update(keys)
             for alias in doc.page_aliases:
                 keys = _alias_keys(alias)
                 if keys:
@@ -86,6 +90,7 @@ class Index:
             self._aliases.append(alias_sets)
             self._body.append(body)
             self._head.append(head)
+            self._own.append(own)
             self._len.append(sum(body.values()) or 1)
             for term in set(body) | set(head):
                 df[term] += 1
@@ -95,11 +100,12 @@ class Index:
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._max_idf = math.log(1 + (n + 0.5) / 0.5)
         self._postings = postings
-        self._alias_index: dict[str, list[tuple[int, tuple[str, ...], float]]] = {}
+        self._alias_index: dict[str, list[tuple[int, tuple[str, ...], float, bool]]] = {}
         for i, sets in enumerate(self._aliases):
             for keys, weight in sets:
                 bonus = weight * (1.0 + sum(self.idf(k) for k in keys))
-                self._alias_index.setdefault(keys[0], []).append((i, keys, bonus))
+                own_alias = weight >= ALIAS_WEIGHT
+                self._alias_index.setdefault(keys[0], []).append((i, keys, bonus, own_alias))
         self.vocabulary = sorted(t for t in df if len(t) >= 4 and not t.isdigit())
         self._by_initial: dict[str, list[str]] = {}
         for word in self.vocabulary:
@@ -145,6 +151,7 @@ class Index:
         qset = set(terms)
         total_weight = sum(self.idf(t) for t in terms) or 1.0
         scores: dict[int, float] = {}
+        specific: dict[int, float] = {}
         via_alias: dict[int, set[str]] = {}
         for term in terms:
             idf = self._idf.get(term)
@@ -154,14 +161,21 @@ class Index:
                 tf = self._body[i].get(term, 0)
                 norm = K1 * (1 - B + B * self._len[i] / self._avglen)
                 s = idf * tf * (K1 + 1) / (tf + norm) if tf else 0.0
+                own = s
                 h = self._head[i].get(term, 0)
                 if h:
                     s += TITLE_WEIGHT * idf * min(h, 2) / (min(h, 2) + 0.5)
+                o = self._own[i].get(term, 0)
+                if o:
+                    own += TITLE_WEIGHT * idf * min(o, 2) / (min(o, 2) + 0.5)
                 scores[i] = scores.get(i, 0.0) + s
+                specific[i] = specific.get(i, 0.0) + own
         for term in terms:
-            for i, keys, bonus in self._alias_index.get(term, ()):
+            for i, keys, bonus, own_alias in self._alias_index.get(term, ()):
                 if len(keys) == 1 or all(k in qset for k in keys):
                     scores[i] = scores.get(i, 0.0) + bonus
+                    if own_alias:
+                        specific[i] = specific.get(i, 0.0) + bonus
                     via_alias.setdefault(i, set()).update(keys)
         for i in list(scores):
             if self.docs[i].is_summary:
@@ -174,5 +188,5 @@ class Index:
                 t for t in terms if t in self._body[i] or t in self._head[i] or t in aliased
             )
             coverage = sum(self.idf(t) for t in present) / total_weight
-            hits.append(Hit(self.docs[i], score, coverage, present))
+            hits.append(Hit(self.docs[i], score, coverage, present, specific.get(i, 0.0)))
         return hits
