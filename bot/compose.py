@@ -363,6 +363,44 @@ def _names_service(match: Any) -> bool:
     return bool(span) and span in ("".join(words(match.name)), "".join(words(match.id)))
 
 
+_SELF_CHECK = re.compile(r"\beligib|\bpeut[- ]on candidater|\bcan (?:we|i) apply")
+
+
+def _self_check(text: str, scheme: Any) -> bool:
+    """A bare "am I eligible for X?": nothing asked beyond eligibility and the scheme."""
+    if not _SELF_CHECK.search(fold(text)):
+        return False
+    known = set(tokens(" ".join(ELIGIBILITY_CUES) + " eligibles programme program service"))
+    for name in (scheme.id, scheme.title, scheme.short, *scheme.aliases):
+        known.update(tokens(name))
+    return not [t for t in tokens(text) if t not in known]
+
+
+def _scheme_for(state: Any, text: str, qwords: set[str]) -> Any:
+    """The eligibility scheme a question about eligibility names, if any."""
+    if not (qwords & ELIGIBILITY_CUES) or not state.schemes:
+        return None
+    from bot.eligibility import find_scheme
+
+    return find_scheme(state.schemes, text)
+
+
+def criteria_text(scheme: Any, lang: str) -> str:
+    """A scheme's criteria in a few lines: one line per group with its rule."""
+    from bot.eligibility import group_rule_text
+
+    head = (
+        f"*{scheme.title}* — the criteria:" if lang == "en" else f"*{scheme.title}* — les critères :"
+    )
+    lines = [head]
+    for group in scheme.groups:
+        labels = " ; ".join(c.label for c in scheme.in_group(group.id))
+        rule = group_rule_text(scheme, group.id, lang).lower()
+        name = group.title.split(" : ")[0]
+        lines.append(clip(f"• {name} ({rule}) : {labels}", 150))
+    return "\n".join(lines)
+
+
 def respond(state: Any, text: str, lang: str) -> Result:
     qwords = set(words(text))
     if not qwords:
@@ -419,27 +457,26 @@ def respond(state: Any, text: str, lang: str) -> Result:
         lead = f"*{doc.page_title}*" + (f" — {heading}" if heading else "")
         answer_text = lead + "\n" + excerpt(doc, terms, MAX_TEXT - len(lead))
     suggestions = []
-    if qwords & ELIGIBILITY_CUES and state.schemes:
-        try:
-            from bot.eligibility import find_scheme
-
-            scheme = find_scheme(state.schemes, text)
-        except ImportError:
-            scheme = None
-        if scheme is not None:
-            sid = getattr(scheme, "id", "")
-            tip = (
-                f"Check it step by step: `/eligibilite {sid}`"
-                if lang == "en"
-                else f"Vérifiez pas à pas : `/eligibilite {sid}`"
-            )
-            suggestions.append(tip)
-            answer_text = answer_text + "\n" + tip
+    links = _links(doc, hits, state)
+    scheme = _scheme_for(state, text, qwords)
+    if scheme is not None:
+        tip = (
+            f"Check it step by step: `/eligibilite {scheme.id}`"
+            if lang == "en"
+            else f"Vérifiez pas à pas : `/eligibilite {scheme.id}`"
+        )
+        suggestions.append(tip)
+        if _self_check(text, scheme) and scheme.status != "past":
+            # "suis-je éligible au FAST ?": the scheme's criteria, then the command
+            answer_text = criteria_text(scheme, lang)
+            others = [link for link in links if _page(link[0]) != _page(scheme.source)]
+            links = [(scheme.source, scheme.title), *others[:2]]
+        answer_text = clip(answer_text, MAX_TEXT + 100 - len(tip)) + "\n" + tip
     return Result(
         True,
         _intent(doc, qwords, answer_text),
         answer_text,
-        _links(doc, hits, state),
+        links,
         doc.id,
         suggestions,
     )

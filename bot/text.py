@@ -327,6 +327,8 @@ STOP_EN = frozenset(
         "many",
         "more",
         "most",
+        "am",
+        "us",
     ]
 )
 STOP_WORDS = STOP_FR | STOP_EN

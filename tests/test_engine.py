@@ -189,3 +189,36 @@ def test_an_empty_message_gets_help_not_a_guess(engine, question: str) -> None:
     assert not answer.answered
     assert answer.text.strip()
     assert "<!channel>" not in answer.text and "<@U123>" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "command", "groups"),
+    [
+        (
+            "suis-je éligible au FAST ?",
+            "/eligibilite fast",
+            ["Impact", "Maturité", "Ambition", "Soutien"],
+        ),
+        ("am I eligible for FAST?", "/eligibilite fast", ["Impact", "Soutien"]),
+        (
+            "est-ce qu'on est éligible au programme de consolidation ?",
+            "/eligibilite consolidation",
+            ["obligatoires", "complémentaires"],
+        ),
+    ],
+)
+def test_am_i_eligible_lists_the_criteria_and_suggests_the_check(
+    engine, question: str, command: str, groups: list[str]
+) -> None:
+    answer = engine.answer(question)
+    assert answer.answered
+    assert command in answer.text
+    for group in groups:
+        assert group in answer.text, answer.text
+    assert answer.links[0].url.startswith("https://beta.gouv.fr/")
+
+
+def test_a_precise_eligibility_question_gets_the_precise_answer(engine) -> None:
+    answer = engine.answer("Does our product need to be open source to be eligible for FAST?")
+    assert "open" in answer.text.lower() and "source" in answer.text.lower()
+    assert "/eligibilite fast" in answer.text
