@@ -390,7 +390,9 @@ def criteria_text(scheme: Any, lang: str) -> str:
     from bot.eligibility import group_rule_text
 
     head = (
-        f"*{scheme.title}* — the criteria:" if lang == "en" else f"*{scheme.title}* — les critères :"
+        f"*{scheme.title}* — the criteria:"
+        if lang == "en"
+        else f"*{scheme.title}* — les critères :"
     )
     lines = [head]
     for group in scheme.groups:
@@ -399,6 +401,12 @@ def criteria_text(scheme: Any, lang: str) -> str:
         name = group.title.split(" : ")[0]
         lines.append(clip(f"• {name} ({rule}) : {labels}", 150))
     return "\n".join(lines)
+
+
+def _registry_answer(state: Any, match: Any, text: str, lang: str) -> Result:
+    body, links, intent = state.finder.answer(match, text, lang)
+    pairs = [(link.url, link.title) for link in links]
+    return Result(True, intent, body, pairs, f"{match.kind}:{match.id}")
 
 
 def respond(state: Any, text: str, lang: str) -> Result:
@@ -424,24 +432,10 @@ def respond(state: Any, text: str, lang: str) -> Result:
             and (top.coverage >= 0.95 or (top.coverage >= 0.6 and top.score >= 40))
         )
         if not programme_strong:
-            body, links, intent = state.finder.answer(match, text, lang)
-            return Result(
-                True,
-                intent,
-                body,
-                [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links],
-                f"{match.kind}:{match.id}",
-            )
+            return _registry_answer(state, match, text, lang)
     if top is None or not confident(top, [t for t in terms if not index.known(t)]):
         if match is not None and match.score >= STARTUP_FALLBACK:
-            body, links, intent = state.finder.answer(match, text, lang)
-            return Result(
-                True,
-                intent,
-                body,
-                [(u.url, u.title) if hasattr(u, "url") else tuple(u) for u in links],
-                f"{match.kind}:{match.id}",
-            )
+            return _registry_answer(state, match, text, lang)
         return decline(text, lang)
     top = _pick_section(hits, top, text, index)
     doc = top.doc
