@@ -121,7 +121,9 @@ def confident(top: Hit, unknown: list[str]) -> bool:
         return False
     if top.coverage >= 0.5 and top.score >= 6:
         return True
-    if top.score >= 10 and top.coverage >= 0.2 and n_unknown <= 1:
+    if top.score >= 10 and top.coverage >= 0.25 and n_unknown <= 1:
+        return True
+    if top.score >= 20 and n_unknown == 0:
         return True
     return top.score >= 20 and top.coverage >= 0.3
 
@@ -358,9 +360,15 @@ def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
 
 
 def _names_service(match: Any) -> bool:
-    """Whether the matched words are the service's own name (not a fuzzy look-alike)."""
-    span = "".join(words(match.span))
-    return bool(span) and span in ("".join(words(match.name)), "".join(words(match.id)))
+    """Whether the matched words are the service's own name (not a fuzzy look-alike):
+    its whole name or id, or words of them (an acronym, a short name)."""
+    span = words(match.span)
+    name = words(match.name) + words(match.id.replace("-", " ").replace("_", " "))
+    joined = "".join(span)
+    return bool(span) and (
+        joined in ("".join(words(match.name)), "".join(words(match.id)))
+        or all(w in name for w in span)
+    )
 
 
 _SELF_CHECK = re.compile(r"\beligib|\bpeut[- ]on candidater|\bcan (?:we|i) apply")
@@ -443,9 +451,10 @@ def respond(state: Any, text: str, lang: str) -> Result:
         body = _knowledge_text(doc, lang, qwords)
         support = _support(state, doc, body, terms, index)
         answer_text = clip(body, MAX_TEXT)
-        if support and support not in answer_text:
+        if support and support not in answer_text and len(body) <= MAX_TEXT - 120:
+            # our text stays whole; the page's own sentence comes on top of it
             label = "On the page" if lang == "en" else "Sur la page"
-            answer_text = clip(body, MAX_TEXT - 120) + f"\n_{label} :_ « {support} »"
+            answer_text = body + f"\n_{label} :_ « {support} »"
     else:
         heading = doc.title if doc.title != doc.page_title else ""
         lead = f"*{doc.page_title}*" + (f" — {heading}" if heading else "")

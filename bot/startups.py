@@ -102,7 +102,7 @@ CUE_WORDS = _wordset(
     aujourd hui actuellement maintenant exactement concretement deja infos info
     presentation description sais savoir dire explique expliquer tell know parle parler
     entendu connais connait connaitre avancement nouvelles news heard running works
-    marche fonctionne tourne dispo disponible accessible ligne
+    marche fonctionne tourne dispo disponible accessible ligne laureat laureats fast
     """
 )
 # Function words of such questions that are neither cues nor part of a topic.
@@ -112,6 +112,7 @@ FILLER_WORDS = _wordset(
     l d j m n s t y qu
     s is are the an of for in at to do does did me my us our please hi hello bonjour
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
+    chez vous nous etat une un des du de au aux
     """
 )
 # Words of how-to questions, which are about the programme, not about one service.
@@ -127,8 +128,8 @@ SERVICE_MARKERS = _wordset(
 )
 INCUBATOR_CUES = _wordset(
     """
-    incubateur incubateurs incubator incubators fabrique atelier lab laboratoire ruche
-    accelerateur operateur kube
+    incubateur incubateurs incubator incubators incub incubs fabrique atelier lab laboratoire
+    ruche accelerateur operateur kube
     """
 )
 # Generic words of incubator titles, never used alone to recognise one.
