@@ -230,7 +230,7 @@ def _pick_section(hits: list[Hit], top: Hit, text: str, index: Any) -> Hit:
         v = sum(index.idf(t) for t in h.matched - page_terms)
         if wants and _has_wanted(h.doc, wants):
             v = v * (1 + TYPE_BONUS) + 3.0
-        return v, h.doc.is_summary
+        return v, not h.doc.is_summary
 
     best = max(same, key=value)
     if value(best)[0] > 0:

@@ -126,13 +126,18 @@ class Index:
             return None
         if term in self._corrections:
             return self._corrections[term]
-        found = process.extractOne(
-            term,
-            [w for w in self._by_initial.get(term[0], ()) if abs(len(w) - len(term)) <= 2],
-            scorer=fuzz.ratio,
-            score_cutoff=86 if len(term) >= 6 else 88,
-        )
-        fixed = str(found[0]) if found is not None else None
+        # a truncated word ("constru", "accel") stands for the most common word it begins
+        starts = [w for w in self._by_initial.get(term[0], ()) if w.startswith(term)]
+        if len(term) >= 5 and starts:
+            fixed: str | None = min(starts, key=lambda w: (self._idf.get(w, 0.0), w))
+        else:
+            found = process.extractOne(
+                term,
+                [w for w in self._by_initial.get(term[0], ()) if abs(len(w) - len(term)) <= 2],
+                scorer=fuzz.ratio,
+                score_cutoff=86 if len(term) >= 6 else 88,
+            )
+            fixed = str(found[0]) if found is not None else None
         if len(self._corrections) < 100_000:
             self._corrections[term] = fixed
         return fixed

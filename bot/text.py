@@ -63,7 +63,7 @@ STOP_FR = frozenset(
     ya il-y-a dois doit doivent sera seront serait etait ete bah ben bon hein genre truc
     euh ok okay concretement exactement vraiment general gros peu pres environ chose
     choses quelqu quelque quelques c'est s'il voudrait voudrais aimerait aimerais souhaite
-    souhaiterait voulons voudrions besoin dire savoir sais connaitre
+    souhaiterait voulons voudrions besoin dire savoir sais connaitre juste
     """.split()
 )
 STOP_EN = frozenset(
