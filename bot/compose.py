@@ -198,8 +198,11 @@ def _has_wanted(doc: Doc, wants: list[tuple[str, re.Pattern[str]]]) -> bool:
     facts = dict(doc.facts)
     for key, pattern in wants:
         if key == "needs":
-            # requirements live in sections titled so (conditions, critères...)
-            if pattern.search(fold(doc.title + " " + doc.id)):
+            # requirements live in sections titled so (conditions, critères...), unless
+            # the whole page is about them
+            if pattern.search(fold(doc.title + " " + doc.id)) and not pattern.search(
+                fold(doc.page_title)
+            ):
                 return True
             continue
         known = facts.get(key) or (facts.get("budget") if key == "amount" else None)
