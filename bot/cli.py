@@ -127,6 +127,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if engine.site is None and settings.refresh_hours > 0:
         hooks.append(_registry_refresh_hook(settings, engine))
     server.run(settings, engine, records, on_startup=hooks)
+    if records is not None and hasattr(records, "close"):
+        records.close()
     return 0
 
 

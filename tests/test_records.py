@@ -341,7 +341,7 @@ def test_records_written_while_locked_are_logged_and_never_block_the_caller(
             t0 = time.perf_counter()
             rec.record_vote("question pendant le verrou", "src", -1)
             rec.record_unanswered("autre question pendant le verrou")
-            assert time.perf_counter() - t0 < 0.05  # queued: the caller never waits on the lock
+            assert time.perf_counter() - t0 < 0.5  # queued: the caller never waits on the lock
             assert rec.flush()
         assert isinstance(rec.last_error, RecordsError)
         assert "locked by another process" in caplog.text

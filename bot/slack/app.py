@@ -27,6 +27,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from datetime import timedelta
 from typing import Any, Protocol
 
 import aiohttp
@@ -41,6 +42,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answer import Answer
+from bot.errors import RecordsError
+from bot.report import build_admin_report_blocks
 from bot.settings import Settings
 from bot.slack.answering import AnswerPool, default_workers
 from bot.slack.blocks import (
@@ -57,9 +60,10 @@ from bot.slack.blocks import (
     build_too_long,
     build_unknown_command,
     build_vote_thanks,
+    context,
     decode_value,
 )
-from bot.slack.escape import from_slack
+from bot.slack.escape import from_slack, safe_text
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,9 @@ MAX_QUESTION = 2000  # same bound as the engine: longer messages get a clear "to
 DEDUPE_TTL = 3600.0  # Slack retries after ~0 s, 1 min and 5 min: one hour covers them all
 DEDUPE_MAX = 50_000
 DRAIN_TIMEOUT = 10.0
+HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
+REPORT_PERIOD = timedelta(days=30)  # the admins' App Home report: the last 30 days
+REPORT_TIMEOUT = 3.0  # a slow (locked) records file delays the App Home at most this long
 HELP_WORDS = frozenset({"aide", "help", "?", "-h", "--help", "sos", "usage"})
 REPLY_SUBTYPES = (None, "file_share", "thread_broadcast")  # new messages written by a person
 KIND_ORDER = ("phase", "eligibility", "contact", "programme", "general")
@@ -78,7 +85,11 @@ _EN_HINT = re.compile(
 
 
 class Records(Protocol):
-    """What the front end needs from the bot's records (``bot/records.py``)."""
+    """What the front end needs from the bot's records (``bot/records.py``).
+
+    ``record_answered(source)`` and ``summary(since)`` are used when the records have them
+    (``bot.records.Records`` does): the answer rate and the admins' report on the App Home.
+    """
 
     def record_vote(self, question: str, source: str | None, vote: int) -> Any: ...
 
@@ -302,6 +313,55 @@ class BetaApp(AsyncApp):
         except Exception:
             log.exception("could not record a feedback vote")
 
+    async def record_answered(self, source: str | None) -> None:
+        """Count one answered question (for the report's answer rate; no text is kept)."""
+        record = getattr(self.records, "record_answered", None)
+        if record is None:
+            return
+        try:
+            await _maybe_await(await asyncio.to_thread(record, source))
+        except Exception:
+            log.exception("could not count an answered question")
+
+    async def admin_report_blocks(self, user_id: str) -> list[dict[str, Any]]:
+        """The maintainers' report (last 30 days) for an admin's App Home; nothing for anyone
+        else. A records file that cannot be read gives the admin a one-line notice instead."""
+        if user_id not in self.settings.admins:
+            return []
+        if self.records is None:  # `serve` could not open the records file
+            return [
+                context(
+                    "Rapport indisponible : les enregistrements sont désactivés "
+                    "(voir le journal du démarrage du bot)."
+                )
+            ]
+        summary_of = getattr(self.records, "summary", None)
+        if summary_of is None:
+            return []
+        try:
+            summary = await asyncio.wait_for(
+                asyncio.to_thread(summary_of, REPORT_PERIOD), REPORT_TIMEOUT
+            )
+            return build_admin_report_blocks(summary)
+        except RecordsError as exc:
+            log.warning("admin report not shown on the App Home: %s", exc)
+            reason = safe_text(str(exc))
+        except TimeoutError:
+            log.warning("admin report not shown on the App Home: records too slow to read")
+            reason = "le fichier des enregistrements ne répond pas (verrouillé ?)"
+        except Exception:
+            log.exception("admin report not shown on the App Home")
+            reason = "erreur inattendue (voir le journal)"
+        return [context(f"Rapport indisponible : {reason}")]
+
+    async def home_view(self, user_id: str) -> dict[str, Any]:
+        """The App Home tab for ``user_id``: what the bot knows, plus the report for admins."""
+        view = build_home_view(summarize(self.engine))
+        report = (await self.admin_report_blocks(user_id))[:HOME_MAX_BLOCKS]
+        if report:
+            view["blocks"] = view["blocks"][: HOME_MAX_BLOCKS - len(report)] + report
+        return view
+
     async def reply(
         self, client: AsyncWebClient, channel: str, thread_ts: str | None, question: str
     ) -> None:
@@ -325,6 +385,8 @@ class BetaApp(AsyncApp):
             return
         if answer is not None and not answer.answered:
             await self.record_unanswered(question)
+        elif answer is not None:
+            await self.record_answered(answer.source_id)
 
     def first_reply(self, event: dict[str, Any]) -> bool:
         """False when this user message was already answered (or is being answered)."""
@@ -416,9 +478,8 @@ def create_app(
 
         async def publish() -> None:
             try:
-                await client.views_publish(
-                    user_id=event["user"], view=build_home_view(summarize(app.engine))
-                )
+                view = await app.home_view(event["user"])
+                await client.views_publish(user_id=event["user"], view=view)
             except SEND_ERRORS as exc:
                 log.warning("could not publish the App Home: %s", exc)
 
@@ -437,6 +498,8 @@ def create_app(
         await ack(response_type="ephemeral", **message)
         if answer is not None and not answer.answered:
             app.tasks.spawn(app.record_unanswered(question), name="record unanswered")
+        elif answer is not None:
+            app.tasks.spawn(app.record_answered(answer.source_id), name="record answered")
 
     # --- /eligibilite (issue 4) -------------------------------------------------------------------
 
