@@ -81,9 +81,9 @@ def small_docs() -> tuple[dict[str, Any], dict[str, Any]]:
                 "attributes": {"title": "Incubateur DINUM", "contact": "contact@beta.gouv.fr"},
             },
             {
-                "id": "/incubateurs/mtes",
                 "type": "incubator",
-                "attributes": {"title": "La Fabrique (MTE)", "contact": "", "website": ""},
+                "id": "/incubateurs/mtes",
+                "attributes": {"contact": "", "title": "La Fabrique (MTE)", "website": ""},
             },
         ],
     }

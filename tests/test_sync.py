@@ -70,9 +70,9 @@ def small_documents(count: int = 3) -> dict[str, bytes]:
     incubators = {
         "dinum": {
             "title": "Incubateur DINUM",
-            "owner": "/organisations/dinum",
             "contact": "contact@beta.gouv.fr",
             "address": "20 avenue de Ségur",
+            "owner": "/organisations/dinum",
             "website": "https://beta.gouv.fr/",
             "github": "",
             "startups": [],
