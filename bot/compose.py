@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urldefrag
 
@@ -193,15 +194,21 @@ def _wants(text: str) -> list[tuple[str, re.Pattern[str]]]:
     return wants
 
 
+@lru_cache(maxsize=16384)
+def _folded(text: str) -> str:
+    """Folded text of a section (sections are few and immutable: fold each once)."""
+    return fold(text)
+
+
 def _has_wanted(doc: Doc, wants: list[tuple[str, re.Pattern[str]]]) -> bool:
-    body = fold(doc.text + " " + doc.text_en)
+    body = _folded(doc.text + " " + doc.text_en)
     facts = dict(doc.facts)
     for key, pattern in wants:
         if key == "needs":
             # requirements live in sections titled so (conditions, critères...), unless
             # the whole page is about them
-            if pattern.search(fold(doc.title + " " + doc.id)) and not pattern.search(
-                fold(doc.page_title)
+            if pattern.search(_folded(doc.title + " " + doc.id)) and not pattern.search(
+                _folded(doc.page_title)
             ):
                 return True
             continue
@@ -215,6 +222,12 @@ def _has_wanted(doc: Doc, wants: list[tuple[str, re.Pattern[str]]]) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
+def _page_terms(title: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    """Words that name a page (its title and aliases), as search tokens."""
+    return frozenset(t for text in (title, *aliases) for t in tokens(text))
+
+
 def _pick_section(hits: list[Hit], top: Hit, text: str, index: Any) -> Hit:
     """Within the winning page, the section that answers the question itself.
 
@@ -224,9 +237,7 @@ def _pick_section(hits: list[Hit], top: Hit, text: str, index: Any) -> Hit:
     if top.doc.source != "knowledge":
         return top
     same = [h for h in hits if h.doc.page_id == top.doc.page_id]
-    page_terms = set(tokens(top.doc.page_title))
-    for alias in top.doc.page_aliases:
-        page_terms.update(tokens(alias))
+    page_terms = _page_terms(top.doc.page_title, top.doc.page_aliases)
     wants = _wants(text)
 
     def value(h: Hit) -> tuple[float, bool]:
