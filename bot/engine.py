@@ -26,7 +26,7 @@ from bot.text import detect_lang, strip_slack
 log = logging.getLogger(__name__)
 
 MAX_QUESTION = 2000
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 @dataclass

@@ -191,6 +191,34 @@ def page_docs(site_root: Path) -> list[Doc]:
         url = SITE + permalink
         title = str(meta.get("title") or permalink)
         docs.extend(_docs_for(url, title, body, _kind_for(permalink), path))
+    phases = site_root / "content" / "_phases"
+    if phases.is_dir():
+        # the statuses of the site's phase list: no page of their own, documented at their
+        # documentation_url (/approche/...), where their text is answered from
+        for path in sorted(phases.glob("*.md")):
+            got = _front(path)
+            if got is None:
+                continue
+            meta, body = got
+            doc_url = meta.get("documentation_url")
+            if not isinstance(doc_url, str) or not doc_url.startswith("/"):
+                continue
+            label = str(meta.get("label") or path.stem)
+            text = clean_text(
+                f"Statut « {label} » ({path.stem}) : {meta.get('short_description') or ''}\n{body}"
+            )
+            docs.append(
+                Doc(
+                    id=f"site:_phases/{path.name}",
+                    url=SITE + doc_url,
+                    title=label,
+                    text=text,
+                    kind="phase",
+                    source="site",
+                    page_id=f"site:{SITE + doc_url}",
+                    page_title=label,
+                )
+            )
     fasts = site_root / "content" / "_fasts"
     if fasts.is_dir():
         for path in sorted(fasts.glob("*.md")):
@@ -233,7 +261,13 @@ def _docs_for(url: str, title: str, body: str, kind: str, path: Path) -> list[Do
 def site_files(site_root: Path) -> list[Path]:
     """Every file whose change must invalidate the site cache."""
     out: list[Path] = []
-    for sub in ("_pages", "content/_fasts", "content/_startups", "content/_incubators"):
+    for sub in (
+        "_pages",
+        "content/_fasts",
+        "content/_phases",
+        "content/_startups",
+        "content/_incubators",
+    ):
         d = site_root / sub
         if d.is_dir():
             out.extend(p for p in d.rglob("*.md"))
