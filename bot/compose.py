@@ -22,70 +22,26 @@ STARTUP_FALLBACK = 90.0
 CONTACT_EMAIL = "contact@beta.gouv.fr"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
-CONTACT_CUES = {
-    "mail",
-    "email",
-    "e-mail",
-    "adresse",
-    "contacter",
-    "contact",
-    "ecrire",
-    "joindre",
-    "ecrit",
-    "contacte",
-    "reach",
-    "touch",
-    "write",
-}
-ELIGIBILITY_CUES = {
-    "eligible",
-    "eligibilite",
-    "criteres",
-    "critere",
-    "candidater",
-    "cocher",
-    "conditions",
-    "eligibility",
-    "criteria",
-    "pris",
-    "retenu",
-}
-PERSONAL_CUES = {
-    "impot",
-    "impots",
-    "caf",
-    "carte",
-    "grise",
-    "passeport",
-    "retraite",
-    "allocation",
-    "allocations",
-    "rsa",
-    "apl",
-    "securite",
-    "sociale",
-    "ameli",
-    "prefecture",
-    "titre",
-    "sejour",
-    "permis",
-    "declaration",
-    "amende",
-    "naturalisation",
-    # the same in English
-    "tax",
-    "taxes",
-    "passport",
-    "visa",
-    "pension",
-    "benefits",
-    "driving",
-    "licence",
-    "license",
-    "residence",
-    "citizenship",
-    "naturalization",
-}
+CONTACT_CUES = frozenset(
+    """
+    mail email e-mail adresse contacter contact ecrire joindre ecrit contacte reach touch
+    write
+    """.split()
+)
+ELIGIBILITY_CUES = frozenset(
+    """
+    eligible eligibilite criteres critere candidater cocher conditions eligibility
+    criteria pris retenu
+    """.split()
+)
+PERSONAL_CUES = frozenset(
+    """
+    impot impots caf carte grise passeport retraite allocation allocations rsa apl
+    securite sociale ameli prefecture titre sejour permis declaration amende
+    naturalisation tax taxes passport visa pension benefits driving licence license
+    residence citizenship naturalization
+    """.split()
+)
 
 HELP_FR = (
     "Posez-moi une question sur beta.gouv.fr : les phases (investigation, construction, "
@@ -170,7 +126,6 @@ _AMOUNT_Q = re.compile(
     r"\b(combien|budget|montant|euros?|cout|coute|finance|financement|how much|amount|money|enveloppe|valeur)\b"
 )
 _AMOUNT_A = re.compile(r"(\d[\d  .,]*\s*(?:€|euros?|millions?|k€|m€))|(?:€\s*\d)")
-_CONTACT_A = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _NEEDS_Q = re.compile(
     r"\b(faut|faudrait|prerequis|pre-requis|conditions?|criteres?|requis|necessaire|il nous faut|what do (?:we|i) need|requirements?|criteria|eligible|eligibilite|cocher)\b"
 )
@@ -178,7 +133,10 @@ _NEEDS_A = re.compile(r"(condition|critere|prerequis|eligib|requirement|criteria
 TYPE_BONUS = 0.35
 
 
-def _wants(text: str) -> list[tuple[str, re.Pattern[str]]]:
+Want = tuple[str, re.Pattern[str]]
+
+
+def _wants(text: str) -> list[Want]:
     """The kinds of fact the question asks for: (fact key, how such a fact looks)."""
     folded = fold(text)
     wants = []
@@ -188,7 +146,7 @@ def _wants(text: str) -> list[tuple[str, re.Pattern[str]]]:
     if _AMOUNT_Q.search(folded) and not duration:
         wants.append(("amount", _AMOUNT_A))
     if set(words(text)) & CONTACT_CUES:
-        wants.append(("contact", _CONTACT_A))
+        wants.append(("contact", _EMAIL))
     if _NEEDS_Q.search(folded):
         wants.append(("needs", _NEEDS_A))
     return wants
@@ -200,7 +158,7 @@ def _folded(text: str) -> str:
     return fold(text)
 
 
-def _has_wanted(doc: Doc, wants: list[tuple[str, re.Pattern[str]]]) -> bool:
+def _has_wanted(doc: Doc, wants: list[Want]) -> bool:
     body = _folded(doc.text + " " + doc.text_en)
     facts = dict(doc.facts)
     for key, pattern in wants:
@@ -228,7 +186,7 @@ def _page_terms(title: str, aliases: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t for text in (title, *aliases) for t in tokens(text))
 
 
-def _pick_section(hits: list[Hit], top: Hit, text: str, index: Any) -> Hit:
+def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Any) -> Hit:
     """Within the winning page, the section that answers the question itself.
 
     Words of the page's title and aliases say which page; the words left say which
@@ -238,7 +196,6 @@ def _pick_section(hits: list[Hit], top: Hit, text: str, index: Any) -> Hit:
         return top
     same = [h for h in hits if h.doc.page_id == top.doc.page_id]
     page_terms = _page_terms(top.doc.page_title, top.doc.page_aliases)
-    wants = _wants(text)
 
     def value(h: Hit) -> tuple[float, bool]:
         v = sum(index.idf(t) for t in h.matched - page_terms)
@@ -253,9 +210,7 @@ def _pick_section(hits: list[Hit], top: Hit, text: str, index: Any) -> Hit:
     return summary[0] if summary else top
 
 
-def _rank(hits: list[Hit], text: str = "") -> list[Hit]:
-    wants = _wants(text) if text else []
-
+def _rank(hits: list[Hit], wants: list[Want]) -> list[Hit]:
     def value(h: Hit) -> float:
         v = h.score * (KNOWLEDGE_BOOST if h.doc.source == "knowledge" else 1.0)
         v *= 0.5 + h.coverage  # a section that answers more of the question ranks higher
@@ -443,7 +398,8 @@ def respond(state: Any, text: str, lang: str) -> Result:
         span_terms = tokens(match.span)
         if span_terms and all(index.correct(t) for t in span_terms):
             match = None
-    hits = _rank(index.search(text, limit=40, terms=terms), text)
+    wants = _wants(text)
+    hits = _rank(index.search(text, limit=40, terms=terms), wants)
     top = hits[0] if hits else None
     if match is not None and match.score >= STARTUP_SURE:
         # a named service wins unless the question is plainly about a programme page
@@ -459,7 +415,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
         if match is not None and match.score >= STARTUP_FALLBACK:
             return _registry_answer(state, match, text, lang)
         return decline(text, lang)
-    top = _pick_section(hits, top, text, index)
+    top = _pick_section(hits, top, wants, index)
     doc = top.doc
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)

@@ -12,7 +12,7 @@ import os
 import pickle
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -233,17 +233,7 @@ class Engine:
             from bot.startups import StartupFinder
 
             finder = StartupFinder(registry)
-        self._state = State(
-            knowledge=old.knowledge,
-            index=old.index,
-            pages=old.pages,
-            site_docs=old.site_docs,
-            registry=registry,
-            finder=finder,
-            schemes=old.schemes,
-            built_in_ms=old.built_in_ms,
-            sentences=old.sentences,
-        )
+        self._state = replace(old, registry=registry, finder=finder)
 
     def answer(self, question: str) -> Answer:
         t0 = time.perf_counter()

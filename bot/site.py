@@ -8,6 +8,7 @@ each section the page's public URL (``https://beta.gouv.fr`` + ``permalink``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -172,15 +173,20 @@ def _kind_for(permalink: str) -> str:
     return "general"
 
 
-def page_docs(site_root: Path) -> list[Doc]:
-    """Sections of every page under ``_pages`` and every FAST edition, as docs."""
-    docs: list[Doc] = []
-    pages = sorted((site_root / "_pages").rglob("*.md")) if (site_root / "_pages").is_dir() else []
-    for path in pages:
+def _parsed(folder: Path, pattern: str) -> Iterator[tuple[Path, dict[str, object], str]]:
+    """(path, front matter, body) of every readable file of a folder, in order."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob(pattern)):
         got = _front(path)
-        if got is None:
-            continue
-        meta, body = got
+        if got is not None:
+            yield path, got[0], got[1]
+
+
+def page_docs(site_root: Path) -> list[Doc]:
+    """Sections of every page under ``_pages``, the phase list and every FAST edition."""
+    docs: list[Doc] = []
+    for path, meta, body in _parsed(site_root / "_pages", "**/*.md"):
         permalink = meta.get("permalink")
         if (
             not isinstance(permalink, str)
@@ -188,52 +194,37 @@ def page_docs(site_root: Path) -> list[Doc]:
             or meta.get("redirect_to")
         ):
             continue
-        url = SITE + permalink
         title = str(meta.get("title") or permalink)
-        docs.extend(_docs_for(url, title, body, _kind_for(permalink), path))
-    phases = site_root / "content" / "_phases"
-    if phases.is_dir():
-        # the statuses of the site's phase list: no page of their own, documented at their
-        # documentation_url (/approche/...), where their text is answered from
-        for path in sorted(phases.glob("*.md")):
-            got = _front(path)
-            if got is None:
-                continue
-            meta, body = got
-            doc_url = meta.get("documentation_url")
-            if not isinstance(doc_url, str) or not doc_url.startswith("/"):
-                continue
-            label = str(meta.get("label") or path.stem)
-            text = clean_text(
-                f"Statut « {label} » ({path.stem}) : {meta.get('short_description') or ''}\n{body}"
+        docs.extend(_docs_for(SITE + permalink, title, body, _kind_for(permalink), path))
+    # the statuses of the site's phase list have no page of their own: they are answered
+    # from their documentation_url (/approche/...)
+    for path, meta, body in _parsed(site_root / "content" / "_phases", "*.md"):
+        doc_url = meta.get("documentation_url")
+        if not isinstance(doc_url, str) or not doc_url.startswith("/"):
+            continue
+        label = str(meta.get("label") or path.stem)
+        summary = meta.get("short_description") or ""
+        docs.append(
+            Doc(
+                id=f"site:_phases/{path.name}",
+                url=SITE + doc_url,
+                title=label,
+                text=clean_text(f"Statut « {label} » ({path.stem}) : {summary}\n{body}"),
+                kind="phase",
+                source="site",
+                page_id=f"site:{SITE + doc_url}",
+                page_title=label,
             )
-            docs.append(
-                Doc(
-                    id=f"site:_phases/{path.name}",
-                    url=SITE + doc_url,
-                    title=label,
-                    text=text,
-                    kind="phase",
-                    source="site",
-                    page_id=f"site:{SITE + doc_url}",
-                    page_title=label,
-                )
-            )
-    fasts = site_root / "content" / "_fasts"
-    if fasts.is_dir():
-        for path in sorted(fasts.glob("*.md")):
-            got = _front(path)
-            if got is None:
-                continue
-            meta, body = got
-            url = f"{SITE}/fast/{quote('lauréats')}/{path.stem}.html"
-            title = str(meta.get("title") or f"FAST {path.stem}")
-            facts = " ".join(
-                f"{k}: {v}."
-                for k, v in meta.items()
-                if isinstance(v, str | int | float) and k != "title"
-            )
-            docs.extend(_docs_for(url, title, facts + "\n\n" + body, "programme", path))
+        )
+    for path, meta, body in _parsed(site_root / "content" / "_fasts", "*.md"):
+        url = f"{SITE}/fast/{quote('lauréats')}/{path.stem}.html"
+        title = str(meta.get("title") or f"FAST {path.stem}")
+        facts = " ".join(
+            f"{k}: {v}."
+            for k, v in meta.items()
+            if isinstance(v, str | int | float) and k != "title"
+        )
+        docs.extend(_docs_for(url, title, facts + "\n\n" + body, "programme", path))
     return docs
 
 
