@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urldefrag
 
-from bot.search import Doc, Hit
+from bot.search import Doc, Hit, alias_keys
 from bot.text import clip, fold, normalize, tokens, words
 
 MAX_TEXT = 600
@@ -64,6 +64,35 @@ class Result:
     links: list[tuple[str, str]] = field(default_factory=list)
     source_id: str | None = None
     suggestions: list[str] = field(default_factory=list)
+
+
+# The programme's own vocabulary. A question with none of these words (and no service
+# named) is about something else unless a page matches it strongly: "combien de jours de
+# congés ?" shares "jours" with our pages, not its subject.
+DOMAIN_TERMS = frozenset(
+    tokens(
+        """
+        beta betagouv startup startups se sde phase phases etape etapes investigation
+        investig construction constru build acceleration accel accelerer consolidation conso
+        consolider transfert transfer transferer perennisation perenniser incubation incube
+        incubateur incubateurs incubator fabrique intrapreneur intrapreneurs intra
+        intrapreneuriat sponsor sponsors coach coaching fast gamma alpha mooc formation
+        manifeste comite investissement laureat laureats candidature candidater candidatures
+        postuler eligible eligibilite criteres critere dinum eig programme prog mvp usagers
+        utilisateurs produit fiche essaimage numerique contact contacter joindre email mail
+        adresse telephone numero postale cookies rgpd mentions
+        """
+    )
+)
+UNANCHORED_MIN_SCORE = 20.0
+
+
+def anchored(terms: list[str], qwords: set[str]) -> bool:
+    """Whether the question uses the programme's vocabulary (or asks about a personal
+    procedure, which the contact page answers with a referral)."""
+    return bool(qwords & PERSONAL_CUES) or any(
+        t in DOMAIN_TERMS or t.startswith("beta") for t in terms
+    )
 
 
 def confident(top: Hit, unknown: list[str]) -> bool:
@@ -331,12 +360,18 @@ def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
 def _names_service(match: Any) -> bool:
     """Whether the matched words are the service's own name (not a fuzzy look-alike):
     its whole name or id, or words of them (an acronym, a short name)."""
-    span = words(match.span)
-    name = words(match.name) + words(match.id.replace("-", " ").replace("_", " "))
+
+    def significant(text: str) -> list[str]:
+        # elided articles ("l'inclusion" read as "l inclusion") do not count
+        return [w for w in words(text) if len(w) > 1 or w.isdigit()]
+
+    span = significant(match.span)
+    own = significant(match.name)
+    ident = significant(match.id.replace("-", " ").replace("_", " ").replace(".", " "))
     joined = "".join(span)
     return bool(span) and (
-        joined in ("".join(words(match.name)), "".join(words(match.id)))
-        or all(w in name for w in span)
+        joined in ("".join(own), "".join(ident), "".join(significant(match.id)))
+        or all(w in own + ident for w in span)
     )
 
 
@@ -409,9 +444,21 @@ def respond(state: Any, text: str, lang: str) -> Result:
             and match.score < 95
             and (top.coverage >= 0.95 or (top.coverage >= 0.6 and top.score >= 40))
         )
-        if not programme_strong:
+        # a question made only of a service's whole name and words about services
+        # ("X c'est en quelle phase ?") is about that service, whatever pages mention it
+        plainly_named = (
+            match.score >= STARTUP_FALLBACK
+            and _names_service(match)
+            and alias_keys(match.span) not in index.topic_names
+        )
+        if plainly_named or not programme_strong:
             return _registry_answer(state, match, text, lang)
-    if top is None or not confident(top, [t for t in terms if not index.known(t)]):
+    unknown = [t for t in terms if not index.known(t)]
+    if (
+        top is None
+        or not confident(top, unknown)
+        or (not anchored(terms, qwords) and top.score < UNANCHORED_MIN_SCORE)
+    ):
         if match is not None and match.score >= STARTUP_FALLBACK:
             return _registry_answer(state, match, text, lang)
         return decline(text, lang)

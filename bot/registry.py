@@ -45,7 +45,7 @@ PHASE_LABELS: dict[str, str] = {
     "transfere": "transféré (sorti de l'incubation, repris par son administration)",
     "opere": "opéré au sein du réseau beta.gouv.fr (service mature, hors incubation)",
     "abandon": "abandonné (service arrêté)",
-    "abandon-investigation": "arrêté à l'issue de l'investigation",
+    "abandon-investigation": "arrêté à l'issue de l'investigation (investigation non concluante)",
     "alumni": "sorti du programme",
 }
 
@@ -54,10 +54,10 @@ PHASE_LABELS_EN: dict[str, str] = {
     "construction": "in construction",
     "acceleration": "in acceleration",
     "consolidation": "in consolidation",
-    "transfere": "transferred (out of incubation, taken over by its administration)",
-    "opere": "operated within the beta.gouv.fr network (mature service, no longer incubated)",
-    "abandon": "abandoned (the service was stopped)",
-    "abandon-investigation": "stopped after the investigation",
+    "transfere": "transferred, « transféré » (out of incubation, taken over by its administration)",
+    "opere": "operated within the beta.gouv.fr network, « opéré » (mature service, no longer incubated)",
+    "abandon": "abandoned (the service was stopped: « arrêté »)",
+    "abandon-investigation": "stopped after the investigation (« investigation non concluante », arrêté)",
     "alumni": "out of the programme",
 }
 

@@ -52,7 +52,7 @@ class Hit:
     specific: float = 0.0  # the part of the score owed to the section itself, not its page
 
 
-def _alias_keys(alias: str) -> tuple[str, ...]:
+def alias_keys(alias: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tokens(alias)))
 
 
@@ -75,13 +75,13 @@ class Index:
             # aliases that reduce to the same words count once (the strongest wins)
             best: dict[tuple[str, ...], float] = {}
             for alias in doc.aliases:
-                keys = _alias_keys(alias)
+                keys = alias_keys(alias)
                 if keys:
                     best[keys] = max(best.get(keys, 0.0), ALIAS_WEIGHT)
                     head.update(keys)
                     own.update(keys)
             for alias in doc.page_aliases:
-                keys = _alias_keys(alias)
+                keys = alias_keys(alias)
                 if keys:
                     best[keys] = max(best.get(keys, 0.0), PAGE_ALIAS_WEIGHT)
                     if doc.is_summary:
@@ -106,6 +106,14 @@ class Index:
                 bonus = weight * (1.0 + sum(self.idf(k) for k in keys))
                 own_alias = weight >= ALIAS_WEIGHT
                 self._alias_index.setdefault(keys[0], []).append((i, keys, bonus, own_alias))
+        # what our pages are called (titles, aliases), as words: a question naming one of
+        # these is about the page, even where a service bears the same name
+        self.topic_names = frozenset(
+            key
+            for doc in docs
+            for name in (doc.title, doc.page_title, *doc.aliases, *doc.page_aliases)
+            if (key := alias_keys(name))
+        )
         self.vocabulary = sorted(t for t in df if len(t) >= 4 and not t.isdigit())
         self._by_initial: dict[str, list[str]] = {}
         for word in self.vocabulary:

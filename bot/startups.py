@@ -103,6 +103,8 @@ CUE_WORDS = _wordset(
     presentation description sais savoir dire explique expliquer tell know parle parler
     entendu connais connait connaitre avancement nouvelles news heard running works
     marche fonctionne tourne dispo disponible accessible ligne laureat laureats fast
+    now currently today current stand standing going date jour depend depends releve
+    gere gerer pilote runs run does fait moi
     """
 )
 # Function words of such questions that are neither cues nor part of a topic.
@@ -110,7 +112,7 @@ FILLER_WORDS = _wordset(
     """
     est en a c la le les quel quelle quels quelles cest sa son ses its elle il on
     l d j m n s t y qu
-    s is are the an of for in at to do does did me my us our please hi hello bonjour
+    s is are the an of for in at to do does did me my us our i we please hi hello bonjour
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
     chez vous nous etat une un des du de au aux
     """
@@ -118,9 +120,14 @@ FILLER_WORDS = _wordset(
 # Words of how-to questions, which are about the programme, not about one service.
 HOW_WORDS = _wordset(
     """
-    comment pourquoi combien quand faire fait faut dois doit peut peux how why when much many
+    comment pourquoi combien quand faire faut dois doit peut peux how why when much many
     cherche chercher trouver besoin
     """
+)
+# Cue words that ask how to reach a service.
+CONTACT_CUES = _wordset(
+    "contact contacts contacter contacte contactez joindre ecrire mail mails email emails "
+    "mel courriel reach touch write"
 )
 # Words that introduce a service by name: "le service Projets".
 SERVICE_MARKERS = _wordset(
@@ -488,13 +495,16 @@ class StartupFinder:
         if not key.weak:
             return key.weight
         outside = [w for k, w in enumerate(ctx.words) if not start <= k < end]
+        cues = CUE_WORDS | INCUBATOR_CUES
+        # "comment joindre X ?" asks for a contact, not how the programme works
+        contact = any(w.low in CONTACT_CUES for w in outside)
         others = [
             w
             for w in outside
-            if w.low in HOW_WORDS
-            or (w.low not in STOP_WORDS and w.low not in CUE_WORDS and w.low not in FILLER_WORDS)
+            if (w.low in HOW_WORDS and not contact)
+            or (w.low not in STOP_WORDS and w.low not in cues and w.low not in FILLER_WORDS)
         ]
-        cued = any(w.low in CUE_WORDS for w in outside)
+        cued = any(w.low in cues for w in outside)
         if not others:
             return SCORE_WEAK_CUED if cued else SCORE_WEAK_ALONE
         first = ctx.words[start].raw

@@ -110,6 +110,14 @@ def engine(knowledge_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # ty
 
 
 @pytest.fixture(scope="session")
+def site_engine(knowledge_dir: Path, corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One engine over our knowledge and the site's snapshot (skipped without ../shared)."""
+    from bot.engine import Engine
+
+    return Engine.load(knowledge_dir, corpus_dir, tmp_path_factory.mktemp("site-engine-data"))
+
+
+@pytest.fixture(scope="session")
 def bot_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment for ``python -m bot``: no Slack or bot settings leaking in, a
     private data folder."""

@@ -1,0 +1,84 @@
+"""Routing with the whole site indexed: a question about one service reaches that service's
+page even where our pages mention its name, and questions about the workplace (leave,
+remote work, meal vouchers) are declined rather than answered from a page that happens to
+share a word with them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import frontmatter
+import pytest
+
+from bot.text import fold
+
+SERVICE_PAGE = "https://beta.gouv.fr/startups/{}.html"
+
+# Service names that our own pages also use (FAST winners, Gamma's alumni, examples).
+NAMED_IN_OUR_PAGES = [
+    ("Emplois de l'inclusion on en est à quelle étape ?", "les-emplois"),
+    ("aides-territoires c'est en quelle phase", "aides-territoires"),
+    ("Mon-entreprise elle en est où ?", "mon-entreprise"),
+    ("le marché de l'inclusion c'est incubé où ?", "place-de-marche-inclusion"),
+    ("Pilotage de l'inclusion ça sert à quoi", "pilotage.de.linclusion"),
+]
+
+# How people ask about one service, its name in the middle.
+PHRASINGS = [
+    "{} c'est en quelle phase ?",
+    "{} c'est incubé où ?",
+    "where is {} at now?",
+    "comment joindre l'équipe {} ?",
+    "{} elle fait quoi ?",
+    "{} est rattaché à quelle fabrique ?",
+    "how can I reach the {} team?",
+]
+
+WORKPLACE = [
+    "combien de jours de congés j'ai droit cette année ?",
+    "je peux télétravailler le vendredi ?",
+    "combien de tickets restaurant par mois ?",
+    "comment poser une journée de RTT ?",
+    "c'est quand les soldes d'hiver ?",
+]
+
+
+def first_page(answer) -> str:  # type: ignore[no-untyped-def]
+    assert answer.answered, answer.text
+    return answer.links[0].url.split("#")[0]
+
+
+@pytest.mark.parametrize(("question", "stem"), NAMED_IN_OUR_PAGES)
+def test_a_service_named_in_our_pages_is_still_answered_from_its_own_page(
+    site_engine, question: str, stem: str
+) -> None:
+    assert first_page(site_engine.answer(question)) == SERVICE_PAGE.format(stem)
+
+
+def test_every_way_of_asking_about_a_service_reaches_its_page(
+    site_engine, corpus_dir: Path
+) -> None:
+    files = sorted((corpus_dir / "content" / "_startups").glob("*.md"))[::9]
+    misses = []
+    for n, path in enumerate(files):
+        name = str(frontmatter.load(path).metadata.get("title") or path.stem)
+        question = PHRASINGS[n % len(PHRASINGS)].format(name if n % 2 else fold(name))
+        answer = site_engine.answer(question)
+        if not answer.answered or first_page(answer) != SERVICE_PAGE.format(path.stem):
+            misses.append(question)
+    assert len(misses) <= len(files) // 50, misses
+
+
+def test_an_english_answer_keeps_the_sites_own_status_word(site_engine) -> None:
+    answer = site_engine.answer("where is Base Adresse Nationale at now?")
+    assert first_page(answer) == SERVICE_PAGE.format("ban")
+    assert "transferred" in answer.text and "transféré" in answer.text
+
+
+@pytest.mark.parametrize("question", WORKPLACE)
+def test_a_workplace_question_is_declined_not_answered_from_a_page_sharing_a_word(
+    site_engine, question: str
+) -> None:
+    answer = site_engine.answer(question)
+    assert not answer.answered, answer.text
+    assert "contact@beta.gouv.fr" in answer.text
