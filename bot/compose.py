@@ -6,7 +6,7 @@ Pure functions over an engine ``State``; no I/O, no chat.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urldefrag
@@ -85,6 +85,16 @@ DOMAIN_TERMS = frozenset(
     )
 )
 UNANCHORED_MIN_SCORE = 20.0
+# Subjects of one's own job or tools (pay, leave, passwords...). Our pages touch some of
+# them in passing ("sans perte de salaire", "le télétravail autorisé"); a question about
+# them is answered only when it is about the programme and the page says the word.
+WORKPLACE_CUES = frozenset(
+    """
+    salaire salaires remuneration remunere paie grille indiciaire prime primes mdp password
+    passwords wifi vpn conges conge rtt teletravail teletravailler mutuelle tickets ticket
+    resto restaurant cantine badge parking horaires horaire
+    """.split()
+)
 
 
 def anchored(terms: list[str], qwords: set[str]) -> bool:
@@ -112,6 +122,34 @@ def confident(top: Hit, unknown: list[str]) -> bool:
     if top.score >= 20 and n_unknown == 0:
         return True
     return top.score >= 20 and top.coverage >= 0.3
+
+
+def _workplace(qwords: set[str], terms: list[str], doc: Doc) -> bool:
+    """A question about one's own job or tools that the chosen page does not speak of."""
+    cues = qwords & WORKPLACE_CUES
+    if not cues:
+        return False
+    if not anchored(terms, qwords):
+        return True
+    said = {t[:7] for t in tokens(doc.text + " " + doc.text_en)}
+    # compared on a short prefix: "télétravailler" is said by "le télétravail autorisé"
+    return not all(t[:7] in said for cue in cues for t in tokens(cue))
+
+
+def _as_page(top: Hit, hits: list[Hit], index: Any, terms: list[str]) -> Hit:
+    """The best hit credited with what its page's other sections match: a question about
+    a section is often worded with the page's own words ("sur la fiche", "le statut")."""
+    if top.doc.source != "knowledge" or not top.doc.page_id:
+        return top
+    matched = set(top.matched)
+    for h in hits:
+        if h.doc.page_id == top.doc.page_id:
+            matched |= h.matched
+    if matched == set(top.matched):
+        return top
+    total = sum(index.idf(t) for t in terms) or 1.0
+    coverage = sum(index.idf(t) for t in matched) / total
+    return replace(top, coverage=max(top.coverage, coverage), matched=frozenset(matched))
 
 
 def decline(text: str, lang: str) -> Result:
@@ -456,7 +494,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
     unknown = [t for t in terms if not index.known(t)]
     if (
         top is None
-        or not confident(top, unknown)
+        or not confident(_as_page(top, hits, index, terms), unknown)
         or (not anchored(terms, qwords) and top.score < UNANCHORED_MIN_SCORE)
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:
@@ -464,6 +502,8 @@ def respond(state: Any, text: str, lang: str) -> Result:
         return decline(text, lang)
     top = _pick_section(hits, top, wants, index)
     doc = top.doc
+    if _workplace(qwords, terms, doc):
+        return decline(text, lang)
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)
         support = _support(state, doc, body, terms, index)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from bot.errors import KnowledgeError, Problem
+from bot.text import fold
 
 SITE = "https://beta.gouv.fr"
 KINDS = ("phase", "eligibility", "contact", "programme", "general")
@@ -304,6 +305,8 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
 
     chunks = _split_body(body, body_line)
     anchors = {a for _, a, _, _ in chunks if a}
+    # a section without an anchor (the site has none for it) is named by its heading
+    headings = {fold(t): t for t, a, _, _ in chunks if t and not a}
     sec_meta = meta.get("sections", {}) or {}
     sec_aliases: dict[str, list[str]] = {}
     if not isinstance(sec_meta, dict):
@@ -312,12 +315,13 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
         )
     else:
         for anchor, spec in sec_meta.items():
-            if str(anchor) not in anchors:
+            if str(anchor) not in anchors and fold(str(anchor)) not in headings:
                 problems.append(
                     Problem(
                         name,
                         at("sections"),
-                        f"section '{anchor}' has no heading '## ... {{#{anchor}}}' in the body",
+                        f"section '{anchor}' has no heading '## ... {{#{anchor}}}' "
+                        f"nor '## {anchor}' in the body",
                     )
                 )
                 continue
@@ -336,7 +340,8 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                     )
                 )
                 continue
-            sec_aliases[str(anchor)] = got
+            key = str(anchor) if str(anchor) in anchors else headings[fold(str(anchor))]
+            sec_aliases[key] = got
     if not chunks[0][3].strip():
         problems.append(
             Problem(name, body_line, "the body must start with a short summary of the page")
@@ -364,7 +369,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                 anchor=anchor,
                 text_fr=fr,
                 text_en=en,
-                aliases=tuple(sec_aliases.get(anchor or "", ())),
+                aliases=tuple(sec_aliases.get(anchor or heading or "", ())),
                 url=page_url + (f"#{anchor}" if anchor else ""),
                 line=line,
             )

@@ -120,6 +120,11 @@ SLANG = {
     "dispo": "disponible",
     "infos": "informations",
     "info": "information",
+    "matos": "materiel",
+    "bosser": "travailler",
+    "taf": "travail",
+    "taff": "travail",
+    "boulot": "travail",
     "intra": "intrapreneur",
     "intras": "intrapreneurs",
 }

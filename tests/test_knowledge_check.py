@@ -266,3 +266,21 @@ def test_a_broken_folder_refuses_to_load_with_every_problem(write_pages, tmp_pat
         Engine.load(tmp_path, None, tmp_path / "data")
     assert {Path(p.path).name for p in caught.value.problems} == {f"{n}.md" for n in BROKEN}
     assert "bot check" in str(caught.value)
+
+
+def test_a_section_the_site_gives_no_anchor_takes_aliases_by_its_heading(
+    write_pages, tmp_path: Path
+) -> None:
+    page = (
+        "---\ntitle: Les statuts\npermalink: /approche/\nkind: phase\n"
+        "sections:\n  Services arrêtés:\n    aliases: [statut abandon, service stoppé]\n---\n"
+        "Chaque startup d'État porte un statut.\n\n"
+        "## Transféré\n\nLe service est sorti du programme et reste accessible.\n\n"
+        "## Services arrêtés\n\nLe service n'est plus accessible à ses utilisateurs.\n"
+    )
+    root = write_pages(tmp_path / "k", {"statuts.md": page, "ok.md": VALID})
+    engine = Engine.load(root, None, tmp_path / "data")
+    answer = engine.answer("une startup en service stoppé ?")
+    assert answer.answered, answer.text
+    assert "plus accessible" in answer.text
+    assert answer.links[0].url == "https://beta.gouv.fr/approche/"

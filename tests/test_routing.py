@@ -40,6 +40,8 @@ WORKPLACE = [
     "combien de tickets restaurant par mois ?",
     "comment poser une journée de RTT ?",
     "c'est quand les soldes d'hiver ?",
+    "c'est quoi le salaire d'un coach à la DINUM ?",
+    "le mot de passe du wifi de la startup d'État ?",
 ]
 
 
@@ -82,3 +84,9 @@ def test_a_workplace_question_is_declined_not_answered_from_a_page_sharing_a_wor
     answer = site_engine.answer(question)
     assert not answer.answered, answer.text
     assert "contact@beta.gouv.fr" in answer.text
+
+
+def test_a_workplace_word_the_page_speaks_of_is_still_answered(site_engine) -> None:
+    answer = site_engine.answer("pour l'investigation, l'intra doit pouvoir télétravailler ?")
+    assert first_page(answer) == "https://beta.gouv.fr/approche/investigation"
+    assert "télétravail" in answer.text
