@@ -197,6 +197,10 @@ _NEEDS_Q = re.compile(
     r"\b(faut|faudrait|prerequis|pre-requis|conditions?|criteres?|requis|necessaire|il nous faut|what do (?:we|i) need|requirements?|criteria|eligible|eligibilite|cocher)\b"
 )
 _NEEDS_A = re.compile(r"(condition|critere|prerequis|eligib|requirement|criteria|piliers?)")
+# "combien d'agents ?", "how many people": a number next to that word
+_COUNT_Q = re.compile(r"\b(?:combien|cb|nombre|how many)\s+(?:de\s+|d'\s*|d\s+|of\s+)?([a-z]{3,})")
+STOP_COUNT = frozenset("temps coute coutent faut les des est".split())
+_MONEY_WORDS = frozenset("euros euro argent budget financement cout money".split())
 TYPE_BONUS = 0.35
 
 
@@ -210,7 +214,12 @@ def _wants(text: str) -> list[Want]:
     duration = _DURATION_Q.search(folded)
     if duration:
         wants.append(("duration", _DURATION_A))
-    if _AMOUNT_Q.search(folded) and not duration:
+    count = _COUNT_Q.search(folded)
+    counted = count.group(1) if count and not duration else ""
+    if counted and counted not in _MONEY_WORDS and counted not in STOP_COUNT:
+        stem = re.escape(counted[:5])
+        wants.append(("count", re.compile(rf"\b\d[\d  ]*\s+(?:[a-z'-]+\s+)?{stem}")))
+    elif _AMOUNT_Q.search(folded) and not duration:
         wants.append(("amount", _AMOUNT_A))
     if set(words(text)) & CONTACT_CUES:
         wants.append(("contact", _EMAIL))

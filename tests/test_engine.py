@@ -222,3 +222,17 @@ def test_a_precise_eligibility_question_gets_the_precise_answer(engine) -> None:
     answer = engine.answer("Does our product need to be open source to be eligible for FAST?")
     assert "open" in answer.text.lower() and "source" in answer.text.lower()
     assert "/eligibilite fast" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "number"),
+    [
+        ("la formation alpha a formé combien d'agents ?", "732"),
+        ("how many public servants has the Alpha training trained?", "732"),
+    ],
+)
+def test_a_how_many_question_gets_the_section_with_that_count(
+    engine, question: str, number: str
+) -> None:
+    answer = engine.answer(question)
+    assert number in answer.text, answer.text
