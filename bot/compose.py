@@ -248,8 +248,9 @@ def _has_wanted(doc: Doc, wants: list[Want]) -> bool:
             continue
         known = facts.get(key) or (facts.get("budget") if key == "amount" else None)
         if known:
-            # the page states this fact: prefer the section that carries it
-            if fold(known) in body:
+            # the page states this fact: prefer the section that carries it (a contact
+            # address leads any section's answer, so every section carries it)
+            if key == "contact" or fold(known) in body:
                 return True
         elif pattern.search(body):
             return True
