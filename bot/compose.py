@@ -80,7 +80,8 @@ DOMAIN_TERMS = frozenset(
         manifeste comite investissement laureat laureats candidature candidater candidatures
         postuler eligible eligibilite criteres critere dinum eig programme prog mvp usagers
         utilisateurs produit fiche essaimage numerique contact contacter joindre email mail
-        adresse telephone numero postale cookies rgpd mentions
+        adresse telephone numero postale cookies rgpd mentions rejoindre recrutement recruter
+        recrute offres
         """
     )
 )

@@ -197,3 +197,20 @@ def test_french_and_unclear_questions_default_to_french(question: str) -> None:
 def test_slack_markup_does_not_change_the_language(ws: list[str]) -> None:
     text = " ".join(ws)
     assert detect_lang(f"<@U123> {text} <!channel>") == detect_lang(text)
+
+
+@pytest.mark.parametrize(
+    ("typed", "reference"),
+    [
+        ("dans une SE qui décide ?", "dans une startup qui décide ?"),
+        ("les SEs du réseau", "les startup du réseau"),
+        ("l'accélération coûte plus cher ?", "l'accélération coûte plus ?"),
+    ],
+)
+def test_community_shorthand_reads_as_the_word_our_pages_use(typed: str, reference: str) -> None:
+    assert set(tokens(reference)) <= set(tokens(typed))
+    assert "startup" in tokens(typed) or "cout" in tokens(typed)
+
+
+def test_the_pronoun_se_is_not_a_startup() -> None:
+    assert "startup" not in tokens("l'équipe se débrouille seule")
