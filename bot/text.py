@@ -172,9 +172,14 @@ def strip_slack(text: str) -> str:
 _SE = re.compile(r"(?<!\S)SEs?\b")
 
 
+# "how fast" asks about speed, not about the FAST programme
+_HOW_FAST = re.compile(r"\b(how|so|as|very|too) fast\b")
+
+
 def normalize(text: str) -> str:
     """Slack markup out, folded, elisions cut (l'acceleration -> acceleration)."""
     text = fold(_SE.sub("startup", strip_slack(text)))
+    text = _HOW_FAST.sub(r"\1 quickly", text)
     return _ELISION.sub(" ", text)
 
 

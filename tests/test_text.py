@@ -214,3 +214,8 @@ def test_community_shorthand_reads_as_the_word_our_pages_use(typed: str, referen
 
 def test_the_pronoun_se_is_not_a_startup() -> None:
     assert "startup" not in tokens("l'équipe se débrouille seule")
+
+
+def test_how_fast_is_about_speed_not_the_fast_programme() -> None:
+    assert "fast" not in tokens("how fast should a team find its first users?")
+    assert "fast" in tokens("how long does the FAST last?")
