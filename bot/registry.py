@@ -151,6 +151,12 @@ class Startup:
                 best, best_key = phase, key
         return best
 
+    def next_phase(self, today: date | None = None) -> Phase | None:
+        """The first phase the site announces for a later date, if any."""
+        today = today or date.today()
+        planned = [p for p in self.phases if p.start is not None and p.start > today]
+        return min(planned, key=lambda p: p.start or today) if planned else None
+
 
 @dataclass(frozen=True)
 class Registry:

@@ -629,6 +629,14 @@ class StartupFinder:
             sentence = f"{name} has been {phase.label(lang)}{since}."
         else:
             sentence = f"{name} est {now}{phase.label(lang)}{since}."
+        planned = s.next_phase(self.today)
+        if planned is not None and planned.start is not None:
+            day = _date_text(planned.start, lang)
+            sentence += (
+                f" Next step announced: {_short_label(planned, lang)}, on {day}."
+                if en
+                else f" Étape suivante annoncée : {_short_label(planned, lang)}, le {day}."
+            )
         if focus != "status":
             return sentence
         about_incubation = bool(

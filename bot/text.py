@@ -72,7 +72,8 @@ STOP_EN = frozenset(
     does did have has had i you he she it we they me my our your their its this that these
     those what which who whom whose how when where why can could should would will shall
     may might must there here and or but if then than so not no yes any some please hi
-    thanks thank into out up down just also very much many more most am us
+    thanks thank into out up down just also very much many more most am us get gets got
+    supposed
     """.split()
 )
 STOP_WORDS = STOP_FR | STOP_EN
@@ -137,6 +138,8 @@ SLANG = {
     "cher": "cout",
     "chere": "cout",
     "couteux": "cout",
+    "dev": "developpeur",
+    "devs": "developpeurs",
     "intra": "intrapreneur",
     "intras": "intrapreneurs",
 }

@@ -474,6 +474,22 @@ def test_a_stopped_service_is_said_to_be_stopped() -> None:
     assert "fab@test.gouv.fr" in text.splitlines()[0]  # no team address: the incubator's
 
 
+def test_a_phase_the_site_announces_for_later_is_told_as_announced_not_as_current() -> None:
+    phases = (Phase("consolidation", date(2024, 1, 1)), Phase("transfere", date(2026, 12, 31)))
+    registry = Registry(
+        (Startup("vae", "France VAE", "Obtenir un diplôme", "fab", "", "", phases),),
+        small_registry().incubators,
+    )
+    finder = StartupFinder(registry, today=date(2026, 11, 23))
+    _, text, _, _ = ask(finder, "France VAE on en est à quelle étape ?")
+    assert text.splitlines()[0] == (
+        "*France VAE* est actuellement en consolidation depuis le 1er janvier 2024. "
+        "Étape suivante annoncée : transféré, le 31 décembre 2026."
+    )
+    _, text, _, _ = ask(StartupFinder(registry, today=date(2027, 1, 2)), "France VAE ?")
+    assert "transféré" in text.splitlines()[0] and "annoncée" not in text
+
+
 def test_an_incubator_is_found_by_its_acronym_with_an_incubator_word() -> None:
     finder = StartupFinder(small_registry(), today=TODAY)
     match, text, links, _ = ask(finder, "l'incubateur FDT, qui contacter ?")
