@@ -104,7 +104,8 @@ CUE_WORDS = _wordset(
     entendu connais connait connaitre avancement nouvelles news heard running works
     marche fonctionne tourne dispo disponible accessible ligne laureat laureats fast
     now currently today current stand standing going date jour depend depends releve
-    gere gerer pilote runs run does fait moi
+    gere gerer pilote runs run does fait moi startups services produits accompagne
+    accompagnent accompagner
     """
 )
 # Function words of such questions that are neither cues nor part of a topic.
@@ -401,12 +402,17 @@ class StartupFinder:
         title_words = _WORD.findall(_ascii(inc.title))
         acronyms = {w.lower() for w in title_words if w.isupper() and len(w) >= 3}
         id_words = _low(inc.id)
-        forms = [(words, weight) for words, weight, _ in self._name_forms(inc.title)]
-        for words, weight in [*forms, (id_words, SCORE_NAME)]:
+        forms = [(words, weight, raw) for words, weight, raw in self._name_forms(inc.title)]
+        for words, weight, raw in [*forms, (id_words, SCORE_NAME, "")]:
             content = [w for w in words if w not in STOP_WORDS]
             generic = all(w in INCUBATOR_GENERIC for w in content)
             if len(content) >= 3 or (len(content) == 2 and not generic):
                 self._add(words, _Key("incubator", inc.id, inc.title, weight, weak=False))
+            elif len(content) == 1 and raw == inc.title and not generic and len(content[0]) >= 5:
+                # a one-word name (Accélérema, ALLiaNCE): sure alone unless it is a common
+                # word, which then needs the question to be about it
+                weak = content[0] in self._common
+                self._add(words, _Key("incubator", inc.id, inc.title, weight, weak=weak))
         # short names, which count with an incubator cue ("l'incubateur de la justice"),
         # or alone for an acronym (ANCT, MTE): id and acronyms first, then title words,
         # then the owning organisation

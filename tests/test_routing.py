@@ -42,6 +42,7 @@ WORKPLACE = [
     "c'est quand les soldes d'hiver ?",
     "c'est quoi le salaire d'un coach à la DINUM ?",
     "le mot de passe du wifi de la startup d'État ?",
+    "la cantine de la DINUM ferme à quelle heure ?",
 ]
 
 
@@ -90,3 +91,20 @@ def test_a_workplace_word_the_page_speaks_of_is_still_answered(site_engine) -> N
     answer = site_engine.answer("pour l'investigation, l'intra doit pouvoir télétravailler ?")
     assert first_page(answer) == "https://beta.gouv.fr/approche/investigation"
     assert "télétravail" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "stem"),
+    [
+        ("contact de Accélérema", "accelerema"),
+        ("Accélérema c'est quoi ?", "accelerema"),
+        ("ALLiaNCE accompagne quels services ?", "alliance"),
+        ("on a un projet IA, comment contacter ALLiaNCE ?", "alliance"),
+    ],
+)
+def test_an_incubator_with_a_one_word_name_is_found_by_it(
+    site_engine, question: str, stem: str
+) -> None:
+    assert (
+        first_page(site_engine.answer(question)) == f"https://beta.gouv.fr/incubateurs/{stem}.html"
+    )
