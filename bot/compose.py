@@ -24,8 +24,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 CONTACT_CUES = frozenset(
     """
-    mail email e-mail adresse contacter contact ecrire joindre ecrit contacte reach touch
-    write
+    mail email e-mail adresse contacter contact ecrire joindre ecrit ecris ecrivez contacte
+    reach touch write previens prevenir signaler
     """.split()
 )
 ELIGIBILITY_CUES = frozenset(
@@ -397,7 +397,7 @@ def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
     body = re.sub(r"\*\*(.+?)\*\*", r"*\1*", body)  # markdown bold -> Slack mrkdwn
     facts = dict(doc.facts)
     email = facts.get("contact")
-    if email and qwords & CONTACT_CUES and email not in body:
+    if email and qwords & CONTACT_CUES and email not in body[:150]:
         body = (f"Write to {email}. " if lang == "en" else f"Écrivez à {email}. ") + body
     if doc.status == "past" and not re.search(
         r"pass[ée]|arr[eê]t|ancien|n'existe plus|past|no longer|closed|former", body.lower()

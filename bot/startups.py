@@ -125,11 +125,6 @@ HOW_WORDS = _wordset(
     cherche chercher trouver besoin
     """
 )
-# Cue words that ask how to reach a service.
-CONTACT_CUES = _wordset(
-    "contact contacts contacter contacte contactez joindre ecrire mail mails email emails "
-    "mel courriel reach touch write"
-)
 # Words that introduce a service by name: "le service Projets".
 SERVICE_MARKERS = _wordset(
     "service startup se produit outil plateforme appli application site projet"
@@ -152,9 +147,12 @@ INCUBATOR_GENERIC = _wordset(
 
 # Question focus.
 CONTACT_WORDS = _wordset(
-    "contact contacts contacter contacte contactez joindre ecrire mail mails email emails "
-    "mel courriel touch reach write"
+    "contact contacts contacter contacte contactez joindre ecrire ecris ecrivez mail mails "
+    "email emails mel courriel touch reach write previens prevenir previent signaler signale "
+    "bug bugs panne plante"
 )
+# Words around a name that say the question is about that service or incubator.
+NAME_CUES = CUE_WORDS | INCUBATOR_CUES | CONTACT_WORDS
 STATUS_PHRASES = (
     "existe toujours",
     "existe encore",
@@ -501,9 +499,9 @@ class StartupFinder:
         if not key.weak:
             return key.weight
         outside = [w for k, w in enumerate(ctx.words) if not start <= k < end]
-        cues = CUE_WORDS | INCUBATOR_CUES
+        cues = NAME_CUES
         # "comment joindre X ?" asks for a contact, not how the programme works
-        contact = any(w.low in CONTACT_CUES for w in outside)
+        contact = any(w.low in CONTACT_WORDS for w in outside)
         others = [
             w
             for w in outside

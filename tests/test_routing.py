@@ -108,3 +108,17 @@ def test_an_incubator_with_a_one_word_name_is_found_by_it(
     assert (
         first_page(site_engine.answer(question)) == f"https://beta.gouv.fr/incubateurs/{stem}.html"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "email"),
+    [
+        ("demarches simplifiees marche pas, je previens qui ?", "@demarche.numerique.gouv.fr"),
+        ("qui contacter pour candidater au FAST ?", "fast@beta.gouv.fr"),
+        ("je veux devenir intrapreneur, j'écris à qui ?", "contact@beta.gouv.fr"),
+    ],
+)
+def test_a_contact_question_leads_with_the_address(site_engine, question: str, email: str) -> None:
+    answer = site_engine.answer(question)
+    assert answer.answered
+    assert email in answer.text.splitlines()[0][:120], answer.text
