@@ -81,7 +81,7 @@ DOMAIN_TERMS = frozenset(
         postuler eligible eligibilite criteres critere dinum eig programme prog mvp usagers
         utilisateurs produit fiche essaimage numerique contact contacter joindre email mail
         adresse telephone numero postale cookies rgpd mentions rejoindre recrutement recruter
-        recrute offres
+        recrute offres sortie sorties trajectoire trajectoires
         """
     )
 )
@@ -96,6 +96,12 @@ WORKPLACE_CUES = frozenset(
     resto restaurant cantine badge parking horaires horaire
     """.split()
 )
+
+
+def _strong(top: Hit) -> bool:
+    """A match good enough without the programme's vocabulary: a high score, or every
+    word of the question found in one section."""
+    return top.score >= UNANCHORED_MIN_SCORE or (top.coverage >= 0.9 and top.score >= 12)
 
 
 def anchored(terms: list[str], qwords: set[str]) -> bool:
@@ -506,7 +512,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
     if (
         top is None
         or not confident(_as_page(top, hits, index, terms), unknown)
-        or (not anchored(terms, qwords) and top.score < UNANCHORED_MIN_SCORE)
+        or (not anchored(terms, qwords) and not _strong(top))
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:
             return _registry_answer(state, match, text, lang)
