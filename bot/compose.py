@@ -131,16 +131,22 @@ def confident(top: Hit, unknown: list[str]) -> bool:
     return top.score >= 20 and top.coverage >= 0.3
 
 
-def _workplace(qwords: set[str], terms: list[str], doc: Doc) -> bool:
-    """A question about one's own job or tools that the chosen page does not speak of."""
+def _workplace(qwords: set[str], terms: list[str], hit: Hit) -> bool:
+    """A question about one's own job or tools that the chosen section does not answer:
+    it must speak of that subject, and of something else the question names (a coach's
+    pay is not answered by a line on the intrapreneur's pay)."""
     cues = qwords & WORKPLACE_CUES
     if not cues:
         return False
     if not anchored(terms, qwords):
         return True
+    doc = hit.doc
     said = {t[:7] for t in tokens(doc.text + " " + doc.text_en)}
     # compared on a short prefix: "télétravailler" is said by "le télétravail autorisé"
-    return not all(t[:7] in said for cue in cues for t in tokens(cue))
+    cue_stems = {t[:7] for cue in cues for t in tokens(cue)}
+    if not cue_stems <= said:
+        return True
+    return not any(t[:7] not in cue_stems for t in hit.matched)
 
 
 def _as_page(top: Hit, hits: list[Hit], index: Any, terms: list[str]) -> Hit:
@@ -519,7 +525,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
         return decline(text, lang)
     top = _pick_section(hits, top, wants, index)
     doc = top.doc
-    if _workplace(qwords, terms, doc):
+    if _workplace(qwords, terms, top):
         return decline(text, lang)
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)
