@@ -280,7 +280,7 @@ def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Any) -> H
     """Within the winning page, the section that answers the question itself.
 
     Words of the page's title and aliases say which page; the words left say which
-    section. When none of them points at a section, the page's summary answers.
+    section. When none is left, the page's best-ranked part answers.
     """
     if top.doc.source != "knowledge":
         return top
@@ -296,8 +296,9 @@ def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Any) -> H
     best = max(same, key=value)
     if value(best)[0] > 0:
         return best
-    summary = [h for h in same if h.doc.is_summary]
-    return summary[0] if summary else top
+    # no word beyond the page's own names: the page's best-ranked part answers (a section
+    # whose aliases the question uses, else usually the summary)
+    return same[0] if same else top
 
 
 def _rank(hits: list[Hit], wants: list[Want]) -> list[Hit]:

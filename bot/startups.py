@@ -104,7 +104,8 @@ CUE_WORDS = _wordset(
     entendu connais connait connaitre avancement nouvelles news heard running works
     marche fonctionne tourne dispo disponible accessible ligne laureat laureats fast
     now currently today current stand standing going date jour depend depends releve
-    gere gerer pilote runs run does fait moi startups services produits accompagne
+    gere gerer pilote runs run does fait moi startups services produits accompagne suivi
+    suivie suivis
     accompagnent accompagner
     """
 )

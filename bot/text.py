@@ -175,6 +175,8 @@ def strip_slack(text: str) -> str:
 _SE = re.compile(r"(?<!\S)SEs?\b")
 
 
+# "14th", "14e", "14ème", "1er", "2nd": the number itself ("FAST 14")
+_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th|eme|e|er|ere|re|ieme)\b")
 # "how fast" asks about speed, not about the FAST programme
 _HOW_FAST = re.compile(r"\b(how|so|as|very|too) fast\b")
 
@@ -183,6 +185,7 @@ def normalize(text: str) -> str:
     """Slack markup out, folded, elisions cut (l'acceleration -> acceleration)."""
     text = fold(_SE.sub("startup", strip_slack(text)))
     text = _HOW_FAST.sub(r"\1 quickly", text)
+    text = _ORDINAL.sub(r"\1", text)
     return _ELISION.sub(" ", text)
 
 

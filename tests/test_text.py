@@ -219,3 +219,11 @@ def test_the_pronoun_se_is_not_a_startup() -> None:
 def test_how_fast_is_about_speed_not_the_fast_programme() -> None:
     assert "fast" not in tokens("how fast should a team find its first users?")
     assert "fast" in tokens("how long does the FAST last?")
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("the 14th FAST", "14"), ("le 17ème appel", "17"), ("le 1er FAST", "1"), ("2nd FAST", "2")],
+)
+def test_an_ordinal_reads_as_its_number(typed: str, number: str) -> None:
+    assert number in tokens(typed)
