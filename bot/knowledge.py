@@ -309,6 +309,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
     headings = {fold(t): t for t, a, _, _ in chunks if t and not a}
     sec_meta = meta.get("sections", {}) or {}
     sec_aliases: dict[str, list[str]] = {}
+    sec_urls: dict[str, str] = {}  # a section whose facts come from another page cites it
     if not isinstance(sec_meta, dict):
         problems.append(
             Problem(name, at("sections"), "'sections' must map an anchor to {aliases: [...]}")
@@ -325,11 +326,31 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                     )
                 )
                 continue
-            if not isinstance(spec, dict) or set(spec) - {"aliases"}:
+            if not isinstance(spec, dict) or set(spec) - {"aliases", "url"}:
                 problems.append(
-                    Problem(name, at("sections"), f"section '{anchor}' must be {{aliases: [...]}}")
+                    Problem(
+                        name,
+                        at("sections"),
+                        f"section '{anchor}' must be {{aliases: [...]}} (and optionally url: ...)",
+                    )
                 )
                 continue
+            key = str(anchor) if str(anchor) in anchors else headings[fold(str(anchor))]
+            own_url = spec.get("url")
+            if own_url is not None:
+                if not isinstance(own_url, str) or not (
+                    own_url.startswith("/") or own_url.startswith("https://")
+                ):
+                    problems.append(
+                        Problem(
+                            name,
+                            at("sections"),
+                            f"url of section '{anchor}' must be a permalink ('/...') or an "
+                            "https:// URL",
+                        )
+                    )
+                    continue
+                sec_urls[key] = to_url(own_url)
             got = _str_list(spec.get("aliases", []))
             if got is None:
                 problems.append(
@@ -340,7 +361,6 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                     )
                 )
                 continue
-            key = str(anchor) if str(anchor) in anchors else headings[fold(str(anchor))]
             sec_aliases[key] = got
     if not chunks[0][3].strip():
         problems.append(
@@ -370,7 +390,8 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                 text_fr=fr,
                 text_en=en,
                 aliases=tuple(sec_aliases.get(anchor or heading or "", ())),
-                url=page_url + (f"#{anchor}" if anchor else ""),
+                url=sec_urls.get(anchor or heading or "")
+                or page_url + (f"#{anchor}" if anchor else ""),
                 line=line,
             )
         )

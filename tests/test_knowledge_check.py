@@ -62,6 +62,11 @@ BROKEN: dict[str, tuple[str, set[int], str]] = {
         {5, 6},
         "nulle-part",
     ),
+    "section-url-not-a-url": (
+        "---\ntitle: A\npermalink: /a\nkind: phase\nsections:\n  s:\n    aliases: [x]\n    url: fast 17\n---\nRésumé.\n\n## S {#s}\n\nTexte.\n",
+        {5, 6, 7, 8},
+        "url",
+    ),
     "no-front-matter": (
         "# Juste du markdown\n\nSans front matter.\n",
         {1},
@@ -284,3 +289,19 @@ def test_a_section_the_site_gives_no_anchor_takes_aliases_by_its_heading(
     assert answer.answered, answer.text
     assert "plus accessible" in answer.text
     assert answer.links[0].url == "https://beta.gouv.fr/approche/"
+
+
+def test_a_section_can_cite_the_page_its_facts_come_from(write_pages, tmp_path: Path) -> None:
+    page = (
+        "---\ntitle: Lauréats du FAST\npermalink: /fast/lauréats\nkind: programme\n"
+        "sections:\n  FAST 17:\n    aliases: [dix-septième FAST]\n"
+        "    url: /fast/lauréats/17_fast.html\n---\n"
+        "Le FAST compte 17 éditions.\n\n"
+        "## FAST 17\n\nHuit projets retenus, pour 1 100 000 euros.\n"
+    )
+    root = write_pages(tmp_path / "k", {"laureats.md": page, "ok.md": VALID})
+    engine = Engine.load(root, None, tmp_path / "data")
+    answer = engine.answer("le dix-septième FAST a retenu combien de projets ?")
+    assert answer.answered, answer.text
+    assert "Huit projets" in answer.text
+    assert answer.links[0].url == "https://beta.gouv.fr/fast/lauréats/17_fast.html"
