@@ -86,6 +86,8 @@ DOMAIN_TERMS = frozenset(
     )
 )
 UNANCHORED_MIN_SCORE = 20.0
+# A question put to the programme itself ("vos services", "chez vous") is about it.
+ADDRESSED = frozenset("vous vos votre".split())
 # Subjects of one's own job or tools (pay, leave, passwords...). Our pages touch some of
 # them in passing ("sans perte de salaire", "le télétravail autorisé"); a question about
 # them is answered only when it is about the programme and the page says the word.
@@ -107,7 +109,7 @@ def _strong(top: Hit) -> bool:
 def anchored(terms: list[str], qwords: set[str]) -> bool:
     """Whether the question uses the programme's vocabulary (or asks about a personal
     procedure, which the contact page answers with a referral)."""
-    return bool(qwords & PERSONAL_CUES) or any(
+    return bool(qwords & (PERSONAL_CUES | ADDRESSED)) or any(
         t in DOMAIN_TERMS or t.startswith("beta") for t in terms
     )
 
@@ -129,6 +131,33 @@ def confident(top: Hit, unknown: list[str]) -> bool:
     if top.score >= 20 and n_unknown == 0:
         return True
     return top.score >= 20 and top.coverage >= 0.3
+
+
+def _referral(hits: list[Hit], qwords: set[str]) -> Hit | None:
+    """For a personal procedure (CAF, impôts, passeport...), the section of our pages that
+    sends people to service-public.fr, if the search found it."""
+    if not qwords & PERSONAL_CUES:
+        return None
+    for h in hits[:10]:
+        if h.doc.source == "knowledge" and "service-public.fr" in h.doc.text:
+            return h
+    return None
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _unknown_year(text: str, doc: Doc, state: Any) -> bool:
+    """The question names a year the chosen page never mentions ("en 2027 ?"): whatever
+    the page says, it is not about that year."""
+    years = set(_YEAR.findall(text))
+    if not years:
+        return False
+    page = state.pages.get(doc.page_id) if doc.source == "knowledge" else None
+    said = doc.text + " " + doc.text_en
+    if page is not None:
+        said += " ".join(sec.text_fr + " " + sec.text_en for sec in page.sections)
+    return not any(year in said for year in years)
 
 
 def _workplace(qwords: set[str], terms: list[str], hit: Hit) -> bool:
@@ -523,10 +552,13 @@ def respond(state: Any, text: str, lang: str) -> Result:
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:
             return _registry_answer(state, match, text, lang)
-        return decline(text, lang)
+        referral = _referral(hits, qwords)
+        if referral is None:
+            return decline(text, lang)
+        top = referral
     top = _pick_section(hits, top, wants, index)
     doc = top.doc
-    if _workplace(qwords, terms, top):
+    if _workplace(qwords, terms, top) or _unknown_year(text, top.doc, state):
         return decline(text, lang)
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)

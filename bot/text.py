@@ -140,6 +140,9 @@ SLANG = {
     "couteux": "cout",
     "dev": "developpeur",
     "devs": "developpeurs",
+    "qd": "quand",
+    "bascule": "passe",
+    "basculer": "passer",
     "intra": "intrapreneur",
     "intras": "intrapreneurs",
 }

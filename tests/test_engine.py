@@ -236,3 +236,33 @@ def test_a_how_many_question_gets_the_section_with_that_count(
 ) -> None:
     answer = engine.answer(question)
     assert number in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "combien de startups d'État la DINUM va lancer en 2031 ?",
+        "le budget du FAST en 2029 ce sera combien ?",
+    ],
+)
+def test_a_year_no_page_speaks_of_is_declined(engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered, answer.text
+
+
+def test_a_year_the_page_speaks_of_is_answered(engine) -> None:
+    answer = engine.answer("budget fast 2025 ?")
+    assert answer.answered and "2025" in answer.text
+
+
+def test_a_stuck_personal_procedure_gets_the_contact_pages_referral(engine) -> None:
+    answer = engine.answer("la CAF bloque mon dossier d'APL depuis 3 mois, qui peut m'aider ?")
+    assert answer.answered, answer.text
+    assert "service-public.fr" in answer.text
+    assert page(answer.links[0].url) == "https://beta.gouv.fr/contact"
+
+
+def test_a_question_put_to_the_programme_itself_is_answered(engine) -> None:
+    answer = engine.answer("je veux faire un retour sur un de vos services, je passe par où ?")
+    assert answer.answered, answer.text
+    assert page(answer.links[0].url) == "https://beta.gouv.fr/contact"
