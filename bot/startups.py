@@ -308,6 +308,17 @@ class StartupFinder:
         self._distinct: dict[str, tuple[str, ...]] = {}  # collapsed name -> its uncommon words
         self._content_of: dict[str, tuple[str, ...]] = {}  # collapsed name -> its content words
         self._longest: dict[str, int] = {}  # first word -> words of the longest name it starts
+        # words naming each incubator (its id, acronyms, owner): "One Vision DGFIP" names
+        # the service with its incubator, which makes the match surer, not weaker
+        self._incubator_words: dict[str, frozenset[str]] = {
+            inc.id: frozenset(
+                [*_low(inc.id), *_low(inc.owner)]
+                + [w.lower() for w in _WORD.findall(_ascii(inc.title)) if w.isupper()]
+            )
+            - STOP_WORDS
+            for inc in registry.incubators.values()
+        }
+        self._incubator_of = {s.id: s.incubator_id for s in registry.startups}
         hosts = Counter(_host(s.link) for s in registry.startups if s.link)
         for s in registry.startups:
             self._index_startup(s, hosts)
@@ -501,6 +512,8 @@ class StartupFinder:
             return key.weight
         outside = [w for k, w in enumerate(ctx.words) if not start <= k < end]
         cues = NAME_CUES
+        if key.kind == "startup":
+            cues = cues | self._incubator_words.get(self._incubator_of.get(key.id, ""), frozenset())
         # "comment joindre X ?" asks for a contact, not how the programme works
         contact = any(w.low in CONTACT_WORDS for w in outside)
         others = [

@@ -450,6 +450,14 @@ def test_an_ordinary_word_name_needs_the_question_to_be_about_it() -> None:
     )
 
 
+def test_naming_the_services_incubator_beside_it_makes_the_match_surer() -> None:
+    finder = StartupFinder(small_registry(), today=TODAY)
+    match = finder.match("projets FDT phase ?")
+    assert match is not None and match.id == "projets" and match.score >= 88
+    elsewhere = finder.match("projets DGFIP phase ?")  # not its incubator: no help
+    assert elsewhere is None or elsewhere.score < 88
+
+
 def test_a_typo_finds_the_service_with_a_lower_score() -> None:
     finder = StartupFinder(small_registry(), today=TODAY)
     match = finder.match("zorglubb en est où ?")
