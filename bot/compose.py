@@ -397,6 +397,29 @@ def site_sentences(docs: list[Doc]) -> dict[str, list[tuple[str, frozenset[str]]
     return out
 
 
+def email_pages(docs: list[Doc]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each address the site's pages give, with the pages (url, title) that give it."""
+    out: dict[str, dict[str, str]] = {}
+    for d in docs:
+        for email in _EMAIL.findall(d.text):
+            out.setdefault(email.lower().rstrip("."), {}).setdefault(
+                _page(d.url), d.page_title or d.title
+            )
+    return {email: tuple(pages.items()) for email, pages in out.items()}
+
+
+def _cite_address(links: list[tuple[str, str]], answer: str, state: Any) -> list[tuple[str, str]]:
+    """A contact answer cites first a site page that gives the address it leads with."""
+    found = _EMAIL.search(answer)
+    if found is None or not links:
+        return links
+    pages = getattr(state, "email_pages", {}).get(found.group(0).lower().rstrip("."))
+    if not pages or _page(links[0][0]) in dict(pages):
+        return links
+    where, title = pages[0]
+    return [(where, title), *[link for link in links if _page(link[0]) != where]][:3]
+
+
 def _links(primary: Doc, ranked: list[Hit], state: Any) -> list[tuple[str, str]]:
     title = (
         primary.page_title
@@ -574,6 +597,8 @@ def respond(state: Any, text: str, lang: str) -> Result:
         answer_text = lead + "\n" + excerpt(doc, terms, MAX_TEXT - len(lead))
     suggestions = []
     links = _links(doc, hits, state)
+    if qwords & CONTACT_CUES:
+        links = _cite_address(links, answer_text, state)
     scheme = _scheme_for(state, text, qwords)
     if scheme is not None:
         tip = (

@@ -42,6 +42,7 @@ class State:
     schemes: dict[str, Any] = field(default_factory=dict)
     built_in_ms: float = 0.0
     sentences: dict[str, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
+    email_pages: dict[str, Any] = field(default_factory=dict)  # address -> site pages giving it
 
 
 def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
@@ -171,6 +172,7 @@ def build_state(
         schemes=schemes,
         built_in_ms=(time.perf_counter() - t0) * 1000,
         sentences=compose.site_sentences(site_docs),
+        email_pages=compose.email_pages(site_docs),
     )
 
 

@@ -122,3 +122,11 @@ def test_a_contact_question_leads_with_the_address(site_engine, question: str, e
     answer = site_engine.answer(question)
     assert answer.answered
     assert email in answer.text.splitlines()[0][:120], answer.text
+
+
+def test_a_contact_answer_cites_first_the_page_that_gives_the_address(site_engine) -> None:
+    answer = site_engine.answer("une question sur le FAST, j'écris à qui ?")
+    assert "fast@beta.gouv.fr" in answer.text
+    # the FAST pages do not print the address; the acceleration page does
+    assert answer.links[0].url == "https://beta.gouv.fr/approche/acceleration"
+    assert any("/fast/" in link.url for link in answer.links[1:])
