@@ -276,9 +276,13 @@ def _folded(text: str) -> str:
     return fold(text)
 
 
-def _has_wanted(doc: Doc, wants: list[Want]) -> bool:
+def _has_wanted(doc: Doc, wants: list[Want]) -> float:
+    """How well a section carries the kind of fact asked for: 1 when it holds it (the
+    page's own statement of it, or such a fact where the page states none), 0.5 when it
+    holds such a fact but the page states it elsewhere, 0 when it holds none."""
     body = _folded(doc.text + " " + doc.text_en)
     facts = dict(doc.facts)
+    best = 0.0
     for key, pattern in wants:
         if key == "needs":
             # requirements live in sections titled so (conditions, critères...), unless
@@ -286,17 +290,15 @@ def _has_wanted(doc: Doc, wants: list[Want]) -> bool:
             if pattern.search(_folded(doc.title + " " + doc.id)) and not pattern.search(
                 _folded(doc.page_title)
             ):
-                return True
+                return 1.0
             continue
         known = facts.get(key) or (facts.get("budget") if key == "amount" else None)
-        if known:
-            # the page states this fact: prefer the section that carries it (a contact
-            # address leads any section's answer, so every section carries it)
-            if key == "contact" or fold(known) in body:
-                return True
-        elif pattern.search(body):
-            return True
-    return False
+        if known and (key == "contact" or fold(known) in body):
+            # a contact address leads any section's answer, so every section carries it
+            return 1.0
+        if pattern.search(body):
+            best = max(best, 0.5 if known else 1.0)
+    return best
 
 
 @lru_cache(maxsize=4096)
@@ -318,8 +320,10 @@ def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Any) -> H
 
     def value(h: Hit) -> tuple[float, bool]:
         v = sum(index.idf(t) for t in h.matched - page_terms)
-        if wants and _has_wanted(h.doc, wants):
-            v = v * (1 + TYPE_BONUS) + 3.0
+        if wants:
+            # within a page that states the fact, only the section holding it counts
+            carried = 1.0 if _has_wanted(h.doc, wants) == 1.0 else 0.0
+            v = v * (1 + TYPE_BONUS * carried) + 3.0 * carried
         return v, not h.doc.is_summary
 
     best = max(same, key=value)
@@ -334,8 +338,8 @@ def _rank(hits: list[Hit], wants: list[Want]) -> list[Hit]:
     def value(h: Hit) -> float:
         v = h.score * (KNOWLEDGE_BOOST if h.doc.source == "knowledge" else 1.0)
         v *= 0.5 + h.coverage  # a section that answers more of the question ranks higher
-        if wants and _has_wanted(h.doc, wants):
-            v *= 1 + TYPE_BONUS
+        if wants:
+            v *= 1 + TYPE_BONUS * _has_wanted(h.doc, wants)
         return v
 
     return sorted(hits, key=value, reverse=True)

@@ -266,3 +266,11 @@ def test_a_question_put_to_the_programme_itself_is_answered(engine) -> None:
     answer = engine.answer("je veux faire un retour sur un de vos services, je passe par où ?")
     assert answer.answered, answer.text
     assert page(answer.links[0].url) == "https://beta.gouv.fr/contact"
+
+
+def test_a_duration_across_phases_comes_from_the_programme_page(engine) -> None:
+    answer = engine.answer(
+        "de la construction à la pérennisation, ça prend combien de temps au total ?"
+    )
+    assert page(answer.links[0].url) == "https://beta.gouv.fr/approche"
+    assert "18 à 32 mois" in answer.text
