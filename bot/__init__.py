@@ -4,4 +4,4 @@ The core (knowledge, search, answers, eligibility, registry) knows no chat; the 
 (``bot.console``, ``bot.slack``) are thin adapters over :class:`bot.engine.Engine`.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
