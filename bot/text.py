@@ -86,6 +86,10 @@ EN_MARKERS = frozenset(
     team people build users service services please hi hello eligible apply
     """.split()
 )
+# Words an English question opens with (never French words).
+EN_OPENERS = frozenset(
+    "what which who how when where why is are does do can could should would will".split()
+)
 FR_MARKERS = frozenset(
     """
     le la les un une des du de est c ce ca qui que quoi quel quelle quels quelles comment
@@ -256,7 +260,8 @@ def detect_lang(text: str) -> str:
     ws = _WORD.findall(fold(strip_slack(text)).replace("'", " "))
     en = sum(1 for w in ws if w in EN_MARKERS)
     fr = sum(1 for w in ws if w in FR_MARKERS)
-    return "en" if en > fr and en >= 2 else "fr"
+    opens = bool(ws) and ws[0] in EN_OPENERS  # "who runs beta.gouv.fr?"
+    return "en" if en > fr and (en >= 2 or opens) else "fr"
 
 
 def clip(text: str, limit: int) -> str:

@@ -227,3 +227,8 @@ def test_how_fast_is_about_speed_not_the_fast_programme() -> None:
 )
 def test_an_ordinal_reads_as_its_number(typed: str, number: str) -> None:
     assert number in tokens(typed)
+
+
+@pytest.mark.parametrize("question", ["who runs beta.gouv.fr?", "where is Tchap?", "is FAST open?"])
+def test_a_short_question_opening_in_english_is_english(question: str) -> None:
+    assert detect_lang(question) == "en"
