@@ -86,6 +86,8 @@ DOMAIN_TERMS = frozenset(
     )
 )
 UNANCHORED_MIN_SCORE = 20.0
+# Words whose stem is one of the programme's words without the meaning.
+NOT_DOMAIN = frozenset("programming programmer programmers programmation programmeur".split())
 # A question put to the programme itself ("vos services", "chez vous") is about it.
 ADDRESSED = frozenset("vous vos votre".split())
 # Subjects of one's own job or tools (pay, leave, passwords...). Our pages touch some of
@@ -109,9 +111,13 @@ def _strong(top: Hit) -> bool:
 def anchored(terms: list[str], qwords: set[str]) -> bool:
     """Whether the question uses the programme's vocabulary (or asks about a personal
     procedure, which the contact page answers with a referral)."""
-    return bool(qwords & (PERSONAL_CUES | ADDRESSED)) or any(
-        t in DOMAIN_TERMS or t.startswith("beta") for t in terms
-    )
+    if qwords & (PERSONAL_CUES | ADDRESSED):
+        return True
+    if qwords & NOT_DOMAIN:
+        # "programming" shares its stem with "programme", not its meaning
+        stems = set(tokens(" ".join(qwords & NOT_DOMAIN)))
+        terms = [t for t in terms if t not in stems]
+    return any(t in DOMAIN_TERMS or t.startswith("beta") for t in terms)
 
 
 def confident(top: Hit, unknown: list[str]) -> bool:

@@ -43,6 +43,7 @@ WORKPLACE = [
     "c'est quoi le salaire d'un coach à la DINUM ?",
     "le mot de passe du wifi de la startup d'État ?",
     "la cantine de la DINUM ferme à quelle heure ?",
+    "what's the best laptop for programming?",
 ]
 
 
