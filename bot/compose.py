@@ -79,13 +79,20 @@ DOMAIN_TERMS = frozenset(
         intrapreneuriat sponsor sponsors coach coaching fast gamma alpha mooc formation
         manifeste comite investissement laureat laureats candidature candidater candidatures
         postuler eligible eligibilite criteres critere dinum eig programme prog mvp usagers
-        utilisateurs produit fiche essaimage numerique contact contacter joindre email mail
-        adresse telephone numero postale cookies rgpd mentions rejoindre recrutement recruter
-        recrute offres sortie sorties trajectoire trajectoires
+        utilisateurs produit fiche essaimage numerique cookies rgpd mentions rejoindre
+        recrutement recruter recrute offres sortie sorties trajectoire trajectoires
         """
     )
 )
 UNANCHORED_MIN_SCORE = 20.0
+# "tu peux me rédiger un mail ?", "can you book me a train?": a task for an assistant,
+# not a question about the programme.
+_TASK = re.compile(
+    r"^(?:(?:est-ce que |dis )?tu (?:peux|pourrais)|peux-tu|pourrais-tu|(?:can|could|would) you)"
+    r"\s+(?:me |m'|nous |m )?(?:\w+ )?(?:rediger|ecrire|traduire|reserver|corriger|generer|"
+    r"coder|programmer|resumer|calculer|write|draft|translate|book|fix|code|generate|"
+    r"summari[sz]e|calculate)\b"
+)
 # Words whose stem is one of the programme's words without the meaning.
 NOT_DOMAIN = frozenset("programming programmer programmers programmation programmeur".split())
 # A question put to the programme itself ("vos services", "chez vous") is about it.
@@ -578,6 +585,8 @@ def respond(state: Any, text: str, lang: str) -> Result:
         if plainly_named or not programme_strong:
             return _registry_answer(state, match, text, lang)
     unknown = [t for t in terms if not index.known(t)]
+    if _TASK.search(fold(text)):
+        return decline(text, lang)
     if (
         top is None
         or not confident(_as_page(top, hits, index, terms), unknown)

@@ -68,6 +68,8 @@ OUT_OF_SCOPE = [
     "réserve-moi un billet de train pour Marseille vendredi",
     "Can you book me a train ticket to Bordeaux?",
     "will it rain in Lyon this weekend?",
+    "tu peux me rédiger un mail de relance pour notre presta qui a du retard ?",
+    "could you write me an email to my manager about the FAST?",
 ]
 PERSONAL_PROCEDURES = [
     "comment renouveler mon passeport ?",
