@@ -25,7 +25,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 CONTACT_CUES = frozenset(
     """
     mail email e-mail adresse contacter contact ecrire joindre ecrit ecris ecrivez contacte
-    reach touch write previens prevenir signaler
+    reach touch write previens prevenir signaler joignait joint joins joignable telephone
     """.split()
 )
 ELIGIBILITY_CUES = frozenset(

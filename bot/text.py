@@ -147,6 +147,13 @@ SLANG = {
     "qd": "quand",
     "bascule": "passe",
     "basculer": "passer",
+    "pdt": "pendant",
+    "doc": "document",
+    "docs": "documents",
+    "tel": "telephone",
+    "tél": "telephone",
+    "num": "numero",
+    "acce": "acceleration",
     "intra": "intrapreneur",
     "intras": "intrapreneurs",
 }
