@@ -334,9 +334,12 @@ def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Any) -> H
     def value(h: Hit) -> tuple[float, bool]:
         v = sum(index.idf(t) for t in h.matched - page_terms)
         if wants:
-            # within a page that states the fact, only the section holding it counts
+            # within a page that states the fact, only the section holding it counts; a
+            # count ("combien de lauréats") is a hint, weaker than the words naming a section
             carried = 1.0 if _has_wanted(h.doc, wants) == 1.0 else 0.0
-            v = v * (1 + TYPE_BONUS * carried) + 3.0 * carried
+            named = [w for w in wants if w[0] != "count"]
+            typed = 1.0 if named and _has_wanted(h.doc, named) == 1.0 else 0.0
+            v = v * (1 + TYPE_BONUS * carried) + 3.0 * typed + 1.0 * (carried - typed)
         return v, not h.doc.is_summary
 
     best = max(same, key=value)

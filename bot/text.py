@@ -54,7 +54,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:[.@][a-z0-9]+)*")
 STOP_FR = frozenset(
     """
     a au aux avec ce ces cet cette c ca d dans de des du elle elles en est et etc eu il
-    ils je j l la le les leur leurs lui ma mais me meme pareil idem mes moi mon n ne ni nos notre nous
+    ils je j l la le les leur leurs lui ma mais me meme pareil idem chaque fois mes moi mon n ne ni nos notre nous
     on ou par pas pour qu que qui quoi sa se ses si son sont sur ta te tes toi ton tu un
     une vos votre vous y etre avoir ai as avons avez ont suis es sommes etes fait faire
     faut peut peux veux veut quel quelle quels quelles comment combien quand est-ce cela
@@ -136,8 +136,6 @@ SLANG = {
     "finies": "terminee",
     "achevee": "terminee",
     "won": "laureats",
-    "winner": "laureat",
-    "winners": "laureats",
     "orga": "organisation",
     "cher": "cout",
     "chere": "cout",
