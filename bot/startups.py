@@ -211,7 +211,7 @@ _WORD = re.compile(r"[A-Za-z0-9]+")
 _LOWER_WORD = re.compile(r"(?<![A-Za-z0-9])[a-z]+(?![A-Za-z0-9])")
 _DOMAIN = re.compile(r"[a-z0-9]\.(?:fr|com|org|net|info|io|eu|bzh|nc|taxi|ia)\b", re.IGNORECASE)
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
-_PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]|\s+&\s+")
+_PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]")
 _FORMERLY = re.compile(r"^(?:ex|anc|anciennement|ancien|ancienne|formerly)\b[\s.:]*", re.IGNORECASE)
 _ARTICLES = ("la", "le", "les", "l")
 
@@ -527,11 +527,14 @@ class StartupFinder:
             return SCORE_WEAK_CUED if cued else SCORE_WEAK_ALONE
         first = ctx.words[start].raw
         # "Projets" or "MonCompte" mid-sentence reads as a name; "GPS" does not
+        span = [w.raw for w in ctx.words[start:end] if len(w.raw) > 2]
         capitalised = (
-            start > 0
-            and not ctx.shouting
-            and any(c.isupper() for c in first)
-            and any(c.islower() for c in first)
+            not ctx.shouting
+            and (
+                (start > 0 and any(c.isupper() for c in first) and any(c.islower() for c in first))
+                # "Fiche Commune Entreprise plante..." : a name in title case, even first
+                or (len(span) >= 2 and all(w[0].isupper() and w[1:].islower() for w in span))
+            )
         )
         introduced = start > 0 and ctx.words[start - 1].low in SERVICE_MARKERS
         if capitalised or introduced:

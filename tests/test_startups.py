@@ -537,3 +537,17 @@ def test_finding_and_answering_is_fast_with_the_full_registry(synced: StartupFin
                 synced.answer(match, q, "fr")
     per_question_ms = (time.perf_counter() - t0) * 1000 / (rounds * len(questions))
     assert per_question_ms < 20.0, f"{per_question_ms:.3f} ms per question"
+
+
+def test_a_title_case_name_opening_the_question_is_a_name(synced: StartupFinder) -> None:
+    match, text, links, _ = ask(
+        synced, "Fiche Commune Entreprise plante quand je cherche un siret, je signale ça à qui ?"
+    )
+    assert match.id == "fiche.commune.entreprise.fce"
+    assert "bce@travail.gouv.fr" in text.splitlines()[0]
+
+
+def test_a_name_joined_by_an_ampersand_is_one_name(synced: StartupFinder) -> None:
+    match = synced.match("le site plante quand je me connecte")
+    assert match is None or match.id != "plante-et-moi"
+    assert ask(synced, "Plante & Moi c'est quoi ?")[0].id == "plante-et-moi"
