@@ -540,7 +540,7 @@ def test_finding_and_answering_is_fast_with_the_full_registry(synced: StartupFin
 
 
 def test_a_title_case_name_opening_the_question_is_a_name(synced: StartupFinder) -> None:
-    match, text, links, _ = ask(
+    match, text, _, _ = ask(
         synced, "Fiche Commune Entreprise plante quand je cherche un siret, je signale ça à qui ?"
     )
     assert match.id == "fiche.commune.entreprise.fce"
