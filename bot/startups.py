@@ -105,10 +105,16 @@ CUE_WORDS = _wordset(
     marche fonctionne tourne dispo disponible accessible ligne laureat laureats fast
     now currently today current stand standing going date jour depend depends releve
     gere gerer pilote runs run does fait moi startups services produits accompagne suivi
-    suivie suivis
+    suivie suivis passe passes passee passees pas encore
     accompagnent accompagner
     """
 )
+# Status words, about a service when the question asks whether it got there ("ils sont
+# passés en accélération ?", "encore en construction ?"), about the programme otherwise.
+STATUS_WORDS = _wordset(
+    "investigation construction acceleration consolidation transfere transferee opere abandonne"
+)
+STATUS_MOVES = _wordset("passe passes passee passees deja encore toujours")
 # Function words of such questions that are neither cues nor part of a topic.
 FILLER_WORDS = _wordset(
     """
@@ -512,6 +518,8 @@ class StartupFinder:
             return key.weight
         outside = [w for k, w in enumerate(ctx.words) if not start <= k < end]
         cues = NAME_CUES
+        if any(w.low in STATUS_MOVES for w in outside):
+            cues = cues | STATUS_WORDS
         if key.kind == "startup":
             cues = cues | self._incubator_words.get(self._incubator_of.get(key.id, ""), frozenset())
         # "comment joindre X ?" asks for a contact, not how the programme works
