@@ -460,7 +460,7 @@ def test_naming_the_services_incubator_beside_it_makes_the_match_surer() -> None
 
 def test_asking_whether_a_service_reached_a_status_names_the_service() -> None:
     finder = StartupFinder(small_registry(), today=TODAY)
-    match = finder.match("Projets ils sont passés en construction ou pas encore ?")
+    match = finder.match("projets ils sont passés en construction ou pas encore ?")
     assert match is not None and match.id == "projets" and match.score >= 88
     # without the move ("passés", "encore"), a status word is the programme's
     weak = finder.match("quels projets en construction ?")
