@@ -85,6 +85,7 @@ DOMAIN_TERMS = frozenset(
     )
 )
 UNANCHORED_MIN_SCORE = 20.0
+PAGE_CREDIT_MIN_SCORE = 10.0
 # "tu peux me rédiger un mail ?", "can you book me a train?": a task for an assistant,
 # not a question about the programme.
 _TASK = re.compile(
@@ -158,11 +159,18 @@ def _referral(hits: list[Hit], qwords: set[str]) -> Hit | None:
 
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# "l'an prochain", "next year": what will happen, which no page can say yet
+_FUTURE = re.compile(
+    r"\b(?:an prochain|annee prochaine|next year|in the coming years|"
+    r"dans les prochaines annees|les annees a venir|dans (?:deux|trois|cinq|2|3|5|dix|10) ans)\b"
+)
 
 
 def _unknown_year(text: str, doc: Doc, state: Any) -> bool:
-    """The question names a year the chosen page never mentions ("en 2027 ?"): whatever
-    the page says, it is not about that year."""
+    """The question names a year the chosen page never mentions ("en 2027 ?"), or the
+    years to come ("l'an prochain"): whatever the page says, it is not about that time."""
+    if _FUTURE.search(normalize(text)):
+        return True
     years = set(_YEAR.findall(text))
     if not years:
         return False
@@ -194,7 +202,8 @@ def _workplace(qwords: set[str], terms: list[str], hit: Hit) -> bool:
 def _as_page(top: Hit, hits: list[Hit], index: Any, terms: list[str]) -> Hit:
     """The best hit credited with what its page's other sections match: a question about
     a section is often worded with the page's own words ("sur la fiche", "le statut")."""
-    if top.doc.source != "knowledge" or not top.doc.page_id:
+    if top.doc.source != "knowledge" or not top.doc.page_id or top.score < PAGE_CREDIT_MIN_SCORE:
+        # a weak hit is not made sure by its neighbours
         return top
     matched = set(top.matched)
     for h in hits:

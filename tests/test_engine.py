@@ -276,3 +276,15 @@ def test_a_duration_across_phases_comes_from_the_programme_page(engine) -> None:
     )
     assert page(answer.links[0].url) == "https://beta.gouv.fr/approche"
     assert "18 à 32 mois" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "qui va remplacer la directrice de la DINUM l'an prochain ?",
+        "c'est quoi le budget annuel total de la DINUM en 2026 ?",
+    ],
+)
+def test_what_no_page_can_say_yet_or_at_all_is_declined(engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered, answer.text
