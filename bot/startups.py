@@ -122,7 +122,7 @@ FILLER_WORDS = _wordset(
     l d j m n s t y qu
     s is are the an of for in at to do does did me my us our i we please hi hello bonjour
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
-    chez vous nous etat une un des du de au aux niveau cote
+    chez vous nous etat une un des du de au aux niveau cote comme
     """
 )
 # Words of how-to questions, which are about the programme, not about one service.
@@ -156,7 +156,7 @@ INCUBATOR_GENERIC = _wordset(
 CONTACT_WORDS = _wordset(
     "contact contacts contacter contacte contactez joindre ecrire ecris ecrivez mail mails "
     "email emails mel courriel touch reach write previens prevenir previent signaler signale "
-    "bug bugs panne plante"
+    "bug bugs panne plante manque manquante erreur erreurs souci"
 )
 # Words around a name that say the question is about that service or incubator.
 NAME_CUES = CUE_WORDS | INCUBATOR_CUES | CONTACT_WORDS

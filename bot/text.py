@@ -63,7 +63,8 @@ STOP_FR = frozenset(
     ya il-y-a dois doit doivent sera seront serait etait ete bah ben bon hein genre truc
     euh ok okay concretement exactement vraiment general gros peu pres environ chose
     choses quelqu quelque quelques c'est s'il voudrait voudrais aimerait aimerais souhaite
-    souhaiterait voulons voudrions besoin dire savoir sais connaitre juste
+    souhaiterait voulons voudrions besoin dire savoir sais connaitre juste madame
+    monsieur mesdames messieurs cordialement souhaiterais pourriez pourrait cadre
     """.split()
 )
 STOP_EN = frozenset(
@@ -73,7 +74,7 @@ STOP_EN = frozenset(
     those what which who whom whose how when where why can could should would will shall
     may might must there here and or but if then than so not no yes any some please hi
     thanks thank into out up down just also very much many more most am us get gets got
-    supposed
+    supposed through far gone
     """.split()
 )
 STOP_WORDS = STOP_FR | STOP_EN
