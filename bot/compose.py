@@ -342,6 +342,9 @@ def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Any) -> H
 
     def value(h: Hit) -> tuple[float, bool]:
         v = sum(index.idf(t) for t in h.matched - page_terms)
+        # a number naming the section ("FAST 16") says which one more than any word
+        own = _page_terms(h.doc.title, h.doc.aliases)
+        v += sum(index.idf(t) for t in h.matched & own if t.isdigit())
         if wants:
             # within a page that states the fact, only the section holding it counts; a
             # count ("combien de lauréats") is a hint, weaker than the words naming a section

@@ -288,3 +288,9 @@ def test_a_duration_across_phases_comes_from_the_programme_page(engine) -> None:
 def test_what_no_page_can_say_yet_or_at_all_is_declined(engine, question: str) -> None:
     answer = engine.answer(question)
     assert not answer.answered, answer.text
+
+
+def test_an_edition_number_picks_that_editions_section(engine) -> None:
+    answer = engine.answer("How much funding did the 16th FAST cohort receive in total?")
+    assert answer.links[0].url == "https://beta.gouv.fr/fast/lauréats/16_fast.html"
+    assert "1 000 000" in answer.text
