@@ -147,6 +147,22 @@ def confident(top: Hit, unknown: list[str]) -> bool:
     return top.score >= 20 and top.coverage >= 0.3
 
 
+def _complement(doc: Doc, hits: list[Hit], wants: list[Want], lang: str) -> str:
+    """A question asking for two kinds of fact ("depuis quand, et combien d'agents ?"):
+    the part of the same page that gives the one the chosen section lacks."""
+    missing = [w for w in wants if w[0] in ("duration", "amount", "count")]
+    missing = [w for w in missing if not _has_wanted(doc, [w])]
+    for want in missing:
+        for h in hits:
+            if (
+                h.doc.page_id == doc.page_id
+                and h.doc.id != doc.id
+                and _has_wanted(h.doc, [want]) == 1.0
+            ):
+                return h.doc.text_en if lang == "en" and h.doc.text_en else h.doc.text
+    return ""
+
+
 def _referral(hits: list[Hit], qwords: set[str]) -> Hit | None:
     """For a personal procedure (CAF, impôts, passeport...), the section of our pages that
     sends people to service-public.fr, if the search found it."""
@@ -619,6 +635,10 @@ def respond(state: Any, text: str, lang: str) -> Result:
         return decline(text, lang)
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)
+        extra = _complement(doc, hits, wants, lang)
+        room = MAX_TEXT - len(body) - 1
+        if extra and room >= 80:
+            body = body + "\n" + clip(extra, room)
         support = _support(state, doc, body, terms, index)
         answer_text = clip(body, MAX_TEXT)
         if support and support not in answer_text and len(body) <= MAX_TEXT - 120:

@@ -294,3 +294,11 @@ def test_an_edition_number_picks_that_editions_section(engine) -> None:
     answer = engine.answer("How much funding did the 16th FAST cohort receive in total?")
     assert answer.links[0].url == "https://beta.gouv.fr/fast/lauréats/16_fast.html"
     assert "1 000 000" in answer.text
+
+
+def test_a_question_asking_two_kinds_of_fact_gets_both(engine) -> None:
+    answer = engine.answer(
+        "la formation Alpha existe depuis quand et elle a formé combien d'agents ?"
+    )
+    assert "2017" in answer.text and "732" in answer.text
+    assert len(answer.text) <= 720
