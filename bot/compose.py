@@ -86,6 +86,7 @@ DOMAIN_TERMS = frozenset(
 )
 UNANCHORED_MIN_SCORE = 20.0
 PAGE_CREDIT_MIN_SCORE = 10.0
+NAMED_PAGE_MIN_IDF = 1.5  # a page name made only of everyday words does not name it
 # "tu peux me rédiger un mail ?", "can you book me a train?": a task for an assistant,
 # not a question about the programme.
 _TASK = re.compile(
@@ -161,6 +162,19 @@ def _complement(doc: Doc, hits: list[Hit], wants: list[Want], lang: str) -> str:
             ):
                 return h.doc.text_en if lang == "en" and h.doc.text_en else h.doc.text
     return ""
+
+
+def _names_page(top: Hit, terms: list[str], index: Any) -> bool:
+    """The question names the top page by one of its own names ("le MOOC", "le manifeste",
+    "l'investigation"): whatever else it asks, that page is what it is about."""
+    if top.doc.source != "knowledge" or top.score < 8:
+        return False
+    have = set(terms)
+    for name in (top.doc.page_title, *top.doc.page_aliases):
+        keys = alias_keys(name)
+        if keys and set(keys) <= have and sum(index.idf(k) for k in keys) >= NAMED_PAGE_MIN_IDF:
+            return True
+    return False
 
 
 def _referral(hits: list[Hit], qwords: set[str]) -> Hit | None:
@@ -618,9 +632,14 @@ def respond(state: Any, text: str, lang: str) -> Result:
     unknown = [t for t in terms if not index.known(t)]
     if _TASK.search(fold(text)):
         return decline(text, lang)
+    if top is not None and not confident(_as_page(top, hits, index, terms), unknown):
+        # not sure of the best match, but the question may name a page outright
+        top = next((h for h in hits[:10] if _names_page(h, terms, index)), top)
     if (
         top is None
-        or not confident(_as_page(top, hits, index, terms), unknown)
+        or not (
+            confident(_as_page(top, hits, index, terms), unknown) or _names_page(top, terms, index)
+        )
         or (not anchored(terms, qwords) and not _strong(top))
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:

@@ -302,3 +302,24 @@ def test_a_question_asking_two_kinds_of_fact_gets_both(engine) -> None:
     )
     assert "2017" in answer.text and "732" in answer.text
     assert len(answer.text) <= 720
+
+
+@pytest.mark.parametrize(
+    ("question", "page_url"),
+    [
+        (
+            "faut des connaissances particulières pour suivre le mooc ?",
+            "https://beta.gouv.fr/approche/formation/mooc",
+        ),
+        (
+            "je débarque ici, l'investigation ça sert à quoi au juste ?",
+            "https://beta.gouv.fr/approche/investigation",
+        ),
+    ],
+)
+def test_a_question_naming_a_page_is_answered_from_it_despite_unknown_words(
+    engine, question: str, page_url: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.answered, answer.text
+    assert page(answer.links[0].url) == page(page_url)
