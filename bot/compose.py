@@ -591,10 +591,38 @@ def criteria_text(scheme: Any, lang: str) -> str:
     return "\n".join(lines)
 
 
+_MEANING = re.compile(r"\b(veut dire|signifie|ca veut dire|what does .* mean|meaning|means)\b")
+
+
 def _registry_answer(state: Any, match: Any, text: str, lang: str) -> Result:
     body, links, intent = state.finder.answer(match, text, lang)
+    if match.kind == "startup" and _MEANING.search(fold(text)):
+        # "X est marqué « transféré », ça veut dire quoi ?": what the status means
+        meaning = _status_meaning(state, match.id, lang)
+        if meaning:
+            lines = body.split("\n")
+            # the status line first, what it means next, then the rest
+            status = next((ln for ln in lines if "depuis" in ln or " since " in ln), lines[0])
+            rest = [ln for ln in lines if ln != status]
+            body = "\n".join([status, meaning, *rest])
     pairs = [(link.url, link.title) for link in links]
     return Result(True, intent, body, pairs, f"{match.kind}:{match.id}")
+
+
+def _status_meaning(state: Any, startup_id: str, lang: str) -> str:
+    """Our statuses page's section for the service's current status, if we have one."""
+    registry = getattr(state.finder, "registry", None)
+    startup = registry.startup(startup_id) if registry is not None else None
+    if startup is None:
+        return ""
+    phase = startup.current_phase(state.finder.today)
+    if phase is None:
+        return ""
+    code = f"« {phase.name} »"  # the statuses page names each status by its code
+    for doc in state.index.docs:
+        if doc.source == "knowledge" and not doc.is_summary and code in doc.text:
+            return clip(doc.text_en if lang == "en" and doc.text_en else doc.text, 300)
+    return ""
 
 
 def respond(state: Any, text: str, lang: str) -> Result:

@@ -105,7 +105,8 @@ CUE_WORDS = _wordset(
     marche fonctionne tourne dispo disponible accessible ligne laureat laureats fast
     now currently today current stand standing going date jour depend depends releve
     gere gerer pilote runs run does fait moi startups services produits accompagne suivi
-    suivie suivis passe passes passee passees pas encore
+    suivie suivis passe passes passee passees pas encore marque marquee note notee affiche
+    indique signifie veut mean means marked
     accompagnent accompagner
     """
 )
@@ -114,7 +115,10 @@ CUE_WORDS = _wordset(
 STATUS_WORDS = _wordset(
     "investigation construction acceleration consolidation transfere transferee opere abandonne"
 )
-STATUS_MOVES = _wordset("passe passes passee passees deja encore toujours")
+STATUS_MOVES = _wordset(
+    "passe passes passee passees deja encore toujours marque marquee note notee affiche "
+    "indique classe signifie mean means marked labelled"
+)
 # Function words of such questions that are neither cues nor part of a topic.
 FILLER_WORDS = _wordset(
     """

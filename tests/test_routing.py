@@ -131,3 +131,22 @@ def test_a_contact_answer_cites_first_the_page_that_gives_the_address(site_engin
     # the FAST pages do not print the address; the acceleration page does
     assert answer.links[0].url == "https://beta.gouv.fr/approche/acceleration"
     assert any("/fast/" in link.url for link in answer.links[1:])
+
+
+@pytest.mark.parametrize(
+    ("question", "stem", "meaning"),
+    [
+        ("Potentiel est marqué « opéré » sur le site, ça veut dire quoi ?", "potentiel", "mature"),
+        (
+            "stop punaises est noté transféré, ça signifie quoi ?",
+            "stop-punaises",
+            "toujours accessible",
+        ),
+    ],
+)
+def test_what_a_services_status_means_is_told_with_its_status(
+    site_engine, question: str, stem: str, meaning: str
+) -> None:
+    answer = site_engine.answer(question)
+    assert first_page(answer) == SERVICE_PAGE.format(stem)
+    assert meaning in answer.text.splitlines()[1], answer.text
