@@ -153,6 +153,7 @@ SLANG = {
     "tél": "telephone",
     "num": "numero",
     "acce": "acceleration",
+    "remuneration": "salaire",
     "intra": "intrapreneur",
     "intras": "intrapreneurs",
 }
