@@ -387,6 +387,10 @@ class StartupFinder:
         forms: list[tuple[list[str], float, str]] = []
         parts = [p.strip() for p in _PARTS.split(name) if p and p.strip()]
         candidates = [(name, SCORE_NAME)]
+        raw_words = name.split()
+        if len(raw_words) > 2 and raw_words[-1].isupper() and len(raw_words[-1]) >= 3:
+            # "Parcours interministériel du numérique PINUM": the acronym, and the name without it
+            parts = [*parts, " ".join(raw_words[:-1]), raw_words[-1]] if len(parts) <= 1 else parts
         if len(parts) > 1:
             for part in parts:
                 part = _FORMERLY.sub("", part).strip()

@@ -467,6 +467,25 @@ def test_asking_whether_a_service_reached_a_status_names_the_service() -> None:
     assert weak is None or weak.score < 88
 
 
+def test_a_name_ending_in_its_acronym_is_found_by_either() -> None:
+    phases = (Phase("investigation", date(2023, 1, 1)),)
+    registry = Registry(
+        (
+            Startup(
+                "pinum", "Parcours interministériel du numérique PINUM", "", "fab", "", "", phases
+            ),
+        ),
+        small_registry().incubators,
+    )
+    finder = StartupFinder(registry, today=TODAY)
+    for question in (
+        "PINUM c'est incubé où ?",
+        "le parcours interministériel du numérique, contact ?",
+    ):
+        match = finder.match(question)
+        assert match is not None and match.id == "pinum" and match.score >= 88, question
+
+
 def test_a_typo_finds_the_service_with_a_lower_score() -> None:
     finder = StartupFinder(small_registry(), today=TODAY)
     match = finder.match("zorglubb en est où ?")
