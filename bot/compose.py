@@ -293,6 +293,10 @@ _NEEDS_Q = re.compile(
 _NEEDS_A = re.compile(r"(condition|critere|prerequis|eligib|requirement|criteria|piliers?)")
 # "combien d'agents ?", "how many people": a number next to that word
 _COUNT_Q = re.compile(r"\b(?:combien|cb|nombre|how many)\s+(?:de\s+|d'\s*|d\s+|of\s+)?([a-z]{3,})")
+# "combien de gens / de personnes / d'agents": people, however the page counts them
+_PEOPLE = frozenset(
+    "gens personnes personne people persons participants agents membres public".split()
+)
 STOP_COUNT = frozenset("temps coute coutent faut les des est".split())
 _MONEY_WORDS = frozenset("euros euro argent budget financement cout money".split())
 TYPE_BONUS = 0.35
@@ -311,7 +315,11 @@ def _wants(text: str) -> list[Want]:
     count = _COUNT_Q.search(folded)
     counted = count.group(1) if count and not duration else ""
     if counted and counted not in _MONEY_WORDS and counted not in STOP_COUNT:
-        stem = re.escape(counted[:5])
+        stem = (
+            "(?:agent|perso|parti|peopl|gens|servant|membr)"
+            if counted in _PEOPLE
+            else re.escape(counted[:5])
+        )
         wants.append(("count", re.compile(rf"\b\d[\d  ]*\s+(?:[a-z'-]+\s+)?{stem}")))
     elif _AMOUNT_Q.search(folded) and not duration:
         wants.append(("amount", _AMOUNT_A))

@@ -323,3 +323,8 @@ def test_a_question_naming_a_page_is_answered_from_it_despite_unknown_words(
     answer = engine.answer(question)
     assert answer.answered, answer.text
     assert page(answer.links[0].url) == page(page_url)
+
+
+def test_how_many_people_matches_the_page_counting_agents(engine) -> None:
+    answer = engine.answer("la formation alpha, combien de gens l'ont suivie ?")
+    assert "732" in answer.text, answer.text
