@@ -126,7 +126,7 @@ FILLER_WORDS = _wordset(
     l d j m n s t y qu
     s is are the an of for in at to do does did me my us our i we please hi hello bonjour
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
-    chez vous nous etat une un des du de au aux niveau cote comme
+    chez vous nous etat une un des du de au aux niveau cote comme beta gouv
     """
 )
 # Words of how-to questions, which are about the programme, not about one service.
