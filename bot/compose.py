@@ -189,6 +189,11 @@ def _referral(hits: list[Hit], qwords: set[str]) -> Hit | None:
 
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# "combien d'agents travaillent à la DINUM ?": no page gives an organisation's headcount
+_HEADCOUNT = re.compile(
+    r"(?:combien\s+(?:de\s+|d\s+)?(?:personnes|agents|gens|salaries|employes|fonctionnaires)|"
+    r"how many (?:people|staff|employees|civil servants))\b.*\b(?:dinum|ministere|ministry)\b"
+)
 # "l'an prochain", "next year": what will happen, which no page can say yet
 _FUTURE = re.compile(
     r"\b(?:an prochain|annee prochaine|next year|in the coming years|"
@@ -686,7 +691,11 @@ def respond(state: Any, text: str, lang: str) -> Result:
         top = referral
     top = _pick_section(hits, top, wants, index)
     doc = top.doc
-    if _workplace(qwords, terms, top) or _unknown_year(text, top.doc, state):
+    if (
+        _workplace(qwords, terms, top)
+        or _unknown_year(text, top.doc, state)
+        or _HEADCOUNT.search(normalize(text))
+    ):
         return decline(text, lang)
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)

@@ -328,3 +328,20 @@ def test_a_question_naming_a_page_is_answered_from_it_despite_unknown_words(
 def test_how_many_people_matches_the_page_counting_agents(engine) -> None:
     answer = engine.answer("la formation alpha, combien de gens l'ont suivie ?")
     assert "732" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "combien d'agents bossent à la DINUM au total aujourd'hui ?",
+        "how many people work at the DINUM?",
+    ],
+)
+def test_an_organisations_headcount_is_declined(engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered, answer.text
+
+
+def test_a_team_size_is_still_answered(engine) -> None:
+    answer = engine.answer("how many people are on a state startup team during the build phase?")
+    assert answer.answered and "2" in answer.text and "4" in answer.text
