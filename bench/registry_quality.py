@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import frontmatter  # noqa: E402
 
 from bot.engine import Engine  # noqa: E402
 from bot.settings import DEFAULT_KNOWLEDGE_DIR  # noqa: E402
+from bot.text import fold  # noqa: E402
 
 PHRASINGS: dict[str, list[str]] = {
     "phase": [
@@ -52,11 +52,6 @@ PHRASINGS: dict[str, list[str]] = {
 }
 # What a reader would accept for a status (the site's words for it).
 STATUS_WORDS = {"abandon": ("arrete", "abandon"), "abandon-investigation": ("arrete", "abandon")}
-
-
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", str(text))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urldefrag
 
 from bot.search import Doc, Hit, alias_keys
-from bot.text import clip, fold, normalize, tokens, words
+from bot.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
 
 MAX_TEXT = 600
 KNOWLEDGE_BOOST = 1.25
@@ -22,12 +22,7 @@ STARTUP_FALLBACK = 90.0
 CONTACT_EMAIL = "contact@beta.gouv.fr"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
-CONTACT_CUES = frozenset(
-    """
-    mail email e-mail adresse contacter contact ecrire joindre ecrit ecris ecrivez contacte
-    reach touch write previens prevenir signaler joignait joint joins joignable telephone
-    """.split()
-)
+CONTACT_CUES = CONTACT_WORDS | {"adresse", "telephone"}
 ELIGIBILITY_CUES = frozenset(
     """
     eligible eligibilite criteres critere candidater cocher conditions eligibility
@@ -201,11 +196,18 @@ _FUTURE = re.compile(
 )
 
 
-def _unknown_year(text: str, doc: Doc, state: Any) -> bool:
-    """The question names a year the chosen page never mentions ("en 2027 ?"), or the
-    years to come ("l'an prochain"): whatever the page says, it is not about that time."""
-    if _FUTURE.search(normalize(text)):
+def _unanswerable(text: str) -> bool:
+    """Questions no page can answer, whatever it says: a task for an assistant, the years
+    to come, an organisation's headcount."""
+    if _TASK.search(fold(text)):
         return True
+    normal = normalize(text)
+    return bool(_FUTURE.search(normal) or _HEADCOUNT.search(normal))
+
+
+def _unknown_year(text: str, doc: Doc, state: Any) -> bool:
+    """The question names a year the chosen page never mentions ("en 2027 ?"): whatever
+    the page says, it is not about that year."""
     years = set(_YEAR.findall(text))
     if not years:
         return False
@@ -670,17 +672,16 @@ def respond(state: Any, text: str, lang: str) -> Result:
         )
         if plainly_named or not programme_strong:
             return _registry_answer(state, match, text, lang)
-    unknown = [t for t in terms if not index.known(t)]
-    if _TASK.search(fold(text)):
+    if _unanswerable(text):
         return decline(text, lang)
-    if top is not None and not confident(_as_page(top, hits, index, terms), unknown):
+    unknown = [t for t in terms if not index.known(t)]
+    sure = top is not None and confident(_as_page(top, hits, index, terms), unknown)
+    if top is not None and not sure:
         # not sure of the best match, but the question may name a page outright
         top = next((h for h in hits[:10] if _names_page(h, terms, index)), top)
     if (
         top is None
-        or not (
-            confident(_as_page(top, hits, index, terms), unknown) or _names_page(top, terms, index)
-        )
+        or not (sure or _names_page(top, terms, index))
         or (not anchored(terms, qwords) and not _strong(top))
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:
@@ -691,11 +692,7 @@ def respond(state: Any, text: str, lang: str) -> Result:
         top = referral
     top = _pick_section(hits, top, wants, index)
     doc = top.doc
-    if (
-        _workplace(qwords, terms, top)
-        or _unknown_year(text, top.doc, state)
-        or _HEADCOUNT.search(normalize(text))
-    ):
+    if _workplace(qwords, terms, top) or _unknown_year(text, top.doc, state):
         return decline(text, lang)
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)

@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 
 from bot.answer import Link
 from bot.registry import GRADUATED, SITE, STOPPED, Incubator, Phase, Registry, Startup
-from bot.text import STOP_WORDS, clip, strip_slack
+from bot.text import CONTACT_WORDS, STOP_WORDS, clip, strip_slack
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -157,13 +157,12 @@ INCUBATOR_GENERIC = _wordset(
 )
 
 # Question focus.
-CONTACT_WORDS = _wordset(
-    "contact contacts contacter contacte contactez joindre ecrire ecris ecrivez mail mails "
-    "email emails mel courriel touch reach write previens prevenir previent signaler signale "
+# Contact words, and the troubles one reports to a service's team ("X plante, je préviens qui ?").
+SERVICE_CONTACT_WORDS = CONTACT_WORDS | _wordset(
     "bug bugs panne plante manque manquante erreur erreurs souci"
 )
 # Words around a name that say the question is about that service or incubator.
-NAME_CUES = CUE_WORDS | INCUBATOR_CUES | CONTACT_WORDS
+NAME_CUES = CUE_WORDS | INCUBATOR_CUES | SERVICE_CONTACT_WORDS
 STATUS_PHRASES = (
     "existe toujours",
     "existe encore",
@@ -525,20 +524,27 @@ class StartupFinder:
         if not key.weak:
             return key.weight
         outside = [w for k, w in enumerate(ctx.words) if not start <= k < end]
-        cues = NAME_CUES
-        if any(w.low in STATUS_MOVES for w in outside):
-            cues = cues | STATUS_WORDS
-        if key.kind == "startup":
-            cues = cues | self._incubator_words.get(self._incubator_of.get(key.id, ""), frozenset())
+        moves = any(w.low in STATUS_MOVES for w in outside)
+        incubator = (
+            self._incubator_words.get(self._incubator_of.get(key.id, ""), frozenset())
+            if key.kind == "startup"
+            else frozenset()
+        )
+
+        def is_cue(word: str) -> bool:
+            # status words count when the question asks whether it got there; the words
+            # naming the service's own incubator count too ("One Vision DGFIP")
+            return word in NAME_CUES or (moves and word in STATUS_WORDS) or word in incubator
+
         # "comment joindre X ?" asks for a contact, not how the programme works
-        contact = any(w.low in CONTACT_WORDS for w in outside)
+        contact = any(w.low in SERVICE_CONTACT_WORDS for w in outside)
         others = [
             w
             for w in outside
             if (w.low in HOW_WORDS and not contact)
-            or (w.low not in STOP_WORDS and w.low not in cues and w.low not in FILLER_WORDS)
+            or (w.low not in STOP_WORDS and not is_cue(w.low) and w.low not in FILLER_WORDS)
         ]
-        cued = any(w.low in cues for w in outside)
+        cued = any(is_cue(w.low) for w in outside)
         if not others:
             return SCORE_WEAK_CUED if cued else SCORE_WEAK_ALONE
         first = ctx.words[start].raw
@@ -882,7 +888,7 @@ def _focus(question: str) -> str:
     low = _low(question)
     words = set(low)
     spaced = " ".join(low)
-    if words & CONTACT_WORDS or "qui contacter" in spaced:
+    if words & SERVICE_CONTACT_WORDS or "qui contacter" in spaced:
         return "contact"
     if _has_phrase(spaced, STATUS_PHRASES):
         return "status"

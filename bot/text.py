@@ -100,6 +100,17 @@ FR_MARKERS = frozenset(
 )
 
 
+# Words asking how to reach someone ("je contacte qui ?", "how can I reach..."), shared by
+# the answer types (a contact answer leads with the address) and the service finder.
+CONTACT_WORDS = frozenset(
+    """
+    contact contacts contacter contacte contactez joindre joignait joint joins joignable
+    ecrire ecrit ecris ecrivez mail mails email emails e-mail mel courriel previens prevenir
+    previent signaler signale reach touch write
+    """.split()
+)
+
+
 # Chat shorthand, expanded before stop words apply ("c koi", "cb de temps").
 SLANG = {
     "koi": "quoi",
