@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from quality import load_score_module  # noqa: E402
 
+from bot.answering.text import fold  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.settings import DEFAULT_KNOWLEDGE_DIR  # noqa: E402
-from bot.text import fold  # noqa: E402
 
 
 def registry_docs(engine: Engine) -> list[tuple[str, str]]:

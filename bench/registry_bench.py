@@ -32,10 +32,10 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.registry import Registry, load_from_site, load_stored, parse_api_documents  # noqa: E402
-from bot.startups import StartupFinder  # noqa: E402
-from bot.sync import sync_once  # noqa: E402
-from bot.text import detect_lang  # noqa: E402
+from bot.answering.text import detect_lang  # noqa: E402
+from bot.registry.model import Registry, load_from_site, load_stored, parse_api_documents  # noqa: E402
+from bot.registry.startups import StartupFinder  # noqa: E402
+from bot.registry.sync import sync_once  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 API = SHARED / "corpus" / "beta.gouv.fr-api" / "v2.6"

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import frontmatter  # noqa: E402
 
+from bot.answering.text import fold  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.settings import DEFAULT_KNOWLEDGE_DIR  # noqa: E402
-from bot.text import fold  # noqa: E402
 
 PHRASINGS: dict[str, list[str]] = {
     "phase": [

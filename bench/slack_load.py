@@ -149,9 +149,9 @@ def _bot_app(api_url: str, knowledge: str) -> web.Application:
 
     logging.basicConfig(level=logging.WARNING)
     from bot.engine import Engine
+    from bot.frontends.slack.app import create_app
+    from bot.frontends.slack.server import create_web_app
     from bot.settings import Settings
-    from bot.slack.app import create_app
-    from bot.slack.server import create_web_app
 
     engine = Engine.load(Path(knowledge))
     settings = Settings(

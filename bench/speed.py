@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from bot.answering.search import Index  # noqa: E402
 from bot.engine import Engine, State  # noqa: E402
-from bot.search import Index  # noqa: E402
 from bot.settings import DEFAULT_KNOWLEDGE_DIR  # noqa: E402
 
 

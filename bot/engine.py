@@ -16,12 +16,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot import compose
-from bot.answer import Answer, Link
+from bot.answering import compose
+from bot.answering.answer import Answer, Link
+from bot.answering.search import Doc, Index
+from bot.answering.text import detect_lang, strip_slack
+from bot.eligibility.schemes import Scheme, load_schemes
 from bot.errors import BotError, KnowledgeError
-from bot.knowledge import Knowledge, Page, load_knowledge
-from bot.search import Doc, Index
-from bot.text import detect_lang, strip_slack
+from bot.knowledge.pages import Knowledge, Page, load_knowledge
+from bot.knowledge.site import page_docs, site_files
+from bot.registry.model import Registry, load_from_site, load_registry
+from bot.registry.startups import StartupFinder
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +41,9 @@ class State:
     index: Index
     pages: dict[str, Page]
     site_docs: list[Doc] = field(default_factory=list)
-    registry: Any = None
-    finder: Any = None
-    schemes: dict[str, Any] = field(default_factory=dict)
+    registry: Registry | None = None
+    finder: StartupFinder | None = None
+    schemes: dict[str, Scheme] = field(default_factory=dict)
     built_in_ms: float = 0.0
     sentences: dict[str, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
     email_pages: dict[str, Any] = field(default_factory=dict)  # address -> site pages giving it
@@ -72,8 +76,6 @@ def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
 
 
 def _cache_key(site: Path) -> tuple[Any, ...]:
-    from bot.site import site_files
-
     files = site_files(site)
     return (
         CACHE_VERSION,
@@ -82,10 +84,8 @@ def _cache_key(site: Path) -> tuple[Any, ...]:
     )
 
 
-def load_site(site: Path, cache_dir: Path | None) -> tuple[list[Doc], Any]:
+def load_site(site: Path, cache_dir: Path | None) -> tuple[list[Doc], Registry | None]:
     """Site sections and registry from a checkout, through a cache keyed on file mtimes."""
-    from bot.site import page_docs
-
     key = _cache_key(site)
     cache_file = None
     if cache_dir is not None:
@@ -106,12 +106,10 @@ def load_site(site: Path, cache_dir: Path | None) -> tuple[list[Doc], Any]:
         ):
             pass
     docs = page_docs(site)
-    registry = None
+    registry: Registry | None = None
     try:
-        from bot.registry import load_from_site  # type: ignore[attr-defined]
-
         registry = load_from_site(site)
-    except (ImportError, BotError) as exc:
+    except BotError as exc:
         log.warning("registry not loaded from %s: %s", site, exc)
     if cache_file is not None:
         try:
@@ -129,37 +127,22 @@ def build_state(
     knowledge_dir: Path,
     site: Path | None = None,
     data_dir: Path | None = None,
-    registry: Any = None,
+    registry: Registry | None = None,
 ) -> State:
     """Load and index everything; raise KnowledgeError when knowledge is broken."""
     t0 = time.perf_counter()
     knowledge = load_knowledge(knowledge_dir)
-    schemes: dict[str, Any] = {}
-    try:
-        from bot import eligibility
-
-        schemes = eligibility.load_schemes(Path(knowledge_dir) / "schemes")
-    except ImportError:
-        pass
+    schemes = load_schemes(Path(knowledge_dir) / "schemes")
     site_docs: list[Doc] = []
     if site is not None:
         site_docs, site_registry = load_site(Path(site), data_dir / "cache" if data_dir else None)
         registry = registry or site_registry
     if registry is None:
         try:
-            from bot.registry import load_registry  # type: ignore[attr-defined]
-
             registry = load_registry(None, data_dir)
-        except (ImportError, BotError, OSError) as exc:
+        except (BotError, OSError) as exc:
             log.warning("no registry: %s", exc)
-    finder = None
-    if registry is not None:
-        try:
-            from bot.startups import StartupFinder  # type: ignore[import-not-found]
-
-            finder = StartupFinder(registry)
-        except ImportError:
-            finder = None
+    finder = StartupFinder(registry) if registry is not None else None
     docs = knowledge_docs(knowledge) + site_docs
     index = Index(docs)
     return State(
@@ -207,11 +190,11 @@ class Engine:
         return self._state
 
     @property
-    def schemes(self) -> dict[str, Any]:
+    def schemes(self) -> dict[str, Scheme]:
         return self._state.schemes
 
     @property
-    def registry(self) -> Any:
+    def registry(self) -> Registry | None:
         return self._state.registry
 
     def reload(self) -> KnowledgeError | None:
@@ -227,14 +210,10 @@ class Engine:
         self.last_error = None
         return None
 
-    def set_registry(self, registry: Any) -> None:
+    def set_registry(self, registry: Registry | None) -> None:
         """Swap in a freshly synced registry (background refresh)."""
         old = self._state
-        finder = None
-        if registry is not None:
-            from bot.startups import StartupFinder
-
-            finder = StartupFinder(registry)
+        finder = StartupFinder(registry) if registry is not None else None
         self._state = replace(old, registry=registry, finder=finder)
 
     def answer(self, question: str) -> Answer:

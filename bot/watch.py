@@ -107,14 +107,11 @@ def format_recovery(pages: int) -> str:
 
 
 def default_registry_loader(data_dir: Path | None) -> Callable[[], Any] | None:
-    """Load the copy ``python -m bot sync`` stores (``bot.registry.load_stored``): a broken
+    """Load the copy ``python -m bot sync`` stores (``bot.registry.model.load_stored``): a broken
     copy raises RegistryError naming the file, and the current registry keeps serving."""
     if data_dir is None:
         return None
-    try:
-        from bot.registry import load_stored
-    except ImportError:
-        return None
+    from bot.registry.model import load_stored
 
     def load() -> Any:
         registry = load_stored(data_dir)
@@ -300,7 +297,7 @@ def slack_notifier(settings: Settings) -> Notify | None:
 
 
 class WatchHook:
-    """An ``on_startup`` hook for ``bot.slack.server.run`` that starts the watcher task.
+    """An ``on_startup`` hook for ``bot.frontends.slack.server.run`` that starts the watcher task.
 
     The task is stopped from the app's ``on_cleanup`` (or by :meth:`stop`); the hook can be
     called without an app too.

@@ -86,7 +86,7 @@ class BotServer:
     """The bot served over HTTP on loopback."""
 
     url: str
-    app: Any  # bot.slack.app.BetaApp
+    app: Any  # bot.frontends.slack.app.BetaApp
     web_app: web.Application
 
     async def settle(self) -> None:
@@ -147,8 +147,8 @@ async def bot_server(
     slack_records: RecordingRecords,
     answer_workers: int,
 ) -> AsyncIterator[BotServer]:
-    from bot.slack.app import create_app
-    from bot.slack.server import create_web_app
+    from bot.frontends.slack.app import create_app
+    from bot.frontends.slack.server import create_web_app
 
     slack_app = create_app(
         slack_settings, slack_engine, slack_records, answer_workers=answer_workers

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.eligibility import (
+from bot.eligibility.schemes import (
     ELIGIBLE,
     NOT_YET,
     PAST,

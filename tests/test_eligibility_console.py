@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.eligibility import Scheme, load_schemes
-from bot.eligibility_console import build_scheme_list_text, parse_yes_no, run_console_check
+from bot.eligibility.schemes import Scheme, load_schemes
+from bot.frontends.console.eligibility import (
+    build_scheme_list_text,
+    parse_yes_no,
+    run_console_check,
+)
 
 SCHEMES_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "schemes"
 TODAY = dt.date(2026, 3, 1)  # before the consolidation deadline
@@ -134,7 +138,7 @@ def test_scheme_list(schemes: dict[str, Scheme]) -> None:
 
 def test_the_console_chat_runs_the_check(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """/eligibilite fast in the console chat (bot/console.py) asks the questions, then answers."""
-    from bot.console import Console
+    from bot.frontends.console.chat import Console
 
     fast = engine.schemes["fast"]
     replies = iter(["o"] * len(fast.criteria))

@@ -1,5 +1,5 @@
-"""/eligibilite end to end: the bot served over real HTTP on loopback (bot.slack.app +
-bot.slack.server), v0-signed requests the way Slack sends them (a slash command, then a
+"""/eligibilite end to end: the bot served over real HTTP on loopback (bot.frontends.slack.app +
+bot.frontends.slack.server), v0-signed requests the way Slack sends them (a slash command, then a
 view_submission of the form the bot opened), and Slack's Web API replaced by the recording
 fake of ``slack_fakes``. Every request must be acknowledged well inside 3 seconds."""
 
@@ -27,8 +27,8 @@ TRIGGER = "13345224609.738474920.8088930838d88f008e0"
 @pytest.fixture
 async def server(slack_settings: Settings, engine: Any) -> AsyncIterator[Any]:
     """The real Slack front end over the project's knowledge (schemes included)."""
-    from bot.slack.app import create_app
-    from bot.slack.server import create_web_app
+    from bot.frontends.slack.app import create_app
+    from bot.frontends.slack.server import create_web_app
 
     slack_app = create_app(slack_settings, engine)
     web_app = create_web_app(slack_app, engine)

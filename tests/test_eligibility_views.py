@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.eligibility import (
+from bot.eligibility.schemes import (
     Apply,
     Clause,
     Criterion,
@@ -19,7 +19,7 @@ from bot.eligibility import (
     load_schemes,
     verdict,
 )
-from bot.slack.eligibility_views import (
+from bot.frontends.slack.eligibility_views import (
     CHECK_CALLBACK,
     PICK_ACTION,
     answers_from_view,

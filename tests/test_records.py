@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import RecordsError
-from bot.records import FILENAME, Records, open_records, record_form
+from bot.records.store import FILENAME, Records, open_records, record_form
 from bot.settings import Settings
 
 DAY = 86400.0
@@ -229,7 +229,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from bot.records import Records
+    from bot.records.store import Records
     rec = Records(Path(sys.argv[1]))
     for i in range(int(sys.argv[2])):
         rec.record_vote(f"question {i % 7}", "src", 1 if i % 2 else -1)
@@ -337,7 +337,7 @@ def test_records_written_while_locked_are_logged_and_never_block_the_caller(
     try:
         holder = sqlite3.connect(db_path, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
-        with caplog.at_level(logging.ERROR, logger="bot.records"):
+        with caplog.at_level(logging.ERROR, logger="bot.records.store"):
             t0 = time.perf_counter()
             rec.record_vote("question pendant le verrou", "src", -1)
             rec.record_unanswered("autre question pendant le verrou")

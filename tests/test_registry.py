@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import RegistryError
-from bot.registry import (
+from bot.registry.model import (
     Phase,
     Startup,
     load_from_site,
@@ -24,7 +24,7 @@ from bot.registry import (
     percent_decode,
     plain_text,
 )
-from bot.sync import store
+from bot.registry.sync import store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SITE = SHARED / "corpus" / "beta.gouv.fr"

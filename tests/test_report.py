@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.records import FILENAME, Records
-from bot.report import (
+from bot.records.report import (
     build_admin_report_blocks,
     format_csv,
     format_text,
     parse_since,
     run_report,
 )
+from bot.records.store import FILENAME, Records
 from bot.settings import Settings
 
 DAY = 86400.0
@@ -182,7 +182,7 @@ def test_csv_report_is_one_table_with_a_section_column(
 def test_csv_cells_never_start_a_spreadsheet_formula() -> None:
     from datetime import UTC, datetime
 
-    from bot.records import Summary, UnansweredQuestion
+    from bot.records.store import Summary, UnansweredQuestion
 
     now = datetime.now(UTC)
     summary = Summary(
@@ -268,7 +268,7 @@ def test_admin_blocks_show_the_same_summary(settings: Settings, history: Records
 def test_admin_blocks_respect_block_kit_limits_and_escape_markup() -> None:
     from datetime import UTC, datetime
 
-    from bot.records import DislikedAnswer, Period, Summary, UnansweredQuestion
+    from bot.records.store import DislikedAnswer, Period, Summary, UnansweredQuestion
 
     now = datetime.now(UTC)
     long_q = "<!channel> & <@U123ABC456> " + "tres longue question " * 40
@@ -297,7 +297,7 @@ def test_admin_blocks_respect_block_kit_limits_and_escape_markup() -> None:
 def test_text_format_is_stable_for_an_empty_summary() -> None:
     from datetime import UTC, datetime
 
-    from bot.records import Summary
+    from bot.records.store import Summary
 
     now = datetime(2026, 3, 31, 12, tzinfo=UTC)
     text = format_text(Summary(start=now - timedelta(days=7), end=now))

@@ -10,7 +10,7 @@ from pathlib import Path
 import frontmatter
 import pytest
 
-from bot.text import fold
+from bot.answering.text import fold
 
 SERVICE_PAGE = "https://beta.gouv.fr/startups/{}.html"
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.site import page_docs, page_sections
+from bot.knowledge.site import page_docs, page_sections
 
 SITE = "https://beta.gouv.fr"
 LEFTOVER = re.compile(r"\{%|%\}|\{\{|\}\}|</?[a-zA-Z][^>]*>|&nbsp;|\*\*")

@@ -8,8 +8,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answer import Answer, Link
-from bot.slack.blocks import (
+from bot.answering.answer import Answer, Link
+from bot.frontends.slack.blocks import (
     SECTION_LIMIT,
     VALUE_LIMIT,
     KnowledgeSummary,
@@ -22,7 +22,7 @@ from bot.slack.blocks import (
     decode_value,
     encode_value,
 )
-from bot.slack.escape import WORD_JOINER, is_safe, unescape_mrkdwn
+from bot.frontends.slack.escape import WORD_JOINER, is_safe, unescape_mrkdwn
 
 
 def answer(text: str = "La construction dure de six mois à un an.", **kw: object) -> Answer:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.slack.escape import (
+from bot.frontends.slack.escape import (
     WORD_JOINER,
     clip,
     escape_mrkdwn,

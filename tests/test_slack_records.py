@@ -2,7 +2,7 @@
 real SQLite records, and nothing about people stored; the admins' report on the App Home.
 
 The bot is served over HTTP on loopback (``bot_server`` from conftest_slack) with
-``bot.records.Records`` in place of the in-memory stand-in; Slack's Web API is the fake one.
+``bot.records.store.Records`` in place of the in-memory stand-in; Slack's Web API is the fake one.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from slack_fakes import (
 )
 
 from bot.engine import Engine
-from bot.records import FILENAME, Records
-from bot.report import run_report
+from bot.records.report import run_report
+from bot.records.store import FILENAME, Records
 from bot.settings import Settings
 
 SOURCE = "phases/construction#duree"  # what answers Q_DURATION in the Slack test knowledge
@@ -195,7 +195,7 @@ async def test_answers_keep_flowing_when_the_records_file_is_locked(
     holder = sqlite3.connect(slack_records.path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another process holds the file
     try:
-        with caplog.at_level(logging.ERROR, logger="bot.records"):
+        with caplog.at_level(logging.ERROR, logger="bot.records.store"):
             acks = [await slack.event(direct_message(Q_OUT_OF_SCOPE)) for _ in range(3)]
             body = await slack.command(Q_DURATION)
             replies = await fake_slack.wait_for("chat.postMessage", count=3, timeout=3.0)
@@ -346,7 +346,7 @@ async def test_an_unreadable_records_file_still_publishes_the_app_home(
             extra.unlink()
         slack_records.path.write_bytes(b"this is not an SQLite file\n" * 200)
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
+        with caplog.at_level(logging.WARNING, logger="bot.frontends.slack.app"):
             start = time.monotonic()
             admin = await published_home(slack, fake_slack, ADMIN)
             took = time.monotonic() - start
@@ -382,7 +382,7 @@ async def test_a_slow_records_file_delays_the_admin_home_at_most_a_few_seconds(
     slack_records: Records,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import bot.slack.app as slack_app_module
+    import bot.frontends.slack.app as slack_app_module
 
     monkeypatch.setattr(slack_app_module, "REPORT_TIMEOUT", 0.3)
     slack_records.busy_timeout_ms = 2000  # a reader waits this long on a locked file
@@ -404,7 +404,7 @@ async def test_a_slow_records_file_delays_the_admin_home_at_most_a_few_seconds(
 async def test_without_records_an_admin_home_says_the_report_is_off(
     slack_settings: Settings, slack_engine: Engine
 ) -> None:
-    from bot.slack.app import create_app
+    from bot.frontends.slack.app import create_app
 
     app = create_app(slack_settings, slack_engine, None, answer_workers=0)
     admin = await app.home_view(ADMIN)

@@ -19,9 +19,9 @@ from slack_fakes import APP_TOKEN, BOT_TOKEN, FakeSlack, SlackDriver, mention
 
 from bot.engine import Engine
 from bot.errors import SettingsError
+from bot.frontends.slack.app import create_app
+from bot.frontends.slack.server import ENGINE, run, serve
 from bot.settings import Settings
-from bot.slack.app import create_app
-from bot.slack.server import ENGINE, run, serve
 
 PROJECT = Path(__file__).resolve().parents[1]
 

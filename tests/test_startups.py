@@ -20,10 +20,10 @@ import pytest
 import yaml
 from test_sync import ApiServer, corpus_documents
 
-from bot.registry import Incubator, Phase, Registry, Startup, load_from_site, load_stored
-from bot.startups import StartupFinder, StartupMatch
-from bot.sync import sync_once
-from bot.text import detect_lang, fold
+from bot.answering.text import detect_lang, fold
+from bot.registry.model import Incubator, Phase, Registry, Startup, load_from_site, load_stored
+from bot.registry.startups import StartupFinder, StartupMatch
+from bot.registry.sync import sync_once
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SITE = SHARED / "corpus" / "beta.gouv.fr"

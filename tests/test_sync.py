@@ -22,9 +22,9 @@ import pytest
 from aiohttp import web
 
 from bot.errors import RegistryError
-from bot.registry import Registry, load_registry, load_stored
+from bot.registry.model import Registry, load_registry, load_stored
+from bot.registry.sync import fetch_registry, refresh_forever, run_sync, store, sync_once
 from bot.settings import Settings
-from bot.sync import fetch_registry, refresh_forever, run_sync, store, sync_once
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 API = SHARED / "corpus" / "beta.gouv.fr-api" / "v2.6"

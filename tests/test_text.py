@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.text import clip, detect_lang, fold, normalize, strip_slack, tokens, words
+from bot.answering.text import clip, detect_lang, fold, normalize, strip_slack, tokens, words
 
 FRENCH_LETTERS = "abcdefghijklmnopqrstuvwxyzéèêëàâäîïôöùûüçœ"
 APOSTROPHES = ["'", "\u2019", "\u2018", "\u02bc"]

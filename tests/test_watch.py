@@ -282,7 +282,7 @@ def startups_doc(name: str, phase: str) -> dict[str, Any]:
 async def test_a_synced_registry_copy_is_swapped_in_and_a_broken_one_is_not(
     live_engine: Engine, tmp_path: Path
 ) -> None:
-    from bot.sync import store
+    from bot.registry.sync import store
 
     data = tmp_path / "data"
     watcher = Watcher(live_engine, data_dir=data, quiet_s=0.05)
@@ -347,9 +347,9 @@ def test_refusal_message_names_each_file_and_line_and_escapes_markup() -> None:
 async def served(
     knowledge_copy: Path, live_engine: Engine, tmp_path: Path, fake_slack: FakeSlack
 ) -> AsyncIterator[WatchHook]:
-    """``bot.slack.server.serve`` on loopback with the watch hook, as ``python -m bot serve``
+    """``bot.frontends.slack.server.serve`` on loopback with the watch hook, as ``python -m bot serve``
     runs it; stopped (and the watcher with it) at the end."""
-    from bot.slack.server import serve
+    from bot.frontends.slack.server import serve
 
     settings = Settings(
         slack_bot_token=BOT_TOKEN,

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz
 
+from bot.answering.text import STOP_WORDS, normalize
 from bot.errors import KnowledgeError, Problem
-from bot.text import STOP_WORDS, normalize
 
 SITE = "https://beta.gouv.fr"
 STATUSES = ("open", "closed", "past")

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.errors import RecordsError
-from bot.records import Summary, open_records
+from bot.records.store import Summary, open_records
 
 if TYPE_CHECKING:
     from bot.settings import Settings

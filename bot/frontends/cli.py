@@ -67,7 +67,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     questions = (
         [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
     )
-    from bot.console import render
+    from bot.frontends.console.chat import render
 
     for q in questions:
         answer = engine.answer(q)
@@ -79,25 +79,16 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.knowledge import check_knowledge
+    from bot.eligibility.schemes import check_schemes
+    from bot.knowledge.pages import check_knowledge
 
     root = args.path or args.knowledge or settings.knowledge_dir
     knowledge, problems = check_knowledge(root)
     scheme_dir = Path(root) / "schemes"
     if Path(root).is_dir():
-        try:
-            from bot.eligibility import check_schemes
-
-            problems += check_schemes(scheme_dir)
-        except ImportError:
-            pass
+        problems += check_schemes(scheme_dir)
     elif Path(root).parent.name == "schemes":
-        try:
-            from bot.eligibility import check_schemes
-
-            problems = check_schemes(Path(root))
-        except ImportError:
-            pass
+        problems = check_schemes(Path(root))
     for problem in problems:
         print(problem)
     if problems:
@@ -113,12 +104,12 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     engine = _engine(settings, args.site, args.knowledge)
-    from bot.slack import server
+    from bot.frontends.slack import server
     from bot.watch import watch_startup_hook
 
     records = None
     try:
-        from bot.records import open_records
+        from bot.records.store import open_records
 
         records = open_records(settings)
     except BotError as exc:  # answers keep flowing without records
@@ -137,7 +128,7 @@ def _registry_refresh_hook(settings: Settings, engine: Any) -> Any:
     import asyncio
     import contextlib
 
-    from bot.sync import refresh_forever
+    from bot.registry.sync import refresh_forever
 
     async def start(app: Any) -> None:
         task = asyncio.create_task(refresh_forever(settings, engine.set_registry))
@@ -153,19 +144,19 @@ def _registry_refresh_hook(settings: Settings, engine: Any) -> Any:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.sync import run_sync  # type: ignore[import-not-found]
+    from bot.registry.sync import run_sync  # type: ignore[import-not-found]
 
     return int(run_sync(settings))
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.report import run_report  # type: ignore[import-not-found]
+    from bot.records.report import run_report  # type: ignore[import-not-found]
 
     return int(run_report(settings, since=args.since, fmt=args.format))
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import run_console
+    from bot.frontends.console.chat import run_console
 
     engine = _engine(settings, getattr(args, "sub_site", None) or args.site, args.knowledge)
     return run_console(engine)

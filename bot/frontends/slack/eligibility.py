@@ -27,8 +27,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.eligibility import PAST, Scheme, find_scheme, verdict
-from bot.slack.eligibility_views import (
+from bot.eligibility.schemes import PAST, Scheme, find_scheme, verdict
+from bot.frontends.slack.eligibility_views import (
     CHECK_CALLBACK,
     LINK_ACTION_PREFIX,
     PICK_ACTION,

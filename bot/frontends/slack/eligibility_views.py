@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from bot.eligibility import (
+from bot.eligibility.schemes import (
     ELIGIBLE,
     NOT_YET,
     PAST,
@@ -33,7 +33,7 @@ from bot.eligibility import (
     next_steps,
     outcome_text,
 )
-from bot.slack.escape import clip, safe_text
+from bot.frontends.slack.escape import clip, safe_text
 
 CHECK_CALLBACK = "eligibility_check"
 VERDICT_CALLBACK = "eligibility_verdict"

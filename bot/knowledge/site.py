@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import yaml
 
-from bot.knowledge import split_front_matter
-from bot.search import Doc
+from bot.answering.search import Doc
+from bot.knowledge.pages import split_front_matter
 
 SITE = "https://beta.gouv.fr"
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{.*?\}\}", re.S)

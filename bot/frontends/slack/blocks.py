@@ -2,7 +2,7 @@
 
 Every message dict carries both ``blocks`` and a fallback ``text`` (notifications, screen
 readers, old clients). Everything that comes from a user or a file goes through
-:func:`bot.slack.escape.safe_text`, so no layout can ping a channel or break its markup.
+:func:`bot.frontends.slack.escape.safe_text`, so no layout can ping a channel or break its markup.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.answer import Answer
-from bot.slack.escape import clip, link, safe_text
+from bot.answering.answer import Answer
+from bot.frontends.slack.escape import clip, link, safe_text
 
 SECTION_LIMIT = 3000  # characters in a section's text object
 CONTEXT_LIMIT = 3000  # characters in one context element

@@ -1,7 +1,7 @@
 """Finding the service or incubator a question names, and answering about it.
 
 :class:`StartupFinder` indexes the names of every service and incubator of a
-:class:`~bot.registry.Registry` once (titles, ids, parts of titles, former ids, web
+:class:`~bot.registry.model.Registry` once (titles, ids, parts of titles, former ids, web
 addresses, acronyms), then answers ``match`` with dictionary look-ups of the question's
 word n-grams, and a fuzzy pass (rapidfuzz, collapsed names only) for typos.
 
@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
 
-from bot.answer import Link
-from bot.registry import GRADUATED, SITE, STOPPED, Incubator, Phase, Registry, Startup
-from bot.text import CONTACT_WORDS, STOP_WORDS, clip, strip_slack
+from bot.answering.answer import Link
+from bot.answering.text import CONTACT_WORDS, STOP_WORDS, clip, strip_slack
+from bot.registry.model import GRADUATED, SITE, STOPPED, Incubator, Phase, Registry, Startup
 
 
 def _wordset(text: str) -> frozenset[str]:

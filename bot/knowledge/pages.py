@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
+from bot.answering.text import fold
 from bot.errors import KnowledgeError, Problem
-from bot.text import fold
 
 SITE = "https://beta.gouv.fr"
 KINDS = ("phase", "eligibility", "contact", "programme", "general")
@@ -426,7 +426,7 @@ def check_knowledge(root: Path) -> tuple[Knowledge, list[Problem]]:
             pages.append(page)
     ids: dict[str, Page] = {}
     alias_owner: dict[str, Page] = {}
-    from bot.text import normalize
+    from bot.answering.text import normalize
 
     for page in pages:
         if page.id in ids:

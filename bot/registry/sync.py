@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 
 from bot.errors import RegistryError
-from bot.registry import (
+from bot.registry.model import (
     STORED_FORMAT,
     Registry,
     parse_api_documents,

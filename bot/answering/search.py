@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.text import tokens
+from bot.answering.text import tokens
 
 K1 = 1.2
 B = 0.75

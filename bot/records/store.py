@@ -35,9 +35,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.compose import normalized_question
+from bot.answering.compose import normalized_question
+from bot.answering.text import strip_slack
 from bot.errors import RecordsError
-from bot.text import strip_slack
 
 if TYPE_CHECKING:
     from bot.settings import Settings

@@ -28,8 +28,8 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot.frontends.slack.app import BetaApp, Records, create_app, summarize
 from bot.settings import Settings
-from bot.slack.app import BetaApp, Records, create_app, summarize
 
 log = logging.getLogger(__name__)
 

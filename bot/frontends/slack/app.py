@@ -41,12 +41,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answer import Answer
+from bot.answering.answer import Answer
 from bot.errors import RecordsError
-from bot.report import build_admin_report_blocks
-from bot.settings import Settings
-from bot.slack.answering import AnswerPool, default_workers
-from bot.slack.blocks import (
+from bot.frontends.slack.answering import AnswerPool, default_workers
+from bot.frontends.slack.blocks import (
     ACTION_SHARE,
     ACTION_VOTE_DOWN,
     ACTION_VOTE_UP,
@@ -63,7 +61,9 @@ from bot.slack.blocks import (
     context,
     decode_value,
 )
-from bot.slack.escape import from_slack, safe_text
+from bot.frontends.slack.escape import from_slack, safe_text
+from bot.records.report import build_admin_report_blocks
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class Records(Protocol):
     """What the front end needs from the bot's records (``bot/records.py``).
 
     ``record_answered(source)`` and ``summary(since)`` are used when the records have them
-    (``bot.records.Records`` does): the answer rate and the admins' report on the App Home.
+    (``bot.records.store.Records`` does): the answer rate and the admins' report on the App Home.
     """
 
     def record_vote(self, question: str, source: str | None, vote: int) -> Any: ...
@@ -245,7 +245,7 @@ class BetaApp(AsyncApp):
             name="betagouv-bot",
             client=_api_client(settings),
             signing_secret=settings.slack_signing_secret or "",
-            logger=logging.getLogger("bot.slack.bolt"),
+            logger=logging.getLogger("bot.frontends.slack.bolt"),
             process_before_response=False,
         )
         self.settings = settings
@@ -255,7 +255,7 @@ class BetaApp(AsyncApp):
         self.replies = Deduper()  # channel + ts of the user's message: one reply per message
         self.clicks = Deduper(ttl=24 * 3600)  # share / vote clicks, per user and message
         self.tasks = BackgroundTasks()
-        # Replies to events are computed off the event loop (see bot.slack.answering); commands
+        # Replies to events are computed off the event loop (see bot.frontends.slack.answering); commands
         # and clicks answer in process, inside their acknowledgement, which never queues.
         self.answers = AnswerPool(
             engine, default_workers() if answer_workers is None else answer_workers
@@ -505,13 +505,15 @@ def create_app(
 
     eligibility_ready = False
     try:
-        from bot.slack.eligibility import (  # type: ignore[import-not-found,unused-ignore]
+        from bot.frontends.slack.eligibility import (  # type: ignore[import-not-found,unused-ignore]
             register_eligibility,
         )
     except ModuleNotFoundError as exc:
-        if exc.name != "bot.slack.eligibility":
+        if exc.name != "bot.frontends.slack.eligibility":
             raise  # the module is there but broken: say so, do not hide it
-        log.info("bot.slack.eligibility is not there yet: /eligibilite answers that it is coming")
+        log.info(
+            "bot.frontends.slack.eligibility is not there yet: /eligibilite answers that it is coming"
+        )
     else:
         register_eligibility(app, engine)
         eligibility_ready = True

@@ -1,6 +1,6 @@
 """The startups registry: ~660 services with their phase, incubator and contact.
 
-Records come from the site's public API (JSON:API documents, see ``bot.sync``) or from a
+Records come from the site's public API (JSON:API documents, see ``bot.registry.sync``) or from a
 local checkout of the site's source (``content/_startups``, ``content/_incubators``).
 
 Loaders:
@@ -585,7 +585,7 @@ def stored_path(data_dir: Path) -> Path:
 
 
 def read_stored(data_dir: Path) -> dict[str, Any] | None:
-    """The stored copy as written by ``bot.sync.store`` (None when there is none).
+    """The stored copy as written by ``bot.registry.sync.store`` (None when there is none).
 
     Shape: ``{"format": 1, "fetched_at": iso, "base_url": str,
     "startups": {"doc": ..., "etag": str, "last_modified": str}, "incubators": {...}}``.

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from bot.eligibility import (
+from bot.answering.text import fold
+from bot.eligibility.schemes import (
     PAST,
     Scheme,
     closed_note,
@@ -18,7 +19,6 @@ from bot.eligibility import (
     group_rule_text,
     verdict,
 )
-from bot.text import fold
 
 YES = frozenset({"o", "oui", "y", "yes", "ouais", "vrai", "true", "1", "ok", "si"})
 NO = frozenset({"n", "non", "no", "nope", "faux", "false", "0", "pas encore"})

@@ -4,7 +4,7 @@ An answer costs about a millisecond of pure Python. Under a burst of events that
 paid on the event loop, delays every other request's acknowledgement. So the replies to
 events are computed in a worker process and the loop keeps its time for acknowledging.
 
-The worker is a plain child process (``python -m bot.slack.answering``) speaking length-prefixed
+The worker is a plain child process (``python -m bot.frontends.slack.answering``) speaking length-prefixed
 pickles over its stdin/stdout, driven by asyncio streams: no threads, one write and one read per
 question on the loop's side (``concurrent.futures.ProcessPoolExecutor`` costs several thread
 hand-offs per call, about half a millisecond of the loop's CPU).
@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from bot.answer import Answer
+from bot.answering.answer import Answer
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class _Worker:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.slack.answering",
+            "bot.frontends.slack.answering",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=env,
@@ -324,7 +324,7 @@ class AnswerPool:
 
 if __name__ == "__main__":
     # Run the importable module's worker, so that pickled classes (EngineFailed) are
-    # bot.slack.answering's, not __main__'s.
-    from bot.slack.answering import worker_main as _worker_main
+    # bot.frontends.slack.answering's, not __main__'s.
+    from bot.frontends.slack.answering import worker_main as _worker_main
 
     raise SystemExit(_worker_main())

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.answer import Answer
+from bot.answering.answer import Answer
 from bot.engine import Engine
 
 BANNER = (
@@ -68,11 +68,9 @@ class Console:
         return True
 
     def eligibility(self, name: str) -> None:
-        try:
-            from bot import eligibility, eligibility_console
-        except ImportError:
-            self.say("Les vérifications d'éligibilité ne sont pas disponibles.")
-            return
+        from bot.eligibility import schemes as eligibility
+        from bot.frontends.console import eligibility as eligibility_console
+
         schemes = self.engine.schemes
         scheme = eligibility.find_scheme(schemes, name) if name else None
         if scheme is None:

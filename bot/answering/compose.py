@@ -11,8 +11,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urldefrag
 
-from bot.search import Doc, Hit, alias_keys
-from bot.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
+from bot.answering.search import Doc, Hit, alias_keys
+from bot.answering.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
 
 MAX_TEXT = 600
 KNOWLEDGE_BOOST = 1.25
@@ -583,14 +583,14 @@ def _scheme_for(state: Any, text: str, qwords: set[str]) -> Any:
     """The eligibility scheme a question about eligibility names, if any."""
     if not (qwords & ELIGIBILITY_CUES) or not state.schemes:
         return None
-    from bot.eligibility import find_scheme
+    from bot.eligibility.schemes import find_scheme
 
     return find_scheme(state.schemes, text)
 
 
 def criteria_text(scheme: Any, lang: str) -> str:
     """A scheme's criteria in a few lines: one line per group with its rule."""
-    from bot.eligibility import group_rule_text
+    from bot.eligibility.schemes import group_rule_text
 
     head = (
         f"*{scheme.title}* — the criteria:"
