@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import KNOWLEDGE
 from slack_fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.watch import Watcher, WatchHook, format_refusal, watch_startup_hook
 
-PROJECT_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+PROJECT_KNOWLEDGE = KNOWLEDGE
 
 CAFE_Q = "quel est le code de la machine à café ?"
 STABLE_Q = "combien de temps dure la construction ?"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from paths import KNOWLEDGE
 
 from bot.eligibility.schemes import Scheme, load_schemes
 from bot.frontends.console.eligibility import (
@@ -16,7 +17,7 @@ from bot.frontends.console.eligibility import (
     run_console_check,
 )
 
-SCHEMES_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "schemes"
+SCHEMES_DIR = KNOWLEDGE / "schemes"
 TODAY = dt.date(2026, 3, 1)  # before the consolidation deadline
 
 

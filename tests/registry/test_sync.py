@@ -20,13 +20,14 @@ from urllib.parse import quote
 
 import pytest
 from aiohttp import web
+from paths import SHARED as SHARED_ROOT
 
 from bot.errors import RegistryError
 from bot.registry.model import Registry, load_registry, load_stored
 from bot.registry.sync import fetch_registry, refresh_forever, run_sync, store, sync_once
 from bot.settings import Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_ROOT
 API = SHARED / "corpus" / "beta.gouv.fr-api" / "v2.6"
 FAST = {"timeout": 2.0, "retries": 2, "backoff": 0.01}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paths import KNOWLEDGE
 
 from bot.eligibility.schemes import (
     ELIGIBLE,
@@ -25,7 +26,7 @@ from bot.eligibility.schemes import (
 )
 from bot.errors import KnowledgeError
 
-SCHEMES_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "schemes"
+SCHEMES_DIR = KNOWLEDGE / "schemes"
 BEFORE_CONSOLIDATION_DEADLINE = dt.date(2026, 3, 1)
 AFTER_EVERY_DEADLINE = dt.date(2026, 11, 23)
 

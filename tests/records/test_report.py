@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from paths import PROJECT as PROJECT_ROOT
 
 from bot.records.report import (
     build_admin_report_blocks,
@@ -26,7 +27,7 @@ from bot.records.store import FILENAME, Records
 from bot.settings import Settings
 
 DAY = 86400.0
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = PROJECT_ROOT
 
 
 class Clock:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from paths import SHARED as SHARED_ROOT
 
 from bot.errors import RegistryError
 from bot.registry.model import (
@@ -26,7 +27,7 @@ from bot.registry.model import (
 )
 from bot.registry.sync import store
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_ROOT
 SITE = SHARED / "corpus" / "beta.gouv.fr"
 API = SHARED / "corpus" / "beta.gouv.fr-api" / "v2.6"
 

@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -15,6 +14,7 @@ import pytest
 import yaml
 from aiohttp import web
 from conftest_slack import Q_DURATION, RecordingRecords
+from paths import PROJECT as PROJECT_ROOT
 from slack_fakes import APP_TOKEN, BOT_TOKEN, FakeSlack, SlackDriver, mention
 
 from bot.engine import Engine
@@ -23,7 +23,7 @@ from bot.frontends.slack.app import create_app
 from bot.frontends.slack.server import ENGINE, run, serve
 from bot.settings import Settings
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = PROJECT_ROOT
 
 
 # --- settings -------------------------------------------------------------------------------------

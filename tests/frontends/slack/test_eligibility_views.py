@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import KNOWLEDGE
 
 from bot.eligibility.schemes import (
     Apply,
@@ -30,7 +30,7 @@ from bot.frontends.slack.eligibility_views import (
     decode_metadata,
 )
 
-SCHEMES_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "schemes"
+SCHEMES_DIR = KNOWLEDGE / "schemes"
 
 
 @pytest.fixture(scope="module")

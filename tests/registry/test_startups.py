@@ -12,12 +12,12 @@ import importlib.util
 import re
 import time
 from datetime import date
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
+from paths import SHARED as SHARED_ROOT
 from test_sync import ApiServer, corpus_documents
 
 from bot.answering.text import detect_lang, fold
@@ -25,7 +25,7 @@ from bot.registry.model import Incubator, Phase, Registry, Startup, load_from_si
 from bot.registry.startups import StartupFinder, StartupMatch
 from bot.registry.sync import sync_once
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_ROOT
 SITE = SHARED / "corpus" / "beta.gouv.fr"
 DEV = SHARED / "eval" / "dev.yaml"
 TODAY = date(2026, 8, 21)  # the day after the corpus snapshot

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import PROJECT as PROJECT_ROOT
 
 from bot.errors import RecordsError
 from bot.records.store import FILENAME, Records, open_records, record_form
@@ -23,7 +24,7 @@ from bot.settings import Settings
 
 DAY = 86400.0
 NOW = 1_790_000_000.0  # a fixed "now" (2026-09-21), so that tests do not depend on the date
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = PROJECT_ROOT
 
 
 class Clock:
