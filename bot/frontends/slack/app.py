@@ -21,47 +21,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import logging
-import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering.answer import Answer
+from bot.answering.text import detect_lang
+from bot.eligibility.schemes import Scheme
 from bot.errors import RecordsError
 from bot.frontends.slack.answering import AnswerPool, default_workers
 from bot.frontends.slack.blocks import (
-    ACTION_SHARE,
-    ACTION_VOTE_DOWN,
-    ACTION_VOTE_UP,
     KnowledgeSummary,
     build_answer_blocks,
     build_error_message,
-    build_expired,
     build_help,
     build_home_view,
-    build_notice,
     build_too_long,
-    build_unknown_command,
-    build_vote_thanks,
     context,
-    decode_value,
 )
-from bot.frontends.slack.escape import from_slack, safe_text
+from bot.frontends.slack.escape import safe_text
+from bot.frontends.slack.listeners import actions, commands, eligibility, events, fallbacks
+from bot.frontends.slack.web import SEND_ERRORS, api_client
 from bot.records.report import build_admin_report_blocks
 from bot.settings import Settings
 
@@ -75,13 +62,7 @@ HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 REPORT_PERIOD = timedelta(days=30)  # the admins' App Home report: the last 30 days
 REPORT_TIMEOUT = 3.0  # a slow (locked) records file delays the App Home at most this long
 HELP_WORDS = frozenset({"aide", "help", "?", "-h", "--help", "sos", "usage"})
-REPLY_SUBTYPES = (None, "file_share", "thread_broadcast")  # new messages written by a person
 KIND_ORDER = ("phase", "eligibility", "contact", "programme", "general")
-# What a Web API call may raise when Slack (or the network) fails us: logged, never fatal.
-SEND_ERRORS = (SlackApiError, SlackClientError, aiohttp.ClientError, OSError)
-_EN_HINT = re.compile(
-    r"\b(what|how|who|when|where|which|why|is|are|does|do|can|the)\b", re.IGNORECASE
-)
 
 
 class Records(Protocol):
@@ -97,7 +78,12 @@ class Records(Protocol):
 
 
 class Engine(Protocol):
+    """What the Slack front end needs of the engine (``bot.engine.Engine`` is one)."""
+
     def answer(self, question: str) -> Answer: ...
+
+    @property
+    def schemes(self) -> Mapping[str, Scheme]: ...
 
 
 class Deduper:
@@ -205,26 +191,6 @@ def summarize(engine: Any) -> KnowledgeSummary:
     )
 
 
-def guess_lang(text: str) -> str:
-    """A cheap guess for our own messages (help, errors) when the engine is not asked."""
-    return "en" if len(_EN_HINT.findall(text)) >= 2 else "fr"
-
-
-def _api_client(settings: Settings) -> AsyncWebClient:
-    kwargs: dict[str, Any] = {}
-    if settings.slack_api_url:
-        kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        timeout=10,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),  # 429: waits Retry-After
-        ],
-        **kwargs,
-    )
-
-
 async def _maybe_await(value: Any) -> None:
     if inspect.isawaitable(value):
         await value
@@ -243,7 +209,7 @@ class BetaApp(AsyncApp):
         settings.require_slack()
         super().__init__(
             name="betagouv-bot",
-            client=_api_client(settings),
+            client=api_client(settings),
             signing_secret=settings.slack_signing_secret or "",
             logger=logging.getLogger("bot.frontends.slack.bolt"),
             process_before_response=False,
@@ -261,15 +227,22 @@ class BetaApp(AsyncApp):
             engine, default_workers() if answer_workers is None else answer_workers
         )
 
+    async def provide_beta(
+        self, context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]
+    ) -> None:
+        """Middleware: the listeners find this app (engine, records, dedupers) in the context."""
+        context["beta"] = self
+        await next()
+
     # -----------------------------------------------------------------------------------------
     # answering
 
     def _notice_for(self, text: str) -> dict[str, Any] | None:
         """The help for an empty or help question, "too long" for a huge one, else None."""
         if not text or text.lower().strip(" !.") in HELP_WORDS:
-            return build_help(guess_lang(text))
+            return build_help(detect_lang(text))
         if len(text) > MAX_QUESTION:
-            return build_too_long(len(text), MAX_QUESTION, guess_lang(text[:300]))
+            return build_too_long(len(text), MAX_QUESTION, detect_lang(text[:300]))
         return None
 
     def compose(self, question: str, **options: Any) -> tuple[dict[str, Any], Answer | None]:
@@ -371,7 +344,7 @@ class BetaApp(AsyncApp):
             message, answer = await self.compose_off_loop(question)
         except Exception:
             log.exception("the engine failed on %r", question[:200])
-            message = build_error_message(guess_lang(question))
+            message = build_error_message(detect_lang(question))
         try:
             await client.chat_postMessage(
                 channel=channel,
@@ -394,225 +367,24 @@ class BetaApp(AsyncApp):
         return self.replies.first_time(key)
 
 
-def _thread_for(event: dict[str, Any]) -> str | None:
-    """Where to reply: in channels, the message's thread (or start one on it); in a direct
-    message, in the conversation itself unless the person wrote in a thread."""
-    channel = str(event.get("channel") or "")
-    if event.get("channel_type") == "im" or channel.startswith("D"):
-        return event.get("thread_ts")
-    return event.get("thread_ts") or event.get("ts")
-
-
-def _from_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
-    if event.get("bot_id") or event.get("bot_profile"):
-        return False
-    if event.get("subtype") not in REPLY_SUBTYPES:
-        return False  # edits, deletions, joins, bot messages, ...
-    user = event.get("user")
-    return bool(user) and user != bot_user_id
-
-
 def create_app(
     settings: Settings,
-    engine: Any,
+    engine: Engine,
     records: Records | None = None,
     *,
     answer_workers: int | None = None,
 ) -> BetaApp:
-    """The Bolt app: events, ``/beta``, actions, App Home, one error handler.
+    """The Bolt app: events, ``/beta``, ``/eligibilite``, actions, App Home, one error handler.
 
     ``answer_workers``: processes computing the replies to events (default: one when two cores
     or more are available, else none: answers are then computed in process).
     Raises :class:`bot.errors.SettingsError` naming the first missing Slack variable.
     """
     app = BetaApp(settings, engine, records, answer_workers)
-
-    @app.middleware
-    async def drop_duplicate_events(
-        request: AsyncBoltRequest, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
-    ) -> BoltResponse | None:
-        """Acknowledge, and go no further, an Events API delivery already seen (same event_id):
-        Slack's retries (X-Slack-Retry-Num) and repeated deliveries. A retry of an event this
-        process never saw (the first delivery was lost) is handled normally."""
-        if isinstance(body, dict) and body.get("type") == "event_callback":
-            event_id = body.get("event_id")
-            retry = (request.headers.get("x-slack-retry-num") or [""])[0]
-            if event_id and not app.events.first_time(("event", event_id)):
-                reason = (request.headers.get("x-slack-retry-reason") or [""])[0]
-                log.info("duplicate event %s dropped (retry %s %s)", event_id, retry, reason)
-                return BoltResponse(status=200, body="")
-            if retry:
-                log.info("retry %s of event %s not seen before: handling it", retry, event_id)
-        await next()
-        return None
-
-    # --- events ------------------------------------------------------------------------------
-
-    @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
-        if not _from_person(event, context.bot_user_id) or not app.first_reply(event):
-            return
-        question = from_slack(str(event.get("text") or ""), context.bot_user_id)
-        app.tasks.spawn(
-            app.reply(client, event["channel"], _thread_for(event), question),
-            name=f"mention {event.get('channel')}/{event.get('ts')}",
-        )
-
-    @app.event("message")
-    async def on_message(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
-        # Subscribed for direct messages only (message.im); anything else is acknowledged.
-        if event.get("channel_type") != "im" or not _from_person(event, context.bot_user_id):
-            return
-        if not app.first_reply(event):
-            return
-        question = from_slack(str(event.get("text") or ""), context.bot_user_id)
-        app.tasks.spawn(
-            app.reply(client, event["channel"], _thread_for(event), question),
-            name=f"dm {event.get('channel')}/{event.get('ts')}",
-        )
-
-    @app.event("app_home_opened")
-    async def on_home(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home" or not event.get("user"):
-            return
-
-        async def publish() -> None:
-            try:
-                view = await app.home_view(event["user"])
-                await client.views_publish(user_id=event["user"], view=view)
-            except SEND_ERRORS as exc:
-                log.warning("could not publish the App Home: %s", exc)
-
-        app.tasks.spawn(publish(), name=f"home {event.get('user')}")
-
-    # --- /beta ---------------------------------------------------------------------------------
-
-    @app.command("/beta")
-    async def on_beta(ack: Any, command: dict[str, Any]) -> None:
-        question = from_slack(str(command.get("text") or ""))
-        try:
-            message, answer = app.compose(question, show_question=True, shareable=True)
-        except Exception:
-            log.exception("the engine failed on %r", question[:200])
-            message, answer = build_error_message(guess_lang(question)), None
-        await ack(response_type="ephemeral", **message)
-        if answer is not None and not answer.answered:
-            app.tasks.spawn(app.record_unanswered(question), name="record unanswered")
-        elif answer is not None:
-            app.tasks.spawn(app.record_answered(answer.source_id), name="record answered")
-
-    # --- /eligibilite (issue 4) -------------------------------------------------------------------
-
-    eligibility_ready = False
-    try:
-        from bot.frontends.slack.eligibility import (  # type: ignore[import-not-found,unused-ignore]
-            register_eligibility,
-        )
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.frontends.slack.eligibility":
-            raise  # the module is there but broken: say so, do not hide it
-        log.info(
-            "bot.frontends.slack.eligibility is not there yet: /eligibilite answers that it is coming"
-        )
-    else:
-        register_eligibility(app, engine)
-        eligibility_ready = True
-
-    # --- actions ---------------------------------------------------------------------------------
-
-    @app.action(ACTION_SHARE)
-    async def on_share(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
-    ) -> None:
-        await ack()
-        user = (body.get("user") or {}).get("id")
-        container = body.get("container") or {}
-        data = decode_value(action.get("value"))
-        question = str((data or {}).get("q") or "").strip()
-
-        async def share() -> None:
-            if not question:
-                await respond(response_type="ephemeral", replace_original=False, **build_expired())
-                return
-            if not app.clicks.first_time(("share", user, container.get("message_ts"), question)):
-                return  # a double click: the answer is already in the channel
-            message, _ = app.compose(question, show_question=True, shared_by=user)
-            await respond(response_type="in_channel", delete_original=True, **message)
-
-        app.tasks.spawn(share(), name=f"share by {user}")
-
-    @app.action(re.compile(f"^({ACTION_VOTE_UP}|{ACTION_VOTE_DOWN})$"))
-    async def on_vote(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        await ack()
-        vote = 1 if action.get("action_id") == ACTION_VOTE_UP else -1
-        data = decode_value(action.get("value"))
-        if data is None:
-            log.warning("feedback button with an unreadable value ignored")
-            return
-        user = (body.get("user") or {}).get("id")
-        container = body.get("container") or {}
-        question = str(data.get("q") or "")
-        source = data.get("s") if isinstance(data.get("s"), str) else None
-        lang = "en" if data.get("l") == "en" else "fr"
-        first = app.clicks.first_time(("vote", user, container.get("message_ts"), source, question))
-
-        async def record() -> None:
-            if first:
-                await app.record_vote(question, source, vote)
-            await respond(
-                response_type="ephemeral",
-                replace_original=False,
-                **build_vote_thanks(vote, lang, already=not first),
-            )
-
-        app.tasks.spawn(record(), name=f"vote by {user}")
-
-    # --- anything else: acknowledge, so Slack neither retries nor shows an error ---------------
-
-    @app.command(re.compile(r".*"))
-    async def on_unknown_command(ack: Any, command: dict[str, Any]) -> None:
-        name = str(command.get("command") or "")
-        if name == "/eligibilite" and not eligibility_ready:
-            await ack(
-                response_type="ephemeral",
-                **build_notice(
-                    "La vérification d'éligibilité arrive bientôt ici. En attendant : `/beta critères du FAST`."
-                ),
-            )
-            return
-        await ack(response_type="ephemeral", **build_unknown_command(name))
-
-    @app.action(re.compile(r".*"))
-    async def on_other_action(ack: Any) -> None:
-        await ack()
-
-    @app.view(re.compile(r".*"))
-    async def on_other_view(ack: Any) -> None:
-        await ack()
-
-    @app.event(re.compile(r".*"))
-    async def on_other_event() -> None:
-        return None
-
-    # --- the one error handler ------------------------------------------------------------------
-
-    @app.error
-    async def on_error(
-        error: Exception, body: dict[str, Any], response: BoltResponse | None
-    ) -> BoltResponse | None:
-        kind = body.get("type") or ("command" if body.get("command") else "?")
-        log.error("Slack request failed (%s): %s", kind, error, exc_info=error)
-        if (
-            response is not None
-            and kind != "event_callback"
-            and (body.get("command") or kind == "block_actions")
-        ):
-            # Not acknowledged yet: acknowledge with an apology rather than Slack's red error.
-            message = build_error_message()
-            payload = {"response_type": "ephemeral", **message}
-            return BoltResponse(
-                status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
-            )
-        return None
-
+    app.middleware(app.provide_beta)
+    events.register(app)
+    commands.register(app)
+    eligibility.register(app)
+    actions.register(app)
+    fallbacks.register(app)  # last: Bolt tries listeners in order
     return app

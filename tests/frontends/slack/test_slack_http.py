@@ -618,7 +618,7 @@ async def test_a_slack_api_error_on_reply_is_survived(
 async def test_an_unexpected_error_in_a_command_is_answered_with_an_apology_not_slacks_error(
     slack: SlackDriver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import bot.frontends.slack.app as slack_app_module
+    import bot.frontends.slack.listeners.commands as slack_app_module
 
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("boom")

@@ -1,0 +1,88 @@
+"""The buttons under an answer: share it in the channel, and the 👍/👎 feedback votes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.frontends.slack.blocks import (
+    ACTION_SHARE,
+    ACTION_VOTE_DOWN,
+    ACTION_VOTE_UP,
+    build_expired,
+    build_vote_thanks,
+    decode_value,
+)
+from bot.frontends.slack.listeners import beta_of
+
+log = logging.getLogger(__name__)
+
+
+async def on_share(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    beta = beta_of(context)
+    user = (body.get("user") or {}).get("id")
+    container = body.get("container") or {}
+    data = decode_value(action.get("value"))
+    question = str((data or {}).get("q") or "").strip()
+
+    async def share() -> None:
+        if not question:
+            await respond(response_type="ephemeral", replace_original=False, **build_expired())
+            return
+        if not beta.clicks.first_time(("share", user, container.get("message_ts"), question)):
+            return  # a double click: the answer is already in the channel
+        message, _ = beta.compose(question, show_question=True, shared_by=user)
+        await respond(response_type="in_channel", delete_original=True, **message)
+
+    beta.tasks.spawn(share(), name=f"share by {user}")
+
+
+async def on_vote(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    beta = beta_of(context)
+    vote = 1 if action.get("action_id") == ACTION_VOTE_UP else -1
+    data = decode_value(action.get("value"))
+    if data is None:
+        log.warning("feedback button with an unreadable value ignored")
+        return
+    user = (body.get("user") or {}).get("id")
+    container = body.get("container") or {}
+    question = str(data.get("q") or "")
+    source = data.get("s") if isinstance(data.get("s"), str) else None
+    lang = "en" if data.get("l") == "en" else "fr"
+    first = beta.clicks.first_time(("vote", user, container.get("message_ts"), source, question))
+
+    async def record() -> None:
+        if first:
+            await beta.record_vote(question, source, vote)
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **build_vote_thanks(vote, lang, already=not first),
+        )
+
+    beta.tasks.spawn(record(), name=f"vote by {user}")
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ACTION_SHARE)(on_share)
+    app.action(re.compile(f"^({ACTION_VOTE_UP}|{ACTION_VOTE_DOWN})$"))(on_vote)
