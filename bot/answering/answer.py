@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-INTENTS = (
-    "phase",
-    "eligibility",
-    "contact",
-    "programme",
-    "startup",
-    "general",
-    "out_of_scope",
-)
+# The engine's one piece of markup: ``*emphasis*`` (a page title, a scheme's name). Each front
+# end renders it its own way (Slack keeps it, Matrix makes it <strong>, the console drops it).
+_EMPHASIS = re.compile(r"\*([^*\n]+)\*")
 
 
 @dataclass(frozen=True)
@@ -30,8 +25,8 @@ class Answer:
     """An answer as a person reads it.
 
     ``answered`` is False when the bot declines; ``links[0]`` is the main source.
-    ``text`` is plain text with light Slack mrkdwn (``*bold*``) and never contains
-    raw user input unescaped by the front end. ``source_id`` names the knowledge
+    ``text`` is plain text whose only markup is ``*emphasis*`` (see :meth:`spans`); it never
+    contains raw user input unescaped by the front end. ``source_id`` names the knowledge
     unit that answered (for feedback records), ``lang`` is ``fr`` or ``en``.
     """
 
@@ -54,3 +49,26 @@ class Answer:
             "links": [link.to_json() for link in self.links],
             "took_ms": round(self.took_ms, 3),
         }
+
+    def spans(self) -> list[tuple[str, bool]]:
+        """The text as runs of (text, emphasised), for a front end's own renderer."""
+        return text_spans(self.text)
+
+    @property
+    def plain(self) -> str:
+        """The text with no markup at all (the console, a Matrix ``body``)."""
+        return "".join(part for part, _ in self.spans())
+
+
+def text_spans(text: str) -> list[tuple[str, bool]]:
+    """Split ``text`` into runs of (text, emphasised) at its ``*emphasis*`` markers."""
+    runs: list[tuple[str, bool]] = []
+    at = 0
+    for m in _EMPHASIS.finditer(text):
+        if m.start() > at:
+            runs.append((text[at : m.start()], False))
+        runs.append((m.group(1), True))
+        at = m.end()
+    if at < len(text):
+        runs.append((text[at:], False))
+    return runs

@@ -23,7 +23,7 @@ HELP = (
 
 def render(answer: Answer) -> str:
     """An answer as the console shows it: the text, then its links."""
-    lines = [answer.text]
+    lines = [answer.plain]
     for i, link in enumerate(answer.links):
         lines.append(f"  {'→' if i == 0 else '·'} {link.title} : {link.url}")
     return "\n".join(lines)
