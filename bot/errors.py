@@ -41,3 +41,8 @@ class RegistryError(BotError):
 
 class RecordsError(BotError):
     """The bot's own records (feedback, unanswered questions) cannot be read or written."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line for a log or a refusal message (its type when it says nothing)."""
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from datetime import date
 from functools import lru_cache
 
 _TYPO = str.maketrans(
@@ -170,13 +171,18 @@ SLANG = {
 }
 
 
-def fold(text: str) -> str:
-    """Typographic forms to ASCII, NFKD, accents dropped, casefolded, spaces collapsed."""
+def deaccent(text: str) -> str:
+    """Typographic forms to ASCII, ligatures opened, accents dropped; case and spaces kept."""
     text = str(text).translate(_TYPO)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c)).translate(_TYPO)
-    return " ".join(text.casefold().split())
+    return text
+
+
+def fold(text: str) -> str:
+    """:func:`deaccent`, casefolded, spaces collapsed: the form every comparison uses."""
+    return " ".join(deaccent(text).casefold().split())
 
 
 def strip_slack(text: str) -> str:
@@ -293,3 +299,20 @@ def clip(text: str, limit: int) -> str:
         if at > limit * 0.6:
             return cut[: at + (1 if sep.startswith(".") else 0)].rstrip(" ,;") + " …"
     return cut.rstrip() + " …"
+
+
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+)  # fmt: skip
+MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def format_date(day: date, lang: str = "fr") -> str:
+    """A date as a person writes it: "1er juin 2026", "21 June 2026"."""
+    if lang == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day.day}{'er' if day.day == 1 else ''} {MONTHS_FR[day.month - 1]} {day.year}"

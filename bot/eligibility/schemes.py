@@ -19,10 +19,10 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz
 
-from bot.answering.text import STOP_WORDS, normalize
+from bot.answering.text import STOP_WORDS, format_date, normalize
 from bot.errors import KnowledgeError, Problem
+from bot.knowledge.urls import to_url
 
-SITE = "https://beta.gouv.fr"
 STATUSES = ("open", "closed", "past")
 KINDS = ("programme", "phase", "profile")
 SCHEME_SUFFIXES = (".yaml", ".yml")
@@ -66,15 +66,6 @@ URL = re.compile(r"^https://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$")
 ELIGIBLE = "eligible"
 NOT_YET = "not_yet"
 PAST = "past"
-
-MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
-)  # fmt: skip
-MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- data model
@@ -272,10 +263,6 @@ def _yaml_problem(name: str, exc: yaml.YAMLError) -> Problem:
 
 
 # --------------------------------------------------------------------------- parsing
-
-
-def to_url(ref: str) -> str:
-    return SITE + ref if ref.startswith("/") else ref
 
 
 def _text(value: Any) -> str | None:
@@ -812,12 +799,6 @@ def verdict(
         today=today,
     )
     return replace(v, next_steps=tuple(next_steps(v, "fr")))
-
-
-def format_date(day: dt.date, lang: str = "fr") -> str:
-    if lang == "en":
-        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
-    return f"{day.day}{'er' if day.day == 1 else ''} {MONTHS_FR[day.month - 1]} {day.year}"
 
 
 def clause_text(result: ClauseResult, lang: str = "fr") -> str:

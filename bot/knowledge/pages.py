@@ -16,8 +16,8 @@ import yaml
 
 from bot.answering.text import fold
 from bot.errors import KnowledgeError, Problem
+from bot.knowledge.urls import SITE, to_url
 
-SITE = "https://beta.gouv.fr"
 KINDS = ("phase", "eligibility", "contact", "programme", "general")
 ALLOWED_KEYS = {
     "id",
@@ -117,10 +117,6 @@ def _key_lines(source: str) -> dict[str, int]:
         for key, _value in node.value:
             out[str(key.value)] = key.start_mark.line + 1
     return out
-
-
-def to_url(ref: str) -> str:
-    return SITE + ref if ref.startswith("/") else ref
 
 
 def _str_list(value: Any) -> list[str] | None:

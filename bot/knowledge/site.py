@@ -18,8 +18,8 @@ import yaml
 
 from bot.answering.search import Doc
 from bot.knowledge.pages import split_front_matter
+from bot.knowledge.urls import SITE
 
-SITE = "https://beta.gouv.fr"
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{.*?\}\}", re.S)
 _MD_HEADING = re.compile(r"^(#{1,5})[ \t]+(.+?)[ \t]*(?:\{#([\w\-]+)\})?[ \t]*#*[ \t]*$", re.M)
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")

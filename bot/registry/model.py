@@ -28,11 +28,11 @@ from urllib.parse import unquote
 
 import yaml
 
-from bot.errors import RegistryError
+from bot.errors import RegistryError, one_line
+from bot.knowledge.urls import SITE
 
 log = logging.getLogger(__name__)
 
-SITE = "https://beta.gouv.fr"
 STORED_FILE = "registry.json"
 STORED_FORMAT = 1
 
@@ -379,7 +379,7 @@ def _site_startup(path: Path, problems: list[str]) -> Startup | None:
     try:
         meta, body = _front_matter(path, _STARTUP_KEYS)
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        problems.append(f"{path.name}: skipped ({_one_line(exc)})")
+        problems.append(f"{path.name}: skipped ({one_line(exc)})")
         return None
     name = _text(meta.get("title"))
     if not name:
@@ -405,7 +405,7 @@ def _site_incubator(path: Path, problems: list[str]) -> Incubator | None:
     try:
         meta, body = _front_matter(path, _INCUBATOR_KEYS)
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        problems.append(f"{path.name}: skipped ({_one_line(exc)})")
+        problems.append(f"{path.name}: skipped ({one_line(exc)})")
         return None
     title = _text(meta.get("title"))
     if not title:
@@ -448,10 +448,6 @@ def load_from_site(site_root: Path) -> Registry:
 
 
 # --------------------------------------------------------------------------- public API
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _kind(value: Any) -> str:
@@ -603,7 +599,7 @@ def read_stored(data_dir: Path) -> dict[str, Any] | None:
         stored = json.loads(raw)
     except ValueError as exc:
         raise RegistryError(
-            f"the registry copy {path} is not valid JSON ({_one_line(exc)}); run `python -m bot sync`"
+            f"the registry copy {path} is not valid JSON ({one_line(exc)}); run `python -m bot sync`"
         ) from None
     if (
         not isinstance(stored, dict)

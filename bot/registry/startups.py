@@ -20,7 +20,6 @@ Below 60 there is no match.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
@@ -29,8 +28,9 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz, process
 
 from bot.answering.answer import Link
-from bot.answering.text import CONTACT_WORDS, STOP_WORDS, clip, strip_slack
-from bot.registry.model import GRADUATED, SITE, STOPPED, Incubator, Phase, Registry, Startup
+from bot.answering.text import CONTACT_WORDS, STOP_WORDS, clip, deaccent, format_date, strip_slack
+from bot.knowledge.urls import SITE
+from bot.registry.model import GRADUATED, STOPPED, Incubator, Phase, Registry, Startup
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -209,17 +209,10 @@ MISSION_PHRASES = (
     "tell me about",
 )
 
-MONTHS_FR = _ordered(
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-)
-MONTHS_EN = _ordered(
-    "January February March April May June July August September October November December"
-)
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _LOWER_WORD = re.compile(r"(?<![A-Za-z0-9])[a-z]+(?![A-Za-z0-9])")
 _DOMAIN = re.compile(r"[a-z0-9]\.(?:fr|com|org|net|info|io|eu|bzh|nc|taxi|ia)\b", re.IGNORECASE)
-_COMBINING = re.compile(r"[\u0300-\u036f]+")
 _PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]")
 _FORMERLY = re.compile(r"^(?:ex|anc|anciennement|ancien|ancienne|formerly)\b[\s.:]*", re.IGNORECASE)
 _ARTICLES = ("la", "le", "les", "l")
@@ -258,15 +251,9 @@ class _Context:
     shouting: bool
 
 
-def _deaccent(text: str) -> str:
-    """Accents dropped, ligatures opened, case kept."""
-    text = text.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-
-
 def _ascii(text: str) -> str:
     """Slack markup out, accents dropped, case kept."""
-    return _deaccent(strip_slack(text))
+    return deaccent(strip_slack(text))
 
 
 def _words(text: str) -> list[_Word]:
@@ -280,13 +267,6 @@ def _low(text: str) -> list[str]:
 def _has_phrase(spaced: str, phrases: tuple[str, ...]) -> bool:
     padded = f" {spaced} "
     return any(f" {p} " in padded for p in phrases)
-
-
-def _date_text(day: date, lang: str) -> str:
-    if lang == "en":
-        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
-    first = "1er" if day.day == 1 else str(day.day)
-    return f"{first} {MONTHS_FR[day.month - 1]} {day.year}"
 
 
 def _lower_article(title: str) -> str:
@@ -350,7 +330,7 @@ class StartupFinder:
         """Curated ordinary words plus words the services' own texts use in lower case."""
         df: Counter[str] = Counter()
         for s in registry.startups:
-            text = _deaccent(f"{s.mission} {s.description[:800]}")
+            text = deaccent(f"{s.mission} {s.description[:800]}")
             df.update(set(_LOWER_WORD.findall(text)))
         return COMMON_WORDS | {w for w, n in df.items() if n >= COMMON_DF}
 
@@ -653,9 +633,9 @@ class StartupFinder:
         since = ""
         if phase.start is not None:
             since = (
-                f" since {_date_text(phase.start, lang)}"
+                f" since {format_date(phase.start, lang)}"
                 if en
-                else f" depuis le {_date_text(phase.start, lang)}"
+                else f" depuis le {format_date(phase.start, lang)}"
             )
         active = phase.name not in STOPPED and phase.name not in GRADUATED
         now = ("currently " if en else "actuellement ") if active else ""
@@ -663,9 +643,9 @@ class StartupFinder:
             on = ""
             if phase.start is not None:
                 on = (
-                    f" on {_date_text(phase.start, lang)}"
+                    f" on {format_date(phase.start, lang)}"
                     if en
-                    else f" le {_date_text(phase.start, lang)}"
+                    else f" le {format_date(phase.start, lang)}"
                 )
             sentence = f"{name} {'was' if en else 'a été'} {phase.label(lang)}{on}."
         elif en:
@@ -674,7 +654,7 @@ class StartupFinder:
             sentence = f"{name} est {now}{phase.label(lang)}{since}."
         planned = s.next_phase(self.today)
         if planned is not None and planned.start is not None:
-            day = _date_text(planned.start, lang)
+            day = format_date(planned.start, lang)
             sentence += (
                 f" Next step announced: {_short_label(planned, lang)}, on {day}."
                 if en

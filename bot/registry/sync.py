@@ -28,7 +28,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.errors import RegistryError
+from bot.errors import RegistryError, one_line
 from bot.registry.model import (
     STORED_FORMAT,
     Registry,
@@ -76,10 +76,6 @@ class _Retry(Exception):
     """A transient failure worth another attempt."""
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
 async def _read_limited(resp: aiohttp.ClientResponse, url: str, max_bytes: int) -> bytes:
     if resp.content_length is not None and resp.content_length > max_bytes:
         raise RegistryError(
@@ -122,12 +118,12 @@ async def _get_once(
     except TimeoutError:
         raise _Retry(f"{url} timed out") from None
     except aiohttp.ClientPayloadError as exc:
-        raise _Retry(f"{url}: incomplete response ({_one_line(exc)})") from None
+        raise _Retry(f"{url}: incomplete response ({one_line(exc)})") from None
     except aiohttp.ClientConnectorError as exc:
-        reason = exc.os_error.strerror or _one_line(exc.os_error)
+        reason = exc.os_error.strerror or one_line(exc.os_error)
         raise _Retry(f"cannot connect to {exc.host}:{exc.port} ({reason})") from None
     except aiohttp.ClientError as exc:
-        raise _Retry(f"cannot reach {url}: {_one_line(exc)}") from None
+        raise _Retry(f"cannot reach {url}: {one_line(exc)}") from None
     try:
         doc = json.loads(body)
     except UnicodeDecodeError:
