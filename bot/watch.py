@@ -5,8 +5,9 @@ A change is debounced (the files must stay still for a moment, so that an editor
 burst of writes gives one reload), then the engine is rebuilt in a worker thread so answers
 keep flowing on the event loop. The engine swaps its state in one assignment: an answer in
 flight sees the old state or the new one, never a mix. A broken change is refused as a whole:
-the last good knowledge keeps serving, the problems are logged as ``file:line: message`` and,
-when ``BOT_ADMIN_CHANNEL`` is set, posted there.
+the last good knowledge keeps serving, the problems are logged as ``file:line: message`` and
+handed to ``notify`` as a :class:`ReloadNote` (the Slack front end posts it to
+``BOT_ADMIN_CHANNEL``: ``bot.frontends.slack.notify``).
 """
 
 from __future__ import annotations
@@ -18,25 +19,35 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.errors import BotError, KnowledgeError
+from bot.errors import BotError, one_line
+from bot.registry.model import Registry, load_stored
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
     from bot.engine import Engine
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Notify = Callable[[str], Awaitable[None]]
+
+@dataclass(frozen=True)
+class ReloadNote:
+    """What the maintainers are told about a reload: ``kind`` is ``refused`` (broken knowledge,
+    ``problems`` as ``file:line: message``), ``failed`` (an unexpected error) or ``recovered``
+    (the knowledge is live again after a refusal, ``pages`` of it)."""
+
+    kind: str
+    problems: tuple[str, ...] = ()
+    pages: int = 0
+
+
+Notify = Callable[[ReloadNote], Awaitable[None]]
 Stamps = dict[str, tuple[int, int, int]]
 
 POLL_S = 1.0
 QUIET_S = 0.5
 NOTIFY_TIMEOUT_S = 10.0
-MAX_PROBLEMS_POSTED = 10
 # The stored registry copy in BOT_DATA_DIR (``registry.json``, written by `python -m bot sync`).
 REGISTRY_GLOBS = ("registry*.json", "registry/*.json")
 
@@ -81,39 +92,13 @@ def _changed(old: Stamps, new: Stamps) -> str:
     return ", ".join(Path(n).name for n in names[:5]) + (" …" if len(names) > 5 else "")
 
 
-def format_refusal(error: KnowledgeError, limit: int = MAX_PROBLEMS_POSTED) -> str:
-    """The message posted to the admin channel for a refused change (Slack mrkdwn)."""
-    problems = [str(p) for p in error.problems] or [str(error)]
-    shown = problems[:limit]
-    more = len(problems) - len(shown)
-    body = "\n".join(shown) + (f"\n… et {more} autre(s) problème(s)" if more > 0 else "")
-    body = (
-        body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("```", "'''")
-    )
-    return (
-        ":warning: *Modification de la base de connaissances refusée* : le bot continue de "
-        "répondre avec la dernière version valide.\n"
-        f"```{body}```\n"
-        "Corrigez puis enregistrez : le rechargement est automatique. "
-        "Vérifier en local : `python -m bot check`."
-    )
-
-
-def format_recovery(pages: int) -> str:
-    return (
-        ":white_check_mark: *Base de connaissances rechargée* : la correction est en ligne "
-        f"({pages} fiche(s))."
-    )
-
-
-def default_registry_loader(data_dir: Path | None) -> Callable[[], Any] | None:
+def default_registry_loader(data_dir: Path | None) -> Callable[[], Registry] | None:
     """Load the copy ``python -m bot sync`` stores (``bot.registry.model.load_stored``): a broken
     copy raises RegistryError naming the file, and the current registry keeps serving."""
     if data_dir is None:
         return None
-    from bot.registry.model import load_stored
 
-    def load() -> Any:
+    def load() -> Registry:
         registry = load_stored(data_dir)
         if registry is None:
             raise BotError(f"no registry copy in {data_dir} any more; keeping the current one")
@@ -144,7 +129,7 @@ class Watcher:
         notify: Notify | None = None,
         poll_s: float = POLL_S,
         quiet_s: float = QUIET_S,
-        registry_loader: Callable[[], Any] | None = None,
+        registry_loader: Callable[[], Registry | None] | None = None,
     ) -> None:
         self.engine = engine
         self.knowledge_dir = Path(engine.knowledge_dir)
@@ -213,25 +198,22 @@ class Watcher:
             # Not a knowledge problem the engine knows how to report: keep the last good state.
             log.exception("knowledge reload failed, still serving the last good version")
             self._failing = True
-            self._send(
-                ":warning: *Rechargement impossible* : le bot continue avec la dernière version "
-                f"valide.\n```{type(exc).__name__}: {exc}```"
-            )
-            return Outcome(
-                "knowledge", False, BotError(str(exc)), (time.perf_counter() - t0) * 1000, started
-            )
+            self._send(ReloadNote("failed", (f"{type(exc).__name__}: {one_line(exc)}",)))
+            error = BotError(f"{type(exc).__name__}: {one_line(exc)}")
+            error.__cause__ = exc
+            return Outcome("knowledge", False, error, (time.perf_counter() - t0) * 1000, started)
         took = (time.perf_counter() - t0) * 1000
         if error is None:
             pages = len(self.engine.state.knowledge.pages)
             log.info("knowledge reloaded: %d page(s) in %.0f ms", pages, took)
             if self._failing:
-                self._send(format_recovery(pages))
+                self._send(ReloadNote("recovered", pages=pages))
             self._failing = False
             return Outcome("knowledge", True, None, took, started)
         for problem in error.problems:
             log.error("knowledge change refused: %s", problem)
         self._failing = True
-        self._send(format_refusal(error))
+        self._send(ReloadNote("refused", tuple(str(p) for p in error.problems) or (str(error),)))
         return Outcome("knowledge", False, error, took, started)
 
     async def _reload_registry(self) -> Outcome:
@@ -248,15 +230,19 @@ class Watcher:
                 if registry is None:
                     raise BotError("the stored registry copy could not be used")
                 await asyncio.to_thread(self.engine.set_registry, registry)
-        except (BotError, OSError, ValueError, ImportError) as exc:
-            err = exc if isinstance(exc, BotError) else BotError(str(exc))
+        except (BotError, OSError, ValueError) as exc:
+            if isinstance(exc, BotError):
+                err = exc
+            else:
+                err = BotError(f"{type(exc).__name__}: {one_line(exc)}")
+                err.__cause__ = exc
             log.error("stored registry not reloaded, keeping the current one: %s", err)
             return Outcome("registry", False, err, (time.perf_counter() - t0) * 1000)
         took = (time.perf_counter() - t0) * 1000
         log.info("startups registry reloaded in %.0f ms", took)
         return Outcome("registry", True, None, took)
 
-    def _send(self, text: str) -> None:
+    def _send(self, note: ReloadNote) -> None:
         """Post to the admin channel in the background; failures are logged, never raised."""
         if self.notify is None:
             return
@@ -264,7 +250,7 @@ class Watcher:
 
         async def send() -> None:
             try:
-                await asyncio.wait_for(notify(text), NOTIFY_TIMEOUT_S)
+                await asyncio.wait_for(notify(note), NOTIFY_TIMEOUT_S)
             except Exception as exc:
                 log.warning("could not post the reload result to the admin channel: %s", exc)
 
@@ -278,24 +264,6 @@ class Watcher:
             await asyncio.gather(*self._notes, return_exceptions=True)
 
 
-def slack_notifier(settings: Settings) -> Notify | None:
-    """Post to ``BOT_ADMIN_CHANNEL`` with the bot token (and ``SLACK_API_URL`` when set)."""
-    if not settings.admin_channel or not settings.slack_bot_token:
-        return None
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    kwargs: dict[str, Any] = {"token": settings.slack_bot_token}
-    if settings.slack_api_url:
-        kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
-    client = AsyncWebClient(**kwargs)
-    channel = settings.admin_channel
-
-    async def notify(text: str) -> None:
-        await client.chat_postMessage(channel=channel, text=text, mrkdwn=True, unfurl_links=False)
-
-    return notify
-
-
 class WatchHook:
     """An ``on_startup`` hook for ``bot.frontends.slack.server.run`` that starts the watcher task.
 
@@ -306,20 +274,21 @@ class WatchHook:
     def __init__(self, settings: Settings, engine: Engine, notify: Notify | None = None) -> None:
         self.settings = settings
         self.engine = engine
-        self.notify = notify if notify is not None else slack_notifier(settings)
+        self.notify = notify
         self.watcher: Watcher | None = None
         self.task: asyncio.Task[None] | None = None
 
-    async def __call__(self, app: web.Application | None = None) -> None:
+    async def __call__(self, app: object | None = None) -> None:
         if self.task is not None and not self.task.done():
             return
         self.watcher = Watcher(self.engine, data_dir=self.settings.data_dir, notify=self.notify)
         self.task = asyncio.create_task(self.watcher.run(), name="knowledge-watch")
-        if app is not None:
+        cleanup = getattr(app, "on_cleanup", None)  # an aiohttp application's cleanup signal
+        if cleanup is not None:
             with contextlib.suppress(RuntimeError):  # signals frozen: run_app cancels the task
-                app.on_cleanup.append(self._on_cleanup)
+                cleanup.append(self._on_cleanup)
 
-    async def _on_cleanup(self, app: web.Application) -> None:
+    async def _on_cleanup(self, app: object) -> None:
         await self.stop()
 
     async def stop(self) -> None:
@@ -337,5 +306,5 @@ def watch_startup_hook(
 ) -> WatchHook:
     """``on_startup`` hook: watch knowledge/ and the stored registry while serving.
 
-    Without ``notify``, refusals are posted to ``BOT_ADMIN_CHANNEL`` when it is set."""
+    ``notify`` tells the maintainers (Slack: ``bot.frontends.slack.notify.slack_notifier``)."""
     return WatchHook(settings, engine, notify)

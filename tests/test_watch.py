@@ -18,8 +18,9 @@ from paths import KNOWLEDGE
 from slack_fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
 from bot.engine import Engine
+from bot.frontends.slack.notify import format_note, format_refusal, slack_notifier
 from bot.settings import Settings
-from bot.watch import Watcher, WatchHook, format_refusal, watch_startup_hook
+from bot.watch import ReloadNote, Watcher, WatchHook, watch_startup_hook
 
 PROJECT_KNOWLEDGE = KNOWLEDGE
 
@@ -72,8 +73,8 @@ class Posted:
 
     messages: list[str] = field(default_factory=list)
 
-    async def __call__(self, text: str) -> None:
-        self.messages.append(text)
+    async def __call__(self, note: ReloadNote) -> None:
+        self.messages.append(format_note(note))
 
 
 @pytest.fixture
@@ -315,7 +316,7 @@ async def test_with_a_site_checkout_the_stored_copy_is_not_watched(
 async def test_a_failing_admin_post_never_stops_the_watcher(
     knowledge_copy: Path, live_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def down(text: str) -> None:
+    async def down(note: ReloadNote) -> None:
         raise OSError("slack is down")
 
     watcher = Watcher(live_engine, quiet_s=0.05, notify=down)
@@ -334,7 +335,7 @@ def test_refusal_message_names_each_file_and_line_and_escapes_markup() -> None:
     from bot.errors import KnowledgeError, Problem
 
     problems = [Problem(f"k/p{i}.md", i + 1, "bad <!channel> & co") for i in range(12)]
-    text = format_refusal(KnowledgeError(problems))
+    text = format_refusal(tuple(str(p) for p in KnowledgeError(problems).problems))
     assert "k/p0.md:1: bad &lt;!channel&gt; &amp; co" in text
     assert "k/p9.md:10" in text and "k/p10.md" not in text
     assert "… et 2 autre(s) problème(s)" in text
@@ -361,7 +362,7 @@ async def served(
         knowledge_dir=knowledge_copy,
         admin_channel="C_ADMIN",
     )
-    hook = watch_startup_hook(settings, live_engine)
+    hook = watch_startup_hook(settings, live_engine, slack_notifier(settings))
     stop = asyncio.Event()
     listening = asyncio.Event()
     server = asyncio.create_task(
@@ -399,7 +400,8 @@ async def test_startup_hook_watches_and_posts_a_refusal_to_the_admin_channel(
 async def test_without_an_admin_channel_nothing_is_posted(
     live_engine: Engine, tmp_path: Path
 ) -> None:
-    hook = watch_startup_hook(Settings(slack_bot_token="xoxb-test", data_dir=tmp_path), live_engine)
+    settings = Settings(slack_bot_token="xoxb-test", data_dir=tmp_path)
+    hook = watch_startup_hook(settings, live_engine, slack_notifier(settings))
     assert hook.notify is None
     await hook(None)
     assert hook.task is not None and not hook.task.done()

@@ -105,6 +105,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     engine = _engine(settings, args.site, args.knowledge)
     from bot.frontends.slack import server
+    from bot.frontends.slack.notify import slack_notifier
     from bot.watch import watch_startup_hook
 
     records = None
@@ -114,7 +115,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         records = open_records(settings)
     except BotError as exc:  # answers keep flowing without records
         print(f"warning: records disabled: {exc}", file=sys.stderr)
-    hooks = [watch_startup_hook(settings, engine)]
+    hooks = [watch_startup_hook(settings, engine, slack_notifier(settings))]
     if engine.site is None and settings.refresh_hours > 0:
         hooks.append(_registry_refresh_hook(settings, engine))
     server.run(settings, engine, records, on_startup=hooks)

@@ -1,7 +1,7 @@
 """The maintainers' report: what the bot could not answer, what people disliked, answer rate.
 
 ``python -m bot report [--since 30d] [--format text|csv]`` prints it; the admins' App Home
-shows the same summary through :func:`build_admin_report_blocks` (pure, no I/O).
+shows the same summary (``bot.frontends.slack.report_blocks``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import RecordsError
 from bot.records.store import Summary, open_records
@@ -24,9 +24,6 @@ log = logging.getLogger(__name__)
 
 TOP = 20
 BAR = 20
-HOME_TOP = 8
-HOME_PERIODS = 14
-SECTION_MAX = 3000
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 _UNITS = {
@@ -74,11 +71,11 @@ def parse_since(text: str) -> timedelta:
     return timedelta(days=float(m.group(1)) * _UNITS[unit])
 
 
-def _pct(rate: float | None) -> str:
+def pct(rate: float | None) -> str:
     return "—" if rate is None else f"{round(rate * 100)} %"
 
 
-def _period_name(summary: Summary) -> str:
+def period_name(summary: Summary) -> str:
     days = summary.days
     if days < 1.5 and summary.end - summary.start < timedelta(hours=23):
         hours = max(1, round((summary.end - summary.start).total_seconds() / 3600))
@@ -90,11 +87,11 @@ def format_text(summary: Summary) -> str:
     """The report as a person reads it in a terminal (French)."""
     out: list[str] = []
     start, end = summary.start.date().isoformat(), summary.end.date().isoformat()
-    out.append(f"Rapport du bot beta.gouv.fr : {_period_name(summary)} ({start} → {end}, UTC)")
+    out.append(f"Rapport du bot beta.gouv.fr : {period_name(summary)} ({start} → {end}, UTC)")
     out.append("")
     out.append(
         f"Questions reçues : {summary.asked} — répondues : {summary.answered}, "
-        f"sans réponse : {summary.unanswered} (taux de réponse : {_pct(summary.rate)})"
+        f"sans réponse : {summary.unanswered} (taux de réponse : {pct(summary.rate)})"
     )
     out.append(f"Avis : {summary.up} utile(s), {summary.down} pas utile(s)")
     out.append("")
@@ -129,7 +126,7 @@ def format_text(summary: Summary) -> str:
         for p in summary.periods:
             filled = round((p.rate or 0.0) * BAR)
             bar = "█" * filled + "░" * (BAR - filled)
-            out.append(f"  {p.label:<10}  {_pct(p.rate):>5}  {bar}  ({p.answered}/{p.asked})")
+            out.append(f"  {p.label:<10}  {pct(p.rate):>5}  {bar}  ({p.answered}/{p.asked})")
     else:
         out.append("  (aucune question enregistrée sur la période)")
     out.append("")
@@ -188,101 +185,6 @@ def format_csv(summary: Summary) -> str:
             rate="" if p.rate is None else f"{p.rate:.3f}",
         )
     return buf.getvalue()
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clip(text: str, limit: int = SECTION_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def build_admin_report_blocks(summary: Summary) -> list[dict[str, Any]]:
-    """The summary as Block Kit blocks for the admins' App Home (at most 8 blocks)."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "divider"},
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": f"Rapport : {_period_name(summary)}"},
-        },
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    f"*Questions :* {summary.asked} · *répondues :* {summary.answered} · "
-                    f"*sans réponse :* {summary.unanswered} · "
-                    f"*taux de réponse :* {_pct(summary.rate)}\n"
-                    f"*Avis :* :thumbsup: {summary.up} · :thumbsdown: {summary.down}"
-                ),
-            },
-        },
-    ]
-    lines = [
-        f"• `{q.count}×` {_esc(q.question)} _(dernière fois le {q.last_seen.date().isoformat()})_"
-        for q in summary.top_unanswered[:HOME_TOP]
-    ] or ["_aucune sur la période_"]
-    blocks.append(
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": _clip("*Questions sans réponse les plus fréquentes*\n" + "\n".join(lines)),
-            },
-        }
-    )
-    lines = []
-    for d in summary.disliked[:HOME_TOP]:
-        examples = ", ".join(f"« {_esc(q)} »" for q in d.questions)
-        lines.append(
-            f"• `{_esc(d.source or 'sans source')}` : :thumbsdown: {d.down} · :thumbsup: {d.up}"
-            + (f" — {examples}" if examples else "")
-        )
-    blocks.append(
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": _clip(
-                    "*Réponses les moins appréciées*\n"
-                    + ("\n".join(lines) or "_aucun avis négatif sur la période_")
-                ),
-            },
-        }
-    )
-    if summary.periods:
-        rows = []
-        for p in summary.periods[-HOME_PERIODS:]:
-            filled = round((p.rate or 0.0) * 10)
-            rows.append(f"{p.label:<10} {'█' * filled}{'░' * (10 - filled)} {_pct(p.rate):>5}")
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": _clip(
-                        f"*Taux de réponse par {summary.by}*\n```" + "\n".join(rows) + "```"
-                    ),
-                },
-            }
-        )
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": (
-                        "Visible des seuls admins (BOT_ADMINS). Détail : "
-                        "`python -m bot report --since 30d --format csv`. Données conservées "
-                        f"{summary.retention_days} jours, sans identifiant de personne."
-                    ),
-                }
-            ],
-        }
-    )
-    return blocks
 
 
 def run_report(

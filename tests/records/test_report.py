@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from paths import PROJECT as PROJECT_ROOT
 
+from bot.frontends.slack.report_blocks import build_admin_report_blocks
 from bot.records.report import (
-    build_admin_report_blocks,
     format_csv,
     format_text,
     parse_since,

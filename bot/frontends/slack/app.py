@@ -48,8 +48,8 @@ from bot.frontends.slack.blocks import (
 )
 from bot.frontends.slack.escape import safe_text
 from bot.frontends.slack.listeners import actions, commands, eligibility, events, fallbacks
+from bot.frontends.slack.report_blocks import build_admin_report_blocks
 from bot.frontends.slack.web import SEND_ERRORS, api_client
-from bot.records.report import build_admin_report_blocks
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
