@@ -43,6 +43,18 @@ class RecordsError(BotError):
     """The bot's own records (feedback, unanswered questions) cannot be read or written."""
 
 
+class AnswerWorkerError(BotError):
+    """The process that computes answers off the event loop failed."""
+
+
+class WorkerGone(AnswerWorkerError):
+    """The answer worker process stopped or could not be started."""
+
+
+class EngineFailed(AnswerWorkerError):
+    """The engine raised inside the answer worker (its message is kept)."""
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one line for a log or a refusal message (its type when it says nothing)."""
     return " ".join(str(exc).split()) or type(exc).__name__

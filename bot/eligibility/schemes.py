@@ -972,13 +972,3 @@ def format_verdict(v: Verdict, lang: str = "fr") -> str:
     lines.append("")
     lines.append(("Source: " if en else "Source : ") + s.source)
     return "\n".join(lines)
-
-
-def describe_scheme(scheme: Scheme, lang: str = "fr") -> str:
-    """A scheme's criteria as a short plain-text list (for chat answers)."""
-    lines = [scheme.title]
-    for g in scheme.groups:
-        rule = group_rule_text(scheme, g.id, lang)
-        lines.append(f"{g.title} ({rule.lower()}) :")
-        lines.extend(f"  - {c.label}" for c in scheme.in_group(g.id))
-    return "\n".join(lines)

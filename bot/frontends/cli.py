@@ -8,11 +8,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.errors import BotError, KnowledgeError, Problem
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _engine(settings: Settings, site: Path | None, knowledge: Path | None):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings, site: Path | None, knowledge: Path | None) -> Engine:
     from bot.engine import Engine
 
     return Engine.load(
@@ -145,13 +148,13 @@ def _registry_refresh_hook(settings: Settings, engine: Any) -> Any:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.registry.sync import run_sync  # type: ignore[import-not-found]
+    from bot.registry.sync import run_sync
 
     return int(run_sync(settings))
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.records.report import run_report  # type: ignore[import-not-found]
+    from bot.records.report import run_report
 
     return int(run_report(settings, since=args.since, fmt=args.format))
 

@@ -80,9 +80,6 @@ class Page:
 class Knowledge:
     pages: list[Page] = field(default_factory=list)
 
-    def by_url(self) -> dict[str, Page]:
-        return {p.url: p for p in self.pages}
-
 
 def knowledge_files(root: Path) -> list[Path]:
     """Every knowledge page under ``root`` (README.md and schemes/ excluded), sorted."""

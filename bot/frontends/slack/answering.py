@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from bot.answering.answer import Answer
+from bot.errors import EngineFailed, WorkerGone
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +38,6 @@ MAX_FAILURES = 3  # consecutive worker failures before answering in process for 
 START_TIMEOUT = 60.0
 _HEADER = struct.Struct("!I")
 _PROJECT = Path(__file__).resolve().parents[2]
-
-
-class WorkerGone(Exception):
-    """The worker process stopped or could not be started."""
-
-
-class EngineFailed(Exception):
-    """The engine raised inside the worker (its message is kept)."""
 
 
 def default_workers() -> int:

@@ -15,13 +15,15 @@ from typing import Any
 
 from bot.answering.answer import Answer
 from bot.frontends.slack.escape import clip, link, safe_text
+from bot.frontends.slack.kit import (
+    context,
+    plain,
+    section,
+)
 
-SECTION_LIMIT = 3000  # characters in a section's text object
-CONTEXT_LIMIT = 3000  # characters in one context element
 FALLBACK_LIMIT = 3500  # the notification text: a bit more than the section, links included
 VALUE_LIMIT = 2000  # characters in a button's value
 QUESTION_ECHO_LIMIT = 300  # how much of the question we repeat above an answer
-HEADER_LIMIT = 150
 
 ACTION_VOTE_UP = "feedback_up"
 ACTION_VOTE_DOWN = "feedback_down"
@@ -117,24 +119,6 @@ def texts(lang: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------
 # small pieces
-
-
-def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def section(text: str) -> dict[str, Any]:
-    """A section whose text is already safe mrkdwn; clipped to Slack's limit."""
-    return {"type": "section", "text": mrkdwn(clip(text, SECTION_LIMIT) or " ")}
-
-
-def context(*elements: str) -> dict[str, Any]:
-    items = [mrkdwn(clip(e, CONTEXT_LIMIT)) for e in elements if e][:10]
-    return {"type": "context", "elements": items}
 
 
 def user_mention(user_id: str | None) -> str:

@@ -19,7 +19,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from bot.eligibility.schemes import (
     ELIGIBLE,
@@ -33,7 +32,16 @@ from bot.eligibility.schemes import (
     next_steps,
     outcome_text,
 )
-from bot.frontends.slack.escape import clip, safe_text
+from bot.frontends.slack.escape import clip, link, safe_text, url_for_slack
+from bot.frontends.slack.kit import (
+    BUTTON_LIMIT,
+    HEADER_LIMIT,
+    SECTION_LIMIT,
+    context,
+    mrkdwn,
+    plain,
+    section,
+)
 
 CHECK_CALLBACK = "eligibility_check"
 VERDICT_CALLBACK = "eligibility_verdict"
@@ -52,10 +60,7 @@ OPTION_DESCRIPTION_LIMIT = 75
 OPTION_VALUE_LIMIT = 150
 SELECT_OPTIONS = 100
 CHECKBOX_OPTIONS = 10
-HEADER_LIMIT = 150
-SECTION_LIMIT = 3000
 LABEL_LIMIT = 2000
-BUTTON_LIMIT = 75
 FALLBACK_LIMIT = 3000
 
 EMOJI = {ELIGIBLE: "✅", NOT_YET: "🟠", PAST: "⛔"}
@@ -64,38 +69,8 @@ EMOJI = {ELIGIBLE: "✅", NOT_YET: "🟠", PAST: "⛔"}
 # --------------------------------------------------------------------------- small pieces
 
 
-def plain(text: str, limit: int) -> dict[str, Any]:
-    """A plain_text object, cut to ``limit`` (plain text needs no escaping of & < >)."""
-    text = " ".join(str(text).split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return {"type": "plain_text", "text": text or " ", "emoji": True}
-
-
-def mrkdwn(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, limit) or " "}
-
-
-def url_for_slack(url: str) -> str:
-    """Percent-encode what Slack might choke on (accents: /fast/sélection)."""
-    return quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
-
-
-def link(url: str, label: str) -> str:
-    target = url_for_slack(url).replace("&", "&amp;")
-    return f"<{target}|{safe_text(label).replace('|', '¦')}>"
-
-
 def mail(address: str) -> str:
     return f"<mailto:{address}|{address}>"
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": mrkdwn(text)}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [mrkdwn(text)]}
 
 
 def _button(label: str, url: str, action: str) -> dict[str, Any]:
@@ -145,12 +120,12 @@ def _pack(lines: Iterable[str], limit: int = SECTION_LIMIT) -> list[dict[str, An
         line = clip(line, limit)
         candidate = f"{current}\n\n{line}" if current else line
         if len(candidate) > limit and current:
-            blocks.append(_section(current))
+            blocks.append(section(current))
             current = line
         else:
             current = candidate
     if current:
-        blocks.append(_section(current))
+        blocks.append(section(current))
     return blocks
 
 
@@ -158,7 +133,7 @@ def _fit(blocks: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     """At most ``limit`` blocks: the last kept block says that some were left out."""
     if len(blocks) <= limit:
         return blocks
-    return [*blocks[: limit - 1], _context("… (suite sur la page source)")]
+    return [*blocks[: limit - 1], context("… (suite sur la page source)")]
 
 
 # --------------------------------------------------------------------------- picker
@@ -174,7 +149,7 @@ def build_scheme_picker(
         intro = f"Je ne connais pas « {clip(safe_text(query.strip()), 60)} ». "
     if not ordered:
         text = intro + "Aucune vérification d'éligibilité n'est disponible pour le moment."
-        return {"response_type": "ephemeral", "text": text, "blocks": [_section(text)]}
+        return {"response_type": "ephemeral", "text": text, "blocks": [section(text)]}
     text = intro + "Quel dispositif voulez-vous vérifier ?"
     options = []
     for s in ordered:
@@ -195,7 +170,7 @@ def build_scheme_picker(
                 "options": options,
             },
         },
-        _context(f"Astuce : le nom ouvre directement le formulaire, par ex. {examples}."),
+        context(f"Astuce : le nom ouvre directement le formulaire, par ex. {examples}."),
     ]
     return {"response_type": "ephemeral", "text": text, "blocks": blocks}
 
@@ -206,11 +181,11 @@ def build_scheme_picker(
 def _scheme_intro(scheme: Scheme, today: dt.date | None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(scheme.title, HEADER_LIMIT)},
-        _section(safe_text(scheme.summary)),
+        section(safe_text(scheme.summary)),
     ]
     note = closed_note(scheme, today)
     if note:
-        blocks.append(_context(f"🗓️ {safe_text(note)}"))
+        blocks.append(context(f"🗓️ {safe_text(note)}"))
     return blocks
 
 
@@ -235,12 +210,12 @@ def build_check_modal(
         "private_metadata": meta,
     }
     if scheme.status == PAST:
-        blocks[1] = _section(f"⛔ *Programme terminé.* {safe_text(scheme.summary)}")
+        blocks[1] = section(f"⛔ *Programme terminé.* {safe_text(scheme.summary)}")
         old = "\n".join(f"• {safe_text(c.label)}" for c in scheme.ordered())
-        blocks.append(_context(f"Pour mémoire, les conditions de l'époque :\n{old}"))
+        blocks.append(context(f"Pour mémoire, les conditions de l'époque :\n{old}"))
         if replacement is not None:
             blocks.append(
-                _section(
+                section(
                     f"Aujourd'hui, voyez plutôt *{safe_text(replacement.title)}* : "
                     f"le bouton ci-dessous ouvre son formulaire."
                 )
@@ -249,12 +224,12 @@ def build_check_modal(
             view["private_metadata"] = encode_metadata(
                 {"scheme": scheme.id, "next": replacement.id, **(metadata or {})}
             )
-        blocks.append(_context(f"Source : {link(scheme.source, 'page du site')}"))
+        blocks.append(context(f"Source : {link(scheme.source, 'page du site')}"))
         view["close"] = plain("Fermer", MODAL_BUTTON_LIMIT)
         view["blocks"] = _fit(blocks, MODAL_BLOCKS)
         return view
     blocks.append(
-        _context(
+        context(
             "Cochez ce qui est vrai aujourd'hui pour votre équipe. Rien n'est obligatoire : "
             "le verdict dira ce qui manque et comment y arriver."
         )
@@ -279,7 +254,7 @@ def build_check_modal(
                 "element": {"type": "checkboxes", "action_id": CRITERIA_ACTION, "options": options},
             }
         )
-    blocks.append(_context(f"Critères et détails : {link(scheme.source, 'page du site')}"))
+    blocks.append(context(f"Critères et détails : {link(scheme.source, 'page du site')}"))
     view["submit"] = plain("Voir le verdict", MODAL_BUTTON_LIMIT)
     view["blocks"] = _fit(blocks, MODAL_BLOCKS)
     return view
@@ -330,10 +305,10 @@ def verdict_blocks(v: Verdict, limit: int) -> list[dict[str, Any]]:
     s = v.scheme
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(s.title, HEADER_LIMIT)},
-        _section(f"{EMOJI[v.outcome]} *{safe_text(outcome_text(v))}*"),
+        section(f"{EMOJI[v.outcome]} *{safe_text(outcome_text(v))}*"),
     ]
     if v.outcome == PAST:
-        blocks.append(_section(safe_text(s.summary)))
+        blocks.append(section(safe_text(s.summary)))
     if v.outcome == NOT_YET:
         lines: list[str] = []
         for r in v.failing:
@@ -353,12 +328,12 @@ def verdict_blocks(v: Verdict, limit: int) -> list[dict[str, Any]]:
         blocks.extend(_pack(lines))
         if v.met:
             done = " ; ".join(safe_text(c.label) for c in v.met)
-            blocks.append(_context(f"Déjà rempli : {done}"))
+            blocks.append(context(f"Déjà rempli : {done}"))
     steps = next_steps(v)
     if steps:
         blocks.append({"type": "divider"})
         body = "\n".join(f"• {_step_text(step, s)}" for step in steps)
-        blocks.append(_section(f"*Prochaines étapes*\n{body}"))
+        blocks.append(section(f"*Prochaines étapes*\n{body}"))
     buttons = []
     if s.apply is not None and v.outcome in (ELIGIBLE, PAST):
         label = s.apply.label or "Candidater"
@@ -368,7 +343,7 @@ def verdict_blocks(v: Verdict, limit: int) -> list[dict[str, Any]]:
     if len(blocks) > limit:
         # keep the head and the tail (next steps, buttons); cut the middle
         tail = blocks[-3:]
-        blocks = [*blocks[: limit - len(tail) - 1], _context("… (suite sur la page source)"), *tail]
+        blocks = [*blocks[: limit - len(tail) - 1], context("… (suite sur la page source)"), *tail]
     return blocks
 
 
@@ -410,5 +385,5 @@ def build_notice_modal(title: str, text: str) -> dict[str, Any]:
         "callback_id": VERDICT_CALLBACK,
         "title": modal_title(title),
         "close": plain("Fermer", MODAL_BUTTON_LIMIT),
-        "blocks": [_section(safe_text(text))],
+        "blocks": [section(safe_text(text))],
     }

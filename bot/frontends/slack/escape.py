@@ -15,6 +15,7 @@ engine reads the same question a console user would type.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 WORD_JOINER = "\u2060"
 ELLIPSIS = "…"
@@ -72,6 +73,11 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
+def url_for_slack(url: str) -> str:
+    """Percent-encode what Slack might choke on (accents: /fast/sélection)."""
+    return quote(str(url).strip(), safe=":/?#[]@!$&'()*+,;=%~-._")
+
+
 def safe_url(url: str) -> str | None:
     """An http(s) or mailto URL fit for ``<url|label>``, or None when it is not one."""
     url = str(url).strip()
@@ -87,7 +93,7 @@ def link(url: str, title: str) -> str:
     target = safe_url(url)
     if target is None:
         return label
-    return f"<{target}|{label}>"
+    return f"<{url_for_slack(target)}|{label}>"
 
 
 def from_slack(text: str, bot_user_id: str | None = None) -> str:

@@ -82,7 +82,7 @@ async def test_a_dead_worker_does_not_lose_the_answer(
 async def test_an_engine_error_in_the_worker_reaches_the_caller() -> None:
     from types import SimpleNamespace
 
-    from bot.frontends.slack.answering import EngineFailed
+    from bot.errors import EngineFailed
 
     class Broken:
         state = SimpleNamespace(nothing=True)  # the worker's Engine cannot answer from this

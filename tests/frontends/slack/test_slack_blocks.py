@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from bot.answering.answer import Answer, Link
 from bot.frontends.slack.blocks import (
-    SECTION_LIMIT,
     VALUE_LIMIT,
     KnowledgeSummary,
     build_answer_blocks,
@@ -23,6 +22,7 @@ from bot.frontends.slack.blocks import (
     encode_value,
 )
 from bot.frontends.slack.escape import WORD_JOINER, is_safe, unescape_mrkdwn
+from bot.frontends.slack.kit import SECTION_LIMIT
 
 
 def answer(text: str = "La construction dure de six mois à un an.", **kw: object) -> Answer:
