@@ -14,7 +14,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from bot.answering import compose
 from bot.answering.answer import Answer, Link
@@ -46,7 +45,9 @@ class State:
     schemes: dict[str, Scheme] = field(default_factory=dict)
     built_in_ms: float = 0.0
     sentences: dict[str, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
-    email_pages: dict[str, Any] = field(default_factory=dict)  # address -> site pages giving it
+    email_pages: dict[str, tuple[tuple[str, str], ...]] = field(
+        default_factory=dict
+    )  # address -> site pages giving it
 
 
 def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
@@ -75,7 +76,7 @@ def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
     return docs
 
 
-def _cache_key(site: Path) -> tuple[Any, ...]:
+def _cache_key(site: Path) -> tuple[object, ...]:
     files = site_files(site)
     return (
         CACHE_VERSION,

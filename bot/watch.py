@@ -199,9 +199,9 @@ class Watcher:
             log.exception("knowledge reload failed, still serving the last good version")
             self._failing = True
             self._send(ReloadNote("failed", (f"{type(exc).__name__}: {one_line(exc)}",)))
-            error = BotError(f"{type(exc).__name__}: {one_line(exc)}")
-            error.__cause__ = exc
-            return Outcome("knowledge", False, error, (time.perf_counter() - t0) * 1000, started)
+            failure = BotError(f"{type(exc).__name__}: {one_line(exc)}")
+            failure.__cause__ = exc
+            return Outcome("knowledge", False, failure, (time.perf_counter() - t0) * 1000, started)
         took = (time.perf_counter() - t0) * 1000
         if error is None:
             pages = len(self.engine.state.knowledge.pages)

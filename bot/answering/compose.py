@@ -8,11 +8,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
-from bot.answering.search import Doc, Hit, alias_keys
+from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
+
+if TYPE_CHECKING:
+    from bot.eligibility.schemes import Scheme
+    from bot.engine import State
+    from bot.registry.startups import StartupMatch
 
 MAX_TEXT = 600
 KNOWLEDGE_BOOST = 1.25
@@ -159,7 +164,7 @@ def _complement(doc: Doc, hits: list[Hit], wants: list[Want], lang: str) -> str:
     return ""
 
 
-def _names_page(top: Hit, terms: list[str], index: Any) -> bool:
+def _names_page(top: Hit, terms: list[str], index: Index) -> bool:
     """The question names the top page by one of its own names ("le MOOC", "le manifeste",
     "l'investigation"): whatever else it asks, that page is what it is about."""
     if top.doc.source != "knowledge" or top.score < 8:
@@ -205,7 +210,7 @@ def _unanswerable(text: str) -> bool:
     return bool(_FUTURE.search(normal) or _HEADCOUNT.search(normal))
 
 
-def _unknown_year(text: str, doc: Doc, state: Any) -> bool:
+def _unknown_year(text: str, doc: Doc, state: State) -> bool:
     """The question names a year the chosen page never mentions ("en 2027 ?"): whatever
     the page says, it is not about that year."""
     years = set(_YEAR.findall(text))
@@ -236,7 +241,7 @@ def _workplace(qwords: set[str], terms: list[str], hit: Hit) -> bool:
     return not any(t[:7] not in cue_stems for t in hit.matched)
 
 
-def _as_page(top: Hit, hits: list[Hit], index: Any, terms: list[str]) -> Hit:
+def _as_page(top: Hit, hits: list[Hit], index: Index, terms: list[str]) -> Hit:
     """The best hit credited with what its page's other sections match: a question about
     a section is often worded with the page's own words ("sur la fiche", "le statut")."""
     if top.doc.source != "knowledge" or not top.doc.page_id or top.score < PAGE_CREDIT_MIN_SCORE:
@@ -374,7 +379,7 @@ def _page_terms(title: str, aliases: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t for text in (title, *aliases) for t in tokens(text))
 
 
-def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Any) -> Hit:
+def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Index) -> Hit:
     """Within the winning page, the section that answers the question itself.
 
     Words of the page's title and aliases say which page; the words left say which
@@ -448,7 +453,7 @@ def excerpt(doc: Doc, terms: list[str], limit: int) -> str:
     return clip(" ".join(sentences[i] for i in sorted(chosen)), limit)
 
 
-def _support(state: Any, doc: Doc, body: str, terms: list[str], index: Any) -> str:
+def _support(state: State, doc: Doc, body: str, terms: list[str], index: Index) -> str:
     """A sentence of the site's own page that covers question words our text lacks."""
     sentences = state.sentences.get(_page(doc.url))
     if not sentences:
@@ -485,7 +490,7 @@ def email_pages(docs: list[Doc]) -> dict[str, tuple[tuple[str, str], ...]]:
     return {email: tuple(pages.items()) for email, pages in out.items()}
 
 
-def _cite_address(links: list[tuple[str, str]], answer: str, state: Any) -> list[tuple[str, str]]:
+def _cite_address(links: list[tuple[str, str]], answer: str, state: State) -> list[tuple[str, str]]:
     """A contact answer cites first a site page that gives the address it leads with."""
     found = _EMAIL.search(answer)
     if found is None or not links:
@@ -497,7 +502,7 @@ def _cite_address(links: list[tuple[str, str]], answer: str, state: Any) -> list
     return [(where, title), *[link for link in links if _page(link[0]) != where]][:3]
 
 
-def _links(primary: Doc, ranked: list[Hit], state: Any) -> list[tuple[str, str]]:
+def _links(primary: Doc, ranked: list[Hit], state: State) -> list[tuple[str, str]]:
     title = (
         primary.page_title
         if primary.is_summary or primary.title == primary.page_title
@@ -548,7 +553,7 @@ def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
     return body
 
 
-def _names_service(match: Any) -> bool:
+def _names_service(match: StartupMatch) -> bool:
     """Whether the matched words are the service's own name (not a fuzzy look-alike):
     its whole name or id, or words of them (an acronym, a short name)."""
 
@@ -569,7 +574,7 @@ def _names_service(match: Any) -> bool:
 _SELF_CHECK = re.compile(r"\beligib|\bpeut[- ]on candidater|\bcan (?:we|i) apply")
 
 
-def _self_check(text: str, scheme: Any) -> bool:
+def _self_check(text: str, scheme: Scheme) -> bool:
     """A bare "am I eligible for X?": nothing asked beyond eligibility and the scheme."""
     if not _SELF_CHECK.search(fold(text)):
         return False
@@ -579,7 +584,7 @@ def _self_check(text: str, scheme: Any) -> bool:
     return not [t for t in tokens(text) if t not in known]
 
 
-def _scheme_for(state: Any, text: str, qwords: set[str]) -> Any:
+def _scheme_for(state: State, text: str, qwords: set[str]) -> Scheme | None:
     """The eligibility scheme a question about eligibility names, if any."""
     if not (qwords & ELIGIBILITY_CUES) or not state.schemes:
         return None
@@ -588,7 +593,7 @@ def _scheme_for(state: Any, text: str, qwords: set[str]) -> Any:
     return find_scheme(state.schemes, text)
 
 
-def criteria_text(scheme: Any, lang: str) -> str:
+def criteria_text(scheme: Scheme, lang: str) -> str:
     """A scheme's criteria in a few lines: one line per group with its rule."""
     from bot.eligibility.schemes import group_rule_text
 
@@ -609,7 +614,8 @@ def criteria_text(scheme: Any, lang: str) -> str:
 _MEANING = re.compile(r"\b(veut dire|signifie|ca veut dire|what does .* mean|meaning|means)\b")
 
 
-def _registry_answer(state: Any, match: Any, text: str, lang: str) -> Result:
+def _registry_answer(state: State, match: StartupMatch, text: str, lang: str) -> Result:
+    assert state.finder is not None  # a match comes from the finder
     body, links, intent = state.finder.answer(match, text, lang)
     if match.kind == "startup" and _MEANING.search(fold(text)):
         # "X est marqué « transféré », ça veut dire quoi ?": what the status means
@@ -624,10 +630,11 @@ def _registry_answer(state: Any, match: Any, text: str, lang: str) -> Result:
     return Result(True, intent, body, pairs, f"{match.kind}:{match.id}")
 
 
-def _status_meaning(state: Any, startup_id: str, lang: str) -> str:
+def _status_meaning(state: State, startup_id: str, lang: str) -> str:
     """Our statuses page's section for the service's current status, if we have one."""
-    registry = getattr(state.finder, "registry", None)
-    startup = registry.startup(startup_id) if registry is not None else None
+    if state.finder is None:
+        return ""
+    startup = state.finder.registry.startup(startup_id)
     if startup is None:
         return ""
     phase = startup.current_phase(state.finder.today)
@@ -640,7 +647,7 @@ def _status_meaning(state: Any, startup_id: str, lang: str) -> str:
     return ""
 
 
-def respond(state: Any, text: str, lang: str) -> Result:
+def respond(state: State, text: str, lang: str) -> Result:
     qwords = set(words(text))
     if not qwords:
         return Result(False, "general", HELP_EN if lang == "en" else HELP_FR)

@@ -265,7 +265,7 @@ def _yaml_problem(name: str, exc: yaml.YAMLError) -> Problem:
 # --------------------------------------------------------------------------- parsing
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
         return " ".join(value.split()) if "\n" not in value.strip() else value.strip()
     return None
@@ -595,7 +595,7 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
     )
 
 
-def _line_of_group(groups_raw: Any, group_id: str) -> int:
+def _line_of_group(groups_raw: object, group_id: str) -> int:
     if isinstance(groups_raw, _Seq):
         for g in groups_raw:
             if isinstance(g, _Map) and g.get("id") == group_id:

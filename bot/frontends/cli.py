@@ -8,13 +8,17 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.errors import BotError, KnowledgeError, Problem
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from aiohttp import web
+
     from bot.engine import Engine
 
 
@@ -118,7 +122,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         records = open_records(settings)
     except BotError as exc:  # answers keep flowing without records
         print(f"warning: records disabled: {exc}", file=sys.stderr)
-    hooks = [watch_startup_hook(settings, engine, slack_notifier(settings))]
+    hooks: list[Callable[[web.Application], Awaitable[None]]] = [
+        watch_startup_hook(settings, engine, slack_notifier(settings))
+    ]
     if engine.site is None and settings.refresh_hours > 0:
         hooks.append(_registry_refresh_hook(settings, engine))
     server.run(settings, engine, records, on_startup=hooks)
@@ -127,17 +133,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _registry_refresh_hook(settings: Settings, engine: Any) -> Any:
+def _registry_refresh_hook(
+    settings: Settings, engine: Engine
+) -> Callable[[web.Application], Awaitable[None]]:
     """Start the background registry refresh with the server; stop it on shutdown."""
     import asyncio
     import contextlib
 
     from bot.registry.sync import refresh_forever
 
-    async def start(app: Any) -> None:
+    async def start(app: web.Application) -> None:
         task = asyncio.create_task(refresh_forever(settings, engine.set_registry))
 
-        async def stop(_app: Any) -> None:
+        async def stop(_app: web.Application) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

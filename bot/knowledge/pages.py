@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -116,7 +115,7 @@ def _key_lines(source: str) -> dict[str, int]:
     return out
 
 
-def _str_list(value: Any) -> list[str] | None:
+def _str_list(value: object) -> list[str] | None:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):

@@ -222,7 +222,7 @@ def plain_text(markdown: str) -> str:
     return "".join(out).strip()
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     """A display string: None, lists and numbers become text, whitespace collapsed."""
     if value is None:
         return ""
@@ -231,14 +231,14 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def _email(value: Any) -> str:
+def _email(value: object) -> str:
     """The first e-mail address in a contact field ('' when there is none)."""
     text = _text(value).removeprefix("mailto:")
     m = _EMAIL.search(text)
     return m.group(0).strip(".,;") if m else ""
 
 
-def _url(value: Any) -> str:
+def _url(value: object) -> str:
     text = _text(value)
     if not text:
         return ""
@@ -250,7 +250,7 @@ def _url(value: Any) -> str:
     return text
 
 
-def _date(value: Any) -> date | None:
+def _date(value: object) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -264,7 +264,7 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def _phases(raw: Any, where: str, problems: list[str]) -> tuple[Phase, ...]:
+def _phases(raw: object, where: str, problems: list[str]) -> tuple[Phase, ...]:
     if raw in (None, "", []):
         return ()
     if not isinstance(raw, list):
@@ -285,7 +285,7 @@ def _phases(raw: Any, where: str, problems: list[str]) -> tuple[Phase, ...]:
     return tuple(out)
 
 
-def _former_ids(raw: Any) -> tuple[str, ...]:
+def _former_ids(raw: object) -> tuple[str, ...]:
     """'/startups/locatio.html' -> 'locatio' (the site's redirect_from)."""
     items = raw if isinstance(raw, list) else [raw] if isinstance(raw, str) else []
     out = []
@@ -301,7 +301,7 @@ def _former_ids(raw: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _id_list(raw: Any) -> tuple[str, ...]:
+def _id_list(raw: object) -> tuple[str, ...]:
     items = raw if isinstance(raw, list) else []
     return tuple(_text(i).rsplit("/", 1)[-1] for i in items if _text(i))
 
@@ -319,7 +319,7 @@ def percent_decode(encoded: str) -> str:
         return unquote(encoded)
 
 
-def _relation_id(value: Any) -> str:
+def _relation_id(value: object) -> str:
     """'/incubateurs/mtes' or 'mtes' -> 'mtes'."""
     return _text(value).rstrip("/").rsplit("/", 1)[-1]
 
@@ -450,7 +450,7 @@ def load_from_site(site_root: Path) -> Registry:
 # --------------------------------------------------------------------------- public API
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     """The JSON name of a value's type, for error messages."""
     names = {
         dict: "object",
@@ -463,7 +463,7 @@ def _kind(value: Any) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-def _api_startup(item: Any, index: int, problems: list[str]) -> Startup | None:
+def _api_startup(item: object, index: int, problems: list[str]) -> Startup | None:
     where = f"startups.json data[{index}]"
     if not isinstance(item, dict):
         problems.append(f"{where}: not an object, skipped")
@@ -519,7 +519,7 @@ def _api_incubator(iid: str, attrs: dict[str, Any]) -> Incubator | None:
     )
 
 
-def _api_incubators(doc: Any) -> dict[str, Incubator]:
+def _api_incubators(doc: object) -> dict[str, Incubator]:
     """incubators.json: an object keyed by id (what the site serves) or a JSON:API list."""
     if not isinstance(doc, dict):
         raise RegistryError(
@@ -544,7 +544,7 @@ def _api_incubators(doc: Any) -> dict[str, Incubator]:
     return out
 
 
-def parse_api_documents(startups_doc: Any, incubators_doc: Any) -> Registry:
+def parse_api_documents(startups_doc: object, incubators_doc: object) -> Registry:
     """Build a registry from the site's API documents (JSON:API ``data`` + ``included``)."""
     if not isinstance(startups_doc, dict):
         raise RegistryError(f"startups.json: expected a JSON:API object, got {_kind(startups_doc)}")

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
@@ -54,7 +53,7 @@ class Fetched:
     """One document as fetched: ``doc`` is None when the server answered 304."""
 
     name: str
-    doc: Any
+    doc: object
     etag: str = ""
     last_modified: str = ""
     not_modified: bool = False
@@ -205,7 +204,7 @@ async def fetch_registry(
     max_bytes: int = MAX_BYTES,
     backoff: float = BACKOFF,
     previous: dict[str, Fetched] | None = None,
-) -> tuple[Any, Any]:
+) -> tuple[object, object]:
     """(startups_doc, incubators_doc) from the API; RegistryError with one line on failure."""
     docs = await fetch_documents(
         base_url,
@@ -241,7 +240,7 @@ def stored_documents(data_dir: Path) -> dict[str, Fetched] | None:
 
 def store(
     data_dir: Path,
-    docs: tuple[Any, Any] | dict[str, Fetched],
+    docs: tuple[object, object] | dict[str, Fetched],
     *,
     base_url: str = "",
 ) -> Registry:

@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -44,9 +44,9 @@ from bot.frontends.slack.blocks import (
     build_help,
     build_home_view,
     build_too_long,
-    context,
 )
 from bot.frontends.slack.escape import safe_text
+from bot.frontends.slack.kit import JsonDict, context
 from bot.frontends.slack.listeners import actions, commands, eligibility, events, fallbacks
 from bot.frontends.slack.report_blocks import build_admin_report_blocks
 from bot.frontends.slack.web import SEND_ERRORS, api_client
@@ -72,9 +72,9 @@ class Records(Protocol):
     (``bot.records.store.Records`` does): the answer rate and the admins' report on the App Home.
     """
 
-    def record_vote(self, question: str, source: str | None, vote: int) -> Any: ...
+    def record_vote(self, question: str, source: str | None, vote: int) -> object: ...
 
-    def record_unanswered(self, question: str) -> Any: ...
+    def record_unanswered(self, question: str) -> object: ...
 
 
 class Engine(Protocol):
@@ -157,13 +157,12 @@ class BackgroundTasks:
         return len(self._tasks)
 
 
-def summarize(engine: Any) -> KnowledgeSummary:
+def summarize(engine: Engine) -> KnowledgeSummary:
     """What the engine knows, read defensively (the engine evolves on its own)."""
-    try:
-        state = engine.state
-        pages = list(getattr(state.knowledge, "pages", ()))
-    except Exception:  # an engine without a state yet: say so, don't fail the App Home
+    state = getattr(engine, "state", None)
+    if state is None:  # an engine without a state yet: say so, don't fail the App Home
         return KnowledgeSummary()
+    pages = list(getattr(getattr(state, "knowledge", None), "pages", ()))
     by_kind: dict[str, list[str]] = {}
     for page in pages:
         by_kind.setdefault(str(getattr(page, "kind", "general")), []).append(
@@ -191,7 +190,7 @@ def summarize(engine: Any) -> KnowledgeSummary:
     )
 
 
-async def _maybe_await(value: Any) -> None:
+async def _maybe_await(value: object) -> None:
     if inspect.isawaitable(value):
         await value
 
@@ -228,7 +227,7 @@ class BetaApp(AsyncApp):
         )
 
     async def provide_beta(
-        self, context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]
+        self, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
     ) -> None:
         """Middleware: the listeners find this app (engine, records, dedupers) in the context."""
         context["beta"] = self
@@ -237,7 +236,7 @@ class BetaApp(AsyncApp):
     # -----------------------------------------------------------------------------------------
     # answering
 
-    def _notice_for(self, text: str) -> dict[str, Any] | None:
+    def _notice_for(self, text: str) -> JsonDict | None:
         """The help for an empty or help question, "too long" for a huge one, else None."""
         if not text or text.lower().strip(" !.") in HELP_WORDS:
             return build_help(detect_lang(text))
@@ -245,7 +244,14 @@ class BetaApp(AsyncApp):
             return build_too_long(len(text), MAX_QUESTION, detect_lang(text[:300]))
         return None
 
-    def compose(self, question: str, **options: Any) -> tuple[dict[str, Any], Answer | None]:
+    def compose(
+        self,
+        question: str,
+        *,
+        show_question: bool = False,
+        shareable: bool = False,
+        shared_by: str | None = None,
+    ) -> tuple[JsonDict, Answer | None]:
         """The message for a plain-text question (answered in process), and the engine's answer
         when it was asked."""
         text = question.strip()
@@ -253,18 +259,23 @@ class BetaApp(AsyncApp):
         if notice is not None:
             return notice, None
         answer = self.engine.answer(text)
-        return build_answer_blocks(answer, question=text, **options), answer
+        message = build_answer_blocks(
+            answer,
+            question=text,
+            show_question=show_question,
+            shareable=shareable,
+            shared_by=shared_by,
+        )
+        return message, answer
 
-    async def compose_off_loop(
-        self, question: str, **options: Any
-    ) -> tuple[dict[str, Any], Answer | None]:
+    async def compose_off_loop(self, question: str) -> tuple[JsonDict, Answer | None]:
         """Like :meth:`compose`, with the engine's work done by the answer workers."""
         text = question.strip()
         notice = self._notice_for(text)
         if notice is not None:
             return notice, None
         answer = await self.answers.answer(text)
-        return build_answer_blocks(answer, question=text, **options), answer
+        return build_answer_blocks(answer, question=text), answer
 
     async def record_unanswered(self, question: str) -> None:
         if self.records is None:
@@ -296,7 +307,7 @@ class BetaApp(AsyncApp):
         except Exception:
             log.exception("could not count an answered question")
 
-    async def admin_report_blocks(self, user_id: str) -> list[dict[str, Any]]:
+    async def admin_report_blocks(self, user_id: str) -> list[JsonDict]:
         """The maintainers' report (last 30 days) for an admin's App Home; nothing for anyone
         else. A records file that cannot be read gives the admin a one-line notice instead."""
         if user_id not in self.settings.admins:
@@ -327,7 +338,7 @@ class BetaApp(AsyncApp):
             reason = "erreur inattendue (voir le journal)"
         return [context(f"Rapport indisponible : {reason}")]
 
-    async def home_view(self, user_id: str) -> dict[str, Any]:
+    async def home_view(self, user_id: str) -> JsonDict:
         """The App Home tab for ``user_id``: what the bot knows, plus the report for admins."""
         view = build_home_view(summarize(self.engine))
         report = (await self.admin_report_blocks(user_id))[:HOME_MAX_BLOCKS]
@@ -361,7 +372,7 @@ class BetaApp(AsyncApp):
         elif answer is not None:
             await self.record_answered(answer.source_id)
 
-    def first_reply(self, event: dict[str, Any]) -> bool:
+    def first_reply(self, event: JsonDict) -> bool:
         """False when this user message was already answered (or is being answered)."""
         key = ("reply", event.get("channel"), event.get("ts") or event.get("event_ts"))
         return self.replies.first_time(key)

@@ -11,11 +11,11 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.answering.answer import Answer
 from bot.frontends.slack.escape import clip, link, safe_text
 from bot.frontends.slack.kit import (
+    JsonDict,
     context,
     plain,
     section,
@@ -128,7 +128,7 @@ def user_mention(user_id: str | None) -> str:
     return ""
 
 
-def encode_value(data: dict[str, Any]) -> str:
+def encode_value(data: JsonDict) -> str:
     """A button ``value`` (≤ 2000 characters): compact JSON, the question shortened to fit."""
     data = dict(data)
     question = str(data.get("q", ""))
@@ -143,7 +143,7 @@ def encode_value(data: dict[str, Any]) -> str:
         question = question[: max(0, len(question) - (len(value) - VALUE_LIMIT) - 1)]
 
 
-def decode_value(value: object) -> dict[str, Any] | None:
+def decode_value(value: object) -> JsonDict | None:
     """The dict from :func:`encode_value`; None when the value is not one (forged, old)."""
     if not isinstance(value, str) or len(value) > VALUE_LIMIT:
         return None
@@ -154,7 +154,7 @@ def decode_value(value: object) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _links_context(answer: Answer, t: dict[str, str]) -> dict[str, Any] | None:
+def _links_context(answer: Answer, t: dict[str, str]) -> JsonDict | None:
     if not answer.links:
         return None
     first, *others = answer.links
@@ -183,7 +183,7 @@ def build_answer_blocks(
     shareable: bool = False,
     shared_by: str | None = None,
     feedback: bool = True,
-) -> dict[str, Any]:
+) -> JsonDict:
     """An answer as a Slack message: ``{"text": fallback, "blocks": [...]}``.
 
     - a section with the answer text (escaped, ≤ 3000 characters);
@@ -199,7 +199,7 @@ def build_answer_blocks(
     t = texts(answer.lang)
     asked = answer.question if question is None else question
     body = safe_text(answer.text.strip()) or " "
-    blocks: list[dict[str, Any]] = []
+    blocks: list[JsonDict] = []
     header: list[str] = []
     who = user_mention(shared_by)
     if who:
@@ -219,7 +219,7 @@ def build_answer_blocks(
                 + " · ".join(safe_text(s) for s in answer.suggestions[:5])
             )
         )
-    elements: list[dict[str, Any]] = []
+    elements: list[JsonDict] = []
     if feedback and answer.answered:
         for action_id, vote, label, aria in (
             (ACTION_VOTE_UP, 1, t["up"], t["up_label"]),
@@ -252,12 +252,12 @@ def build_answer_blocks(
     return {"text": _fallback(body, answer), "blocks": blocks}
 
 
-def build_notice(text: str) -> dict[str, Any]:
+def build_notice(text: str) -> JsonDict:
     """A one-section message from our own (trusted, already safe) text."""
     return {"text": clip(text, FALLBACK_LIMIT), "blocks": [section(text)]}
 
 
-def build_help(lang: str = "fr") -> dict[str, Any]:
+def build_help(lang: str = "fr") -> JsonDict:
     """What to ask and how: for an empty mention, an empty ``/beta``, ``/beta aide``."""
     if lang == "en":
         intro = (
@@ -291,7 +291,7 @@ def build_help(lang: str = "fr") -> dict[str, Any]:
     return {"text": fallback, "blocks": [section(intro), section(how), section(examples)]}
 
 
-def build_unknown_command(command: str, lang: str = "fr") -> dict[str, Any]:
+def build_unknown_command(command: str, lang: str = "fr") -> JsonDict:
     name = safe_text(command.strip()[:40]) or "?"
     if lang == "en":
         text = f"I don't know the command `{name}`. Try `/beta your question` or `/eligibilite`."
@@ -300,22 +300,22 @@ def build_unknown_command(command: str, lang: str = "fr") -> dict[str, Any]:
     return build_notice(text)
 
 
-def build_too_long(length: int, limit: int, lang: str = "fr") -> dict[str, Any]:
+def build_too_long(length: int, limit: int, lang: str = "fr") -> JsonDict:
     return build_notice(texts(lang)["too_long"].format(length=length, limit=limit))
 
 
-def build_error_message(lang: str = "fr") -> dict[str, Any]:
+def build_error_message(lang: str = "fr") -> JsonDict:
     return build_notice(texts(lang)["error"])
 
 
-def build_vote_thanks(vote: int, lang: str = "fr", already: bool = False) -> dict[str, Any]:
+def build_vote_thanks(vote: int, lang: str = "fr", already: bool = False) -> JsonDict:
     t = texts(lang)
     if already:
         return build_notice(t["already_voted"])
     return build_notice(t["thanks_up"] if vote > 0 else t["thanks_down"])
 
 
-def build_expired(lang: str = "fr") -> dict[str, Any]:
+def build_expired(lang: str = "fr") -> JsonDict:
     return build_notice(texts(lang)["expired"])
 
 
@@ -333,9 +333,9 @@ class KnowledgeSummary:
     startups: int | None = None
     schemes: tuple[str, ...] = ()
     last_error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: JsonDict = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonDict:
         return {
             "pages": self.pages,
             "sections": self.sections,
@@ -353,11 +353,9 @@ def _titles(titles: Iterable[str], limit: int = 12) -> str:
     return shown + (f" (+{more})" if more > 0 else "")
 
 
-def build_home_view(
-    summary: KnowledgeSummary, examples: Sequence[str] = EXAMPLES_FR
-) -> dict[str, Any]:
+def build_home_view(summary: KnowledgeSummary, examples: Sequence[str] = EXAMPLES_FR) -> JsonDict:
     """The App Home tab: what the bot knows, example questions, the slash commands."""
-    blocks: list[dict[str, Any]] = [
+    blocks: list[JsonDict] = [
         {"type": "header", "text": plain("Le bot de la communauté beta.gouv.fr")},
         section(
             "Je réponds aux questions sur *beta.gouv.fr* en citant toujours la page source. "

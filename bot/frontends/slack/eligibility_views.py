@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from bot.eligibility.schemes import (
     ELIGIBLE,
@@ -37,6 +36,7 @@ from bot.frontends.slack.kit import (
     BUTTON_LIMIT,
     HEADER_LIMIT,
     SECTION_LIMIT,
+    JsonDict,
     context,
     mrkdwn,
     plain,
@@ -73,7 +73,7 @@ def mail(address: str) -> str:
     return f"<mailto:{address}|{address}>"
 
 
-def _button(label: str, url: str, action: str) -> dict[str, Any]:
+def _button(label: str, url: str, action: str) -> JsonDict:
     return {
         "type": "button",
         "text": plain(label, BUTTON_LIMIT),
@@ -82,7 +82,7 @@ def _button(label: str, url: str, action: str) -> dict[str, Any]:
     }
 
 
-def modal_title(text: str) -> dict[str, Any]:
+def modal_title(text: str) -> JsonDict:
     return plain(text, MODAL_TITLE_LIMIT)
 
 
@@ -92,7 +92,7 @@ def form_title(scheme: Scheme) -> str:
     return full if len(full) <= MODAL_TITLE_LIMIT else scheme.short
 
 
-def encode_metadata(data: Mapping[str, Any]) -> str:
+def encode_metadata(data: Mapping[str, object]) -> str:
     text = json.dumps(dict(data), ensure_ascii=False, separators=(",", ":"))
     if len(text) > METADATA_LIMIT:
         raise ValueError(
@@ -101,7 +101,7 @@ def encode_metadata(data: Mapping[str, Any]) -> str:
     return text
 
 
-def decode_metadata(text: object) -> dict[str, Any]:
+def decode_metadata(text: object) -> JsonDict:
     """The modal's private_metadata as a dict ({} when missing or unreadable)."""
     if not isinstance(text, str) or not text or len(text) > METADATA_LIMIT:
         return {}
@@ -112,9 +112,9 @@ def decode_metadata(text: object) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _pack(lines: Iterable[str], limit: int = SECTION_LIMIT) -> list[dict[str, Any]]:
+def _pack(lines: Iterable[str], limit: int = SECTION_LIMIT) -> list[JsonDict]:
     """Sections holding the given mrkdwn paragraphs, each within Slack's section limit."""
-    blocks: list[dict[str, Any]] = []
+    blocks: list[JsonDict] = []
     current = ""
     for line in lines:
         line = clip(line, limit)
@@ -129,7 +129,7 @@ def _pack(lines: Iterable[str], limit: int = SECTION_LIMIT) -> list[dict[str, An
     return blocks
 
 
-def _fit(blocks: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+def _fit(blocks: list[JsonDict], limit: int) -> list[JsonDict]:
     """At most ``limit`` blocks: the last kept block says that some were left out."""
     if len(blocks) <= limit:
         return blocks
@@ -141,7 +141,7 @@ def _fit(blocks: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
 
 def build_scheme_picker(
     schemes: Mapping[str, Scheme], query: str | None = None, today: dt.date | None = None
-) -> dict[str, Any]:
+) -> JsonDict:
     """An ephemeral message: what can be checked, as a menu (``eligibility_pick``)."""
     ordered = sorted(schemes.values(), key=lambda s: (s.status == PAST, s.title))[:SELECT_OPTIONS]
     intro = ""
@@ -178,8 +178,8 @@ def build_scheme_picker(
 # --------------------------------------------------------------------------- the form
 
 
-def _scheme_intro(scheme: Scheme, today: dt.date | None) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [
+def _scheme_intro(scheme: Scheme, today: dt.date | None) -> list[JsonDict]:
+    blocks: list[JsonDict] = [
         {"type": "header", "text": plain(scheme.title, HEADER_LIMIT)},
         section(safe_text(scheme.summary)),
     ]
@@ -194,15 +194,15 @@ def build_check_modal(
     *,
     replacement: Scheme | None = None,
     today: dt.date | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+    metadata: Mapping[str, object] | None = None,
+) -> JsonDict:
     """The form for ``scheme``: one optional checkbox per criterion, grouped.
 
     A past scheme gets no checkboxes: the form says it is closed and, when ``replacement``
     is given, its submit button opens the replacement's form instead."""
     meta = encode_metadata({"scheme": scheme.id, **(metadata or {})})
     blocks = _scheme_intro(scheme, today)
-    view: dict[str, Any] = {
+    view: JsonDict = {
         "type": "modal",
         "callback_id": CHECK_CALLBACK,
         "title": modal_title(form_title(scheme)),
@@ -260,7 +260,7 @@ def build_check_modal(
     return view
 
 
-def answers_from_view(scheme: Scheme, view: Mapping[str, Any]) -> dict[str, bool]:
+def answers_from_view(scheme: Scheme, view: JsonDict) -> dict[str, bool]:
     """The ticked criteria of a submitted form, as {criterion id: True/False}."""
     values = ((view.get("state") or {}).get("values")) or {}
     ticked: set[str] = set()
@@ -300,10 +300,10 @@ def _step_text(step: str, scheme: Scheme) -> str:
     return re.sub(r"(/eligibilite [a-z0-9-]+)", r"`\1`", text)
 
 
-def verdict_blocks(v: Verdict, limit: int) -> list[dict[str, Any]]:
+def verdict_blocks(v: Verdict, limit: int) -> list[JsonDict]:
     """The verdict as blocks (at most ``limit``): outcome, what is missing, next steps."""
     s = v.scheme
-    blocks: list[dict[str, Any]] = [
+    blocks: list[JsonDict] = [
         {"type": "header", "text": plain(s.title, HEADER_LIMIT)},
         section(f"{EMOJI[v.outcome]} *{safe_text(outcome_text(v))}*"),
     ]
@@ -355,7 +355,7 @@ def verdict_fallback(v: Verdict) -> str:
     return clip(safe_text(text), FALLBACK_LIMIT)
 
 
-def build_verdict_modal(v: Verdict) -> dict[str, Any]:
+def build_verdict_modal(v: Verdict) -> JsonDict:
     """The submitted modal, updated in place with the verdict."""
     title = f"Verdict {v.scheme.short}"
     return {
@@ -368,7 +368,7 @@ def build_verdict_modal(v: Verdict) -> dict[str, Any]:
     }
 
 
-def build_verdict_message(v: Verdict) -> dict[str, Any]:
+def build_verdict_message(v: Verdict) -> JsonDict:
     """The verdict as a message (direct message to the person who filled the form)."""
     return {
         "text": verdict_fallback(v),
@@ -378,7 +378,7 @@ def build_verdict_message(v: Verdict) -> dict[str, Any]:
     }
 
 
-def build_notice_modal(title: str, text: str) -> dict[str, Any]:
+def build_notice_modal(title: str, text: str) -> JsonDict:
     """A modal that only says something (the form expired, the scheme is gone...)."""
     return {
         "type": "modal",

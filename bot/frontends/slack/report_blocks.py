@@ -3,9 +3,8 @@ Home: pure, no I/O."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.frontends.slack.escape import clip, escape_mrkdwn
+from bot.frontends.slack.kit import JsonDict
 from bot.records.report import pct, period_name
 from bot.records.store import Summary
 
@@ -18,9 +17,9 @@ def clip_section(text: str) -> str:
     return clip(text, SECTION_MAX)
 
 
-def build_admin_report_blocks(summary: Summary) -> list[dict[str, Any]]:
+def build_admin_report_blocks(summary: Summary) -> list[JsonDict]:
     """The summary as Block Kit blocks for the admins' App Home (at most 8 blocks)."""
-    blocks: list[dict[str, Any]] = [
+    blocks: list[JsonDict] = [
         {"type": "divider"},
         {
             "type": "header",

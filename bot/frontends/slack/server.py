@@ -29,6 +29,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.frontends.slack.app import BetaApp, Records, create_app, summarize
+from bot.frontends.slack.kit import JsonDict
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ ENGINE: web.AppKey[Any] = web.AppKey("engine", object)
 MODE: web.AppKey[str] = web.AppKey("mode", str)
 
 
-def _json(status: int, payload: dict[str, Any]) -> web.Response:
+def _json(status: int, payload: JsonDict) -> web.Response:
     return web.json_response(
         payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
     )
@@ -168,7 +169,7 @@ async def serve(
         port = _bound_port(runner, settings.port)
         if socket_mode:
             handler = AsyncSocketModeHandler(slack_app, app_token=settings.slack_app_token)
-            await handler.connect_async()
+            await handler.connect_async()  # type: ignore[no-untyped-call]
             log.warning("Socket Mode connected; health on http://%s:%d%s", host, port, HEALTH_PATH)
         else:
             log.warning(
@@ -182,7 +183,7 @@ async def serve(
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
         if handler is not None:
-            await handler.close_async()
+            await handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()
 
 

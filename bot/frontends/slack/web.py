@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -12,6 +10,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.frontends.slack.kit import JsonDict
 from bot.settings import Settings
 
 # What a Web API call may raise when Slack (or the network) fails us: logged, never fatal.
@@ -20,7 +19,7 @@ SEND_ERRORS = (SlackApiError, SlackClientError, aiohttp.ClientError, OSError)
 
 def api_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
     """A Web API client on the bot token, at ``SLACK_API_URL`` when set (tests, gateways)."""
-    kwargs: dict[str, Any] = {}
+    kwargs: JsonDict = {}
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
     if retries:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -19,6 +18,7 @@ from bot.frontends.slack.blocks import (
     build_vote_thanks,
     decode_value,
 )
+from bot.frontends.slack.kit import JsonDict
 from bot.frontends.slack.listeners import beta_of
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 async def on_share(
     ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
+    body: JsonDict,
+    action: JsonDict,
     respond: AsyncRespond,
     context: AsyncBoltContext,
 ) -> None:
@@ -52,8 +52,8 @@ async def on_share(
 
 async def on_vote(
     ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
+    body: JsonDict,
+    action: JsonDict,
     respond: AsyncRespond,
     context: AsyncBoltContext,
 ) -> None:

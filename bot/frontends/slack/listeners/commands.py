@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -13,12 +12,13 @@ from bot.answering.answer import Answer
 from bot.answering.text import detect_lang
 from bot.frontends.slack.blocks import build_error_message
 from bot.frontends.slack.escape import from_slack
+from bot.frontends.slack.kit import JsonDict
 from bot.frontends.slack.listeners import beta_of
 
 log = logging.getLogger(__name__)
 
 
-async def on_beta(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+async def on_beta(ack: AsyncAck, command: JsonDict, context: AsyncBoltContext) -> None:
     beta = beta_of(context)
     question = from_slack(str(command.get("text") or ""))
     answer: Answer | None

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -43,6 +42,7 @@ from bot.frontends.slack.eligibility_views import (
     decode_metadata,
 )
 from bot.frontends.slack.escape import from_slack
+from bot.frontends.slack.kit import JsonDict
 from bot.frontends.slack.listeners import beta_of
 from bot.frontends.slack.web import SEND_ERRORS
 
@@ -57,7 +57,7 @@ def _schemes(context: AsyncBoltContext) -> Mapping[str, Scheme]:
     return beta_of(context).engine.schemes
 
 
-def _modal_for(scheme: Scheme, schemes: Mapping[str, Scheme]) -> dict[str, Any]:
+def _modal_for(scheme: Scheme, schemes: Mapping[str, Scheme]) -> JsonDict:
     replacement = schemes.get(scheme.replaced_by) if scheme.replaced_by else None
     return build_check_modal(scheme, replacement=replacement)
 
@@ -85,7 +85,7 @@ async def open_form(
 
 async def on_eligibilite(
     ack: AsyncAck,
-    command: dict[str, Any],
+    command: JsonDict,
     client: AsyncWebClient,
     respond: AsyncRespond,
     context: AsyncBoltContext,
@@ -103,8 +103,8 @@ async def on_eligibilite(
 
 async def on_pick(
     ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
+    body: JsonDict,
+    action: JsonDict,
     client: AsyncWebClient,
     respond: AsyncRespond,
     context: AsyncBoltContext,
@@ -125,8 +125,8 @@ async def on_pick(
 
 async def on_submit(
     ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
+    body: JsonDict,
+    view: JsonDict,
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:

@@ -14,6 +14,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.frontends.slack.escape import from_slack
+from bot.frontends.slack.kit import JsonDict
 from bot.frontends.slack.listeners import beta_of
 from bot.frontends.slack.web import SEND_ERRORS
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 REPLY_SUBTYPES = (None, "file_share", "thread_broadcast")  # new messages written by a person
 
 
-def thread_for(event: dict[str, Any]) -> str | None:
+def thread_for(event: JsonDict) -> str | None:
     """Where to reply: in channels, the message's thread (or start one on it); in a direct
     message, in the conversation itself unless the person wrote in a thread."""
     channel = str(event.get("channel") or "")
@@ -31,7 +32,7 @@ def thread_for(event: dict[str, Any]) -> str | None:
     return event.get("thread_ts") or event.get("ts")
 
 
-def from_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
+def from_person(event: JsonDict, bot_user_id: str | None) -> bool:
     if event.get("bot_id") or event.get("bot_profile"):
         return False
     if event.get("subtype") not in REPLY_SUBTYPES:
@@ -42,7 +43,7 @@ def from_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
 
 async def drop_duplicate_events(
     request: AsyncBoltRequest,
-    body: dict[str, Any],
+    body: JsonDict,
     context: AsyncBoltContext,
     next: Callable[[], Awaitable[Any]],
 ) -> BoltResponse | None:
@@ -62,9 +63,7 @@ async def drop_duplicate_events(
     return None
 
 
-async def on_mention(
-    event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-) -> None:
+async def on_mention(event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     """A mention in a channel: answered in a thread on the message."""
     beta = beta_of(context)
     if not from_person(event, context.bot_user_id) or not beta.first_reply(event):
@@ -76,9 +75,7 @@ async def on_mention(
     )
 
 
-async def on_message(
-    event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-) -> None:
+async def on_message(event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     """A direct message (subscribed for message.im only); anything else is acknowledged."""
     beta = beta_of(context)
     if event.get("channel_type") != "im" or not from_person(event, context.bot_user_id):
@@ -92,7 +89,7 @@ async def on_message(
     )
 
 
-async def on_home(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+async def on_home(event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     """The App Home tab: what the bot knows, and the report for admins."""
     beta = beta_of(context)
     user = event.get("user")

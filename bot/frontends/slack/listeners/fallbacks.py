@@ -6,18 +6,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.response import BoltResponse
 
 from bot.frontends.slack.blocks import build_error_message, build_unknown_command
+from bot.frontends.slack.kit import JsonDict
 
 log = logging.getLogger(__name__)
 
 
-async def on_unknown_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+async def on_unknown_command(ack: AsyncAck, command: JsonDict) -> None:
     name = str(command.get("command") or "")
     await ack(response_type="ephemeral", **build_unknown_command(name))
 
@@ -31,7 +31,7 @@ async def ignore_event() -> None:
 
 
 async def on_error(
-    error: Exception, body: dict[str, Any], response: BoltResponse | None
+    error: Exception, body: JsonDict, response: BoltResponse | None
 ) -> BoltResponse | None:
     kind = body.get("type") or ("command" if body.get("command") else "?")
     log.error("Slack request failed (%s): %s", kind, error, exc_info=error)
