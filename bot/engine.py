@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.answering import compose
+from bot.answering import compose, pipeline
 from bot.answering.answer import Answer, Link
+from bot.answering.pipeline import Stages, Trace
 from bot.answering.search import Doc, Index
 from bot.answering.text import detect_lang, strip_slack
 from bot.eligibility.schemes import Scheme, load_schemes
@@ -29,7 +30,7 @@ from bot.registry.startups import StartupFinder
 log = logging.getLogger(__name__)
 
 MAX_QUESTION = 2000
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 
 @dataclass
@@ -48,6 +49,8 @@ class State:
     email_pages: dict[str, tuple[tuple[str, str], ...]] = field(
         default_factory=dict
     )  # address -> site pages giving it
+    numbered: dict[str, frozenset[int]] = field(default_factory=dict)  # "fast" -> {1, ..., 17}
+    service_index: Index | None = None  # the services\' pitches, to find one by description
 
 
 def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
@@ -146,6 +149,7 @@ def build_state(
     finder = StartupFinder(registry) if registry is not None else None
     docs = knowledge_docs(knowledge) + site_docs
     index = Index(docs)
+    services = pipeline.service_docs(registry)
     return State(
         knowledge=knowledge,
         index=index,
@@ -157,6 +161,8 @@ def build_state(
         built_in_ms=(time.perf_counter() - t0) * 1000,
         sentences=compose.site_sentences(site_docs),
         email_pages=compose.email_pages(site_docs),
+        numbered=pipeline.numbered_families(docs),
+        service_index=Index(services) if services else None,
     )
 
 
@@ -175,6 +181,7 @@ class Engine:
         self.site = site
         self.data_dir = data_dir
         self.last_error: BotError | None = None
+        self.stages = Stages()
 
     @classmethod
     def load(
@@ -215,15 +222,26 @@ class Engine:
         """Swap in a freshly synced registry (background refresh)."""
         old = self._state
         finder = StartupFinder(registry) if registry is not None else None
-        self._state = replace(old, registry=registry, finder=finder)
+        services = pipeline.service_docs(registry)
+        self._state = replace(
+            old,
+            registry=registry,
+            finder=finder,
+            service_index=Index(services) if services else None,
+        )
 
     def answer(self, question: str) -> Answer:
+        return self.explain(question)[0]
+
+    def explain(self, question: str) -> tuple[Answer, Trace]:
+        """The answer, and how each stage of the pipeline decided it."""
         t0 = time.perf_counter()
         state = self._state
         raw = "" if question is None else str(question)
         text = strip_slack(raw[:MAX_QUESTION]).strip()
         lang = detect_lang(text)
-        result = compose.respond(state, text, lang)
+        trace = Trace()
+        result = pipeline.run(state, text, lang, self.stages, trace)
         took = (time.perf_counter() - t0) * 1000
         return Answer(
             question=raw,
@@ -235,4 +253,4 @@ class Engine:
             lang=lang,
             source_id=result.source_id,
             suggestions=tuple(result.suggestions),
-        )
+        ), trace

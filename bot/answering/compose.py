@@ -15,6 +15,7 @@ from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
 
 if TYPE_CHECKING:
+    from bot.answering.pipeline import Trace
     from bot.eligibility.schemes import Scheme
     from bot.engine import State
     from bot.registry.startups import StartupMatch
@@ -201,7 +202,7 @@ _FUTURE = re.compile(
 )
 
 
-def _unanswerable(text: str) -> bool:
+def unanswerable(text: str) -> bool:
     """Questions no page can answer, whatever it says: a task for an assistant, the years
     to come, an organisation's headcount."""
     if _TASK.search(fold(text)):
@@ -614,7 +615,7 @@ def criteria_text(scheme: Scheme, lang: str) -> str:
 _MEANING = re.compile(r"\b(veut dire|signifie|ca veut dire|what does .* mean|meaning|means)\b")
 
 
-def _registry_answer(state: State, match: StartupMatch, text: str, lang: str) -> Result:
+def registry_answer(state: State, match: StartupMatch, text: str, lang: str) -> Result:
     assert state.finder is not None  # a match comes from the finder
     body, links, intent = state.finder.answer(match, text, lang)
     if match.kind == "startup" and _MEANING.search(fold(text)):
@@ -647,7 +648,9 @@ def _status_meaning(state: State, startup_id: str, lang: str) -> str:
     return ""
 
 
-def respond(state: State, text: str, lang: str) -> Result:
+def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> Result:
+    """Retrieve and decide: the named service, or the best section when sure enough."""
+    note = trace.add if trace is not None else (lambda stage, what: None)
     qwords = set(words(text))
     if not qwords:
         return Result(False, "general", HELP_EN if lang == "en" else HELP_FR)
@@ -678,11 +681,16 @@ def respond(state: State, text: str, lang: str) -> Result:
             and alias_keys(match.span) not in index.topic_names
         )
         if plainly_named or not programme_strong:
-            return _registry_answer(state, match, text, lang)
-    if _unanswerable(text):
+            note("decide", f"named {match.kind} {match.id} (name score {match.score:.0f})")
+            return registry_answer(state, match, text, lang)
+    if unanswerable(text):
+        note("decide", "declined: a task, the years to come or a headcount")
         return decline(text, lang)
     unknown = [t for t in terms if not index.known(t)]
     sure = top is not None and confident(_as_page(top, hits, index, terms), unknown)
+    for h in hits[:3]:
+        note("retrieve", f"{h.doc.id} score={h.score:.1f} coverage={h.coverage:.2f}")
+    note("decide", f"sure={sure} unknown words={unknown[:5]} anchored={anchored(terms, qwords)}")
     if top is not None and not sure:
         # not sure of the best match, but the question may name a page outright
         top = next((h for h in hits[:10] if _names_page(h, terms, index)), top)
@@ -692,15 +700,19 @@ def respond(state: State, text: str, lang: str) -> Result:
         or (not anchored(terms, qwords) and not _strong(top))
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:
-            return _registry_answer(state, match, text, lang)
+            note("decide", f"no sure section: the named {match.kind} {match.id}")
+            return registry_answer(state, match, text, lang)
         referral = _referral(hits, qwords)
         if referral is None:
+            note("decide", "declined: no section is sure enough")
             return decline(text, lang)
         top = referral
     top = _pick_section(hits, top, wants, index)
     doc = top.doc
     if _workplace(qwords, terms, top) or _unknown_year(text, top.doc, state):
+        note("decide", "declined: one's own job, or a year the page never mentions")
         return decline(text, lang)
+    note("compose", f"from {doc.id}")
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)
         extra = _complement(doc, hits, wants, lang)

@@ -217,7 +217,8 @@ def page_docs(site_root: Path) -> list[Doc]:
             )
         )
     for path, meta, body in _parsed(site_root / "content" / "_fasts", "*.md"):
-        url = f"{SITE}/fast/{quote('lauréats')}/{path.stem}.html"
+        # the site shows every edition on its laureates' page, one anchor each
+        url = f"{SITE}/fast/{quote('lauréats')}#{path.stem}"
         title = str(meta.get("title") or f"FAST {path.stem}")
         facts = " ".join(
             f"{k}: {v}."
@@ -236,7 +237,7 @@ def _docs_for(url: str, title: str, body: str, kind: str, path: Path) -> list[Do
         out.append(
             Doc(
                 id=f"site:{path.name}#{anchor or index}",
-                url=url + (f"#{anchor}" if anchor else ""),
+                url=url if "#" in url or not anchor else f"{url}#{anchor}",
                 title=heading,
                 text=text,
                 kind=kind,

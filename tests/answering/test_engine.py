@@ -285,7 +285,7 @@ def test_a_duration_across_phases_comes_from_the_programme_page(engine) -> None:
 
 def test_an_edition_number_picks_that_editions_section(engine) -> None:
     answer = engine.answer("How much funding did the 16th FAST cohort receive in total?")
-    assert answer.links[0].url == "https://beta.gouv.fr/fast/lauréats/16_fast.html"
+    assert answer.links[0].url == "https://beta.gouv.fr/fast/lauréats#16_fast"
     assert "1 000 000" in answer.text
 
 

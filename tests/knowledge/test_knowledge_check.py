@@ -295,7 +295,7 @@ def test_a_section_can_cite_the_page_its_facts_come_from(write_pages, tmp_path: 
     page = (
         "---\ntitle: Lauréats du FAST\npermalink: /fast/lauréats\nkind: programme\n"
         "sections:\n  FAST 17:\n    aliases: [dix-septième FAST]\n"
-        "    url: /fast/lauréats/17_fast.html\n---\n"
+        "    url: /fast/lauréats#17_fast\n---\n"
         "Le FAST compte 17 éditions.\n\n"
         "## FAST 17\n\nHuit projets retenus, pour 1 100 000 euros.\n"
     )
@@ -304,4 +304,4 @@ def test_a_section_can_cite_the_page_its_facts_come_from(write_pages, tmp_path: 
     answer = engine.answer("le dix-septième FAST a retenu combien de projets ?")
     assert answer.answered, answer.text
     assert "Huit projets" in answer.text
-    assert answer.links[0].url == "https://beta.gouv.fr/fast/lauréats/17_fast.html"
+    assert answer.links[0].url == "https://beta.gouv.fr/fast/lauréats#17_fast"

@@ -1,0 +1,62 @@
+"""Facets: what a question asks for (a budget, a team's size, an opinion...), declared in
+``data/facets.yaml``, and whether an answer's text gives it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.answering.text import normalize
+
+FACETS_FILE = Path(__file__).with_name("data") / "facets.yaml"
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label_fr: str
+    label_en: str
+    cues: tuple[re.Pattern[str], ...]
+    evidence: re.Pattern[str] | None
+    never: bool
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_fr
+
+    def asked(self, normalised_question: str) -> bool:
+        return any(cue.search(normalised_question) for cue in self.cues)
+
+    def given(self, text: str) -> bool:
+        """Whether ``text`` gives this facet (always, for a facet without evidence)."""
+        return self.evidence is None or bool(self.evidence.search(normalize(text)))
+
+
+@lru_cache(maxsize=1)
+def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
+    """The declared facets (the file ships with the code: an error in it is a bug)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    facets = []
+    for name, spec in raw.items():
+        label = spec.get("label") or {}
+        evidence = spec.get("evidence")
+        facets.append(
+            Facet(
+                name=str(name),
+                label_fr=str(label.get("fr", name)),
+                label_en=str(label.get("en", name)),
+                cues=tuple(re.compile(c) for c in spec.get("cues") or ()),
+                evidence=re.compile(evidence) if evidence else None,
+                never=bool(spec.get("never", False)),
+            )
+        )
+    return tuple(facets)
+
+
+def asked_facets(question: str) -> list[Facet]:
+    """The facets ``question`` asks for, in the file's order."""
+    normal = normalize(question)
+    return [f for f in load_facets() if f.asked(normal)]

@@ -1,0 +1,362 @@
+"""The answering pipeline: named stages, each of which can be switched off, and a trace.
+
+1. **normalise** (:mod:`bot.answering.query`): markup out; in a long message, the sentences
+   that ask.
+2. **traps**: what no page gives, whatever the words (an opinion, a prediction, another
+   country's programme, an edition not announced yet): declined at once.
+3. **registry**: counts and lists over the loaded registry ("combien de services en
+   construction ?"), and a clear word when a question about services meets no registry.
+4. **retrieve and decide** (:mod:`bot.answering.compose`): the entity named (a service, an
+   incubator, a page) or the best section, kept only when the evidence is sure enough.
+5. **describe**: a service found by what it does when nothing else answered.
+6. **facet check** (:mod:`bot.answering.facets`): when the question asks for a fact (a
+   budget, a team's size, a phone number) that the chosen answer does not give, the bot says
+   that the page does not give it, with the page's link, instead of answering beside it.
+
+Each stage writes what it decided into a :class:`Trace` (``python -m bot ask --explain``).
+``bench/ablation.py`` switches stages off one at a time to show what each one pays.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.answering import compose
+from bot.answering.compose import Result, decline
+from bot.answering.facets import Facet, asked_facets
+from bot.answering.query import Query, parse
+from bot.answering.search import Doc, Index
+from bot.answering.text import STOP_WORDS, fold, format_date, normalize, words
+from bot.answering.vocabulary import GENERAL_ZIPF, general_zipf
+from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
+
+if TYPE_CHECKING:
+    from bot.engine import State
+
+DESCRIBE_MIN_SCORE = 9.0  # BM25 over the services' pitches: below this, no service is meant
+DESCRIBE_MIN_COVERAGE = 0.45
+DESCRIBE_MARGIN = 1.15  # the best service must stand clear of the next one
+LIST_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Which stages run (all by default)."""
+
+    focus: bool = True
+    traps: bool = True
+    registry_lists: bool = True
+    describe: bool = True
+    facet_check: bool = True
+
+    @classmethod
+    def without(cls, names: set[str] | frozenset[str]) -> Stages:
+        known = {f.name for f in fields(cls)}
+        unknown = set(names) - known
+        if unknown:
+            raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))}")
+        return cls(**{name: False for name in names})
+
+
+@dataclass
+class Trace:
+    """What each stage saw and decided, in order."""
+
+    steps: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, stage: str, note: str) -> None:
+        self.steps.append((stage, note))
+
+    def lines(self) -> list[str]:
+        return [f"{stage:<10} {note}" for stage, note in self.steps]
+
+
+# --------------------------------------------------------------------------- traps
+
+_NUMBERED = re.compile(r"\b([a-z]{3,})\s+(\d{1,3})\b")
+
+
+def numbered_families(docs: list[Doc]) -> dict[str, frozenset[int]]:
+    """Names that number their members in our pages' titles ("FAST 14" -> fast: {..., 14})."""
+    out: dict[str, set[int]] = {}
+    for doc in docs:
+        for title in (doc.title, doc.page_title):
+            for name, number in _NUMBERED.findall(fold(title)):
+                out.setdefault(name, set()).add(int(number))
+    return {k: frozenset(v) for k, v in out.items() if len(v) >= 3}
+
+
+def unknown_member(question: str, families: dict[str, frozenset[int]]) -> str | None:
+    """ "les dates du FAST 18 ?" when our pages number the FAST 1 to 17: "fast 18"."""
+    for name, number in _NUMBERED.findall(normalize(question)):
+        known = families.get(name)
+        if known and int(number) not in known and int(number) > max(known):
+            return f"{name} {number}"
+    return None
+
+
+_YEAR = re.compile(r"\b(20\d\d)\b")
+
+
+def trap(state: State, query: Query, facets: list[Facet], today: date) -> str | None:
+    """Why no page can answer this question, or None."""
+    for facet in facets:
+        if facet.never:
+            return f"asks for {facet.name}, which no page gives"
+    member = unknown_member(query.focus, state.numbered)
+    if member is not None:
+        return f"names {member!r}, which no page announces"
+    future = [y for y in _YEAR.findall(query.focus) if int(y) > today.year]
+    if future:
+        return f"asks about {future[0]}, which no page can tell yet"
+    if compose.unanswerable(query.focus):
+        return "a task for an assistant, the years to come or an organisation's headcount"
+    return None
+
+
+# --------------------------------------------------------------------------- registry
+
+_SERVICES = r"(?:startups?|services?|produits?|se|startups? d etat|services? numeriques?)"
+_COUNT = re.compile(
+    rf"\b(?:combien|nombre)\s+(?:de |d )?{_SERVICES}\b|\bhow many (?:state )?{_SERVICES}"
+)
+_LIST = re.compile(
+    rf"\b(?:quel(?:le)?s|liste(?:r)?|lesquel(?:le)?s)\s+(?:sont\s+)?(?:les\s+)?{_SERVICES}\b"
+    rf"|\b(?:which|list(?: the| all)?|what) (?:state )?{_SERVICES}\b"
+)
+# How people write each status of the registry (folded): a phase name or its past participle.
+_STATUS_WORDS = {
+    "investigation": ("investigation",),
+    "construction": ("construction",),
+    "acceleration": ("acceleration",),
+    "consolidation": ("consolidation",),
+    "transfere": (
+        "transfere",
+        "transferes",
+        "transferee",
+        "transferees",
+        "transferred",
+        "transfert",
+    ),
+    "abandon": ("abandonne", "abandonnes", "abandoned", "arrete", "arretes", "stopped"),
+}
+
+
+def _status_in(normal: str) -> str | None:
+    for status, forms in _STATUS_WORDS.items():
+        if any(re.search(rf"\b{form}\b", normal) for form in forms):
+            return status
+    return None
+
+
+def registry_list(state: State, query: Query, lang: str) -> Result | None:
+    """A count or a list of services, filtered by status and incubator, from the registry."""
+    normal = normalize(query.focus)
+    counting = bool(_COUNT.search(normal))
+    listing = not counting and bool(_LIST.search(normal))
+    if not (counting or listing):
+        return None
+    status = _status_in(normal)
+    registry = state.registry
+    match = state.finder.match(query.focus) if state.finder is not None else None
+    incubator = match.id if match is not None and match.kind == "incubator" else None
+    if status is None and incubator is None:
+        return None  # "combien de startups d'État ?" is a programme question
+    if registry is None or state.finder is None:
+        return no_registry(lang)
+    today = _today(state)
+    chosen = [
+        s
+        for s in registry.startups
+        if (incubator is None or s.incubator_id == incubator)
+        and (status is None or ((p := s.current_phase(today)) is not None and p.name == status))
+    ]
+    return _list_answer(registry, chosen, status, incubator, counting, lang, today)
+
+
+def _list_answer(
+    registry: Registry,
+    services: list[Startup],
+    status: str | None,
+    incubator: str | None,
+    counting: bool,
+    lang: str,
+    today: date,
+) -> Result:
+    labels = PHASE_LABELS_EN if lang == "en" else PHASE_LABELS
+    where = registry.incubators.get(incubator) if incubator else None
+    when = format_date(today, lang)
+    state_words = labels.get(status, status).split(" (")[0] if status else ""
+    if lang == "en":
+        head = f"{len(services)} services" + (f" {state_words}" if state_words else "")
+        head += f" at {where.title}" if where else ""
+        head += f", per the startups registry (as of {when})."
+    else:
+        head = f"{len(services)} service(s)" + (f" {state_words}" if state_words else "")
+        head += f" à {where.title}" if where else ""
+        head += f", d'après le registre des startups (au {when})."
+    names = sorted(s.name for s in services)
+    if names and (not counting or len(names) <= LIST_LIMIT):
+        shown = names[:LIST_LIMIT]
+        more = len(names) - len(shown)
+        tail = (f" … (+{more})" if lang != "en" else f" … (+{more} more)") if more else ""
+        head += "\n" + ", ".join(shown) + tail
+    url = where.url if where else "https://beta.gouv.fr/startups/"
+    title = where.title if where else "Startups d'État"
+    links = [(url, title)] + [(s.url, s.name) for s in services[:2]]
+    return Result(True, "startup", head, links, f"registry:{incubator or 'all'}:{status or 'all'}")
+
+
+_SERVICE_QUESTION = re.compile(
+    r"\b(?:quelle phase|en quelle phase|ou en est|ou en sont|statut de|status of|what phase|"
+    r"which phase|still (?:incubated|running)|toujours incube)\b"
+)
+
+
+def no_registry(lang: str) -> Result:
+    text = (
+        "I can't answer questions about services yet: the startups registry is not loaded. "
+        "A maintainer can fetch it with `python -m bot sync`."
+        if lang == "en"
+        else "Je ne peux pas encore répondre sur les services : le registre des startups n'est "
+        "pas chargé. Un mainteneur peut le récupérer avec `python -m bot sync`."
+    )
+    return Result(
+        False, "startup", text, [("https://beta.gouv.fr/startups/", "Startups d'État")], None
+    )
+
+
+# --------------------------------------------------------------------------- describe
+
+
+def service_docs(registry: Registry | None) -> list[Doc]:
+    """One document per service: its name, pitch and the start of its page."""
+    if registry is None:
+        return []
+    return [
+        Doc(
+            id=f"startup:{s.id}",
+            url=s.url,
+            title=s.name,
+            text=f"{s.mission} {s.summary() if not s.mission else ''} {s.description[:600]}",
+            kind="startup",
+            source="registry",
+        )
+        for s in registry.startups
+    ]
+
+
+def describe(state: State, query: Query, lang: str, trace: Trace) -> Result | None:
+    """The service the question describes by what it does, when one stands out."""
+    index: Index | None = state.service_index
+    if index is None or state.finder is None:
+        return None
+    hits = index.search(query.focus, limit=2)
+    if not hits:
+        return None
+    best = hits[0]
+    second = hits[1].score if len(hits) > 1 else 0.0
+    trace.add(
+        "describe",
+        f"best {best.doc.id} score={best.score:.1f} coverage={best.coverage:.2f} next={second:.1f}",
+    )
+    if (
+        best.score < DESCRIBE_MIN_SCORE
+        or best.coverage < DESCRIBE_MIN_COVERAGE
+        or best.score < second * DESCRIBE_MARGIN
+    ):
+        return None
+    match = state.finder.match(best.doc.title)
+    if match is None or match.id != best.doc.id.split(":", 1)[1]:
+        from bot.registry.startups import StartupMatch
+
+        match = StartupMatch("startup", best.doc.id.split(":", 1)[1], best.doc.title, 90.0, "")
+    return compose.registry_answer(state, match, query.focus, lang)
+
+
+# --------------------------------------------------------------------------- facets
+
+
+def missing_facet(result: Result, facets: list[Facet], lang: str) -> Result | None:
+    """ "La fiche de X ne donne pas son budget": the asked fact is not in the chosen answer."""
+    for facet in facets:
+        if facet.never or facet.given(result.text):
+            continue
+        url, title = result.links[0] if result.links else ("https://beta.gouv.fr/", "beta.gouv.fr")
+        if lang == "en":
+            text = (
+                f"The page « {title} » does not give {facet.label('en')}; I won't guess it. "
+                f"The page: {url} — or write to {compose.CONTACT_EMAIL}."
+            )
+        else:
+            text = (
+                f"La page « {title} » ne donne pas {facet.label('fr')} : je préfère ne pas "
+                f"l'inventer. La page : {url} — ou écrivez à {compose.CONTACT_EMAIL}."
+            )
+        return Result(False, result.intent, text, [(url, title)], result.source_id)
+    return None
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Result:
+    query = parse(raw)
+    if stages.focus and query.focused:
+        trace.add("normalise", f"focus: {query.focus[:160]!r}")
+    else:
+        query = replace(query, focus=query.text)
+        trace.add("normalise", f"text: {query.text[:160]!r}")
+    facets = asked_facets(query.focus)
+    if facets:
+        trace.add("facets", ", ".join(f.name for f in facets))
+    if stages.traps:
+        why = trap(state, query, facets, _today(state))
+        if why is not None:
+            trace.add("traps", f"declined: {why}")
+            return decline(query.focus, lang)
+    if stages.registry_lists:
+        listed = registry_list(state, query, lang)
+        if listed is not None:
+            trace.add("registry", f"list/count: {listed.text.splitlines()[0]}")
+            return listed
+        if state.registry is None and _SERVICE_QUESTION.search(normalize(query.focus)):
+            trace.add("registry", "a question about a service, and no registry loaded")
+            return no_registry(lang)
+    result = compose.respond(state, query.focus, lang, trace)
+    if not result.answered and query.focused:
+        trace.add("decide", "the focus alone is not answered: the whole message")
+        result = compose.respond(state, query.text, lang, trace)
+    if (
+        not result.answered
+        and stages.describe
+        and any(f.name == "service" for f in facets)
+        and not _everyday_only(query.focus)
+    ):
+        described = describe(state, query, lang, trace)
+        if described is not None:
+            trace.add("describe", f"answered with {described.source_id}")
+            result = described
+    if result.answered and stages.facet_check and facets:
+        missing = missing_facet(result, facets, lang)
+        if missing is not None:
+            trace.add("facets", f"declined: the answer does not give {facets[0].name}")
+            return missing
+    if result.answered and result.links and "service-public.fr" in result.links[0][0]:
+        result = replace(result, answered=False, intent="out_of_scope")
+        trace.add("decide", "a personal procedure: referred to service-public.fr")
+    return result
+
+
+def _today(state: State) -> date:
+    return (state.finder.today if state.finder is not None else None) or date.today()
+
+
+def _everyday_only(text: str) -> bool:
+    """Only everyday words (nothing a pitch could be recognised by)."""
+    return all(
+        general_zipf(w) >= GENERAL_ZIPF for w in words(text) if len(w) >= 4 and w not in STOP_WORDS
+    )

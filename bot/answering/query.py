@@ -1,0 +1,58 @@
+"""The question as the pipeline reads it: markup out, and the sentence that asks, found
+inside a long message ("Bonjour, je suis intra au ministère X, on a eu un souci... Combien
+dure la construction ?")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.answering.text import fold, strip_slack, words
+
+# A long message is one with more content than a question needs; shorter ones are used whole.
+LONG_WORDS = 18
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_OPENERS = frozenset(
+    """
+    combien quand qui quoi quel quelle quels quelles comment ou pourquoi est-ce est-il
+    what how who when which where why is are can could do does should will would
+    """.split()
+)
+_ASKING = re.compile(
+    r"\b(?:c est quoi|c est qui|ca dure|y a-t-il|existe-t-il|je cherche|je voudrais savoir|"
+    r"savez-vous|vous savez|tu sais|any idea|i am looking for|i m looking for)\b"
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """``text``: the whole message without markup; ``focus``: the sentences that ask (the
+    whole text for a short message, or when no sentence reads as a question)."""
+
+    raw: str
+    text: str
+    focus: str
+
+    @property
+    def focused(self) -> bool:
+        return self.focus != self.text
+
+
+def is_question(sentence: str) -> bool:
+    s = sentence.strip()
+    if s.endswith("?"):
+        return True
+    folded = fold(s)
+    first = folded.split(" ", 1)[0] if folded else ""
+    return first in _OPENERS or bool(_ASKING.search(folded))
+
+
+def parse(raw: str) -> Query:
+    text = strip_slack(raw).strip()
+    if len(words(text)) <= LONG_WORDS:
+        return Query(raw, text, text)
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    asking = [s for s in sentences if is_question(s)]
+    if not asking or len(asking) == len(sentences):
+        return Query(raw, text, text)
+    return Query(raw, text, " ".join(asking))

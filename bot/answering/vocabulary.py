@@ -1,0 +1,89 @@
+"""The programme's vocabulary, computed from what the bot holds, not kept by hand.
+
+A word is the programme's when our knowledge, the site's pages or the registry use it and it
+is rare in general French and English (``wordfreq``'s Zipf frequency below
+:data:`GENERAL_ZIPF`), or when it is part of a knowledge page's title and not among the most
+common words (:data:`TITLE_ZIPF`: "investigation", "construction" are common words, but
+naming a page makes them ours; "temps" or "service" stay everyday words).
+A question none of whose words are the programme's is about something else unless it names
+a service or a page outright.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import wordfreq
+
+from bot.answering.text import tokens
+
+GENERAL_ZIPF = 4.0  # about one use in 100,000 words: rarer than this is not everyday language
+TITLE_ZIPF = 5.3  # a page title's word, unless it is among the commonest words
+MIN_LENGTH = 3
+_RAW_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+@lru_cache(maxsize=1)
+def _frequencies() -> tuple[dict[str, float], dict[str, float]]:
+    """General-language word frequencies (French, English), loaded once per process."""
+    return wordfreq.get_frequency_dict("fr"), wordfreq.get_frequency_dict("en")
+
+
+def general_zipf(word: str) -> float:
+    """How common ``word`` (lower case, accents kept) is in general French or English, on the
+    Zipf scale (log10 of uses per billion words), the higher of both; 0 when unknown."""
+    fr, en = _frequencies()
+    freq = max(fr.get(word, 0.0), en.get(word, 0.0))
+    return math.log10(freq * 1e9) if freq > 0 else 0.0
+
+
+def _zipf_by_folded(texts: Iterable[str]) -> dict[str, float]:
+    """For every word of ``texts``: its search stem -> the highest Zipf of its written forms."""
+    out: dict[str, float] = {}
+    for text in texts:
+        for raw in set(_RAW_WORD.findall(text.lower())):
+            stems = tokens(raw)
+            if not stems:
+                continue
+            key = stems[0]
+            z = general_zipf(raw)
+            if z > out.get(key, -1.0):
+                out[key] = z
+    return out
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The programme's words, as search stems (see :func:`bot.answering.text.tokens`)."""
+
+    domain: frozenset[str]
+
+    @classmethod
+    def build(cls, texts: Iterable[str], titles: Iterable[str]) -> Vocabulary:
+        """``texts``: everything the bot holds; ``titles``: the titles of its pages."""
+        texts, titles = list(texts), list(titles)
+        zipf = _zipf_by_folded(texts + titles)
+        domain = {
+            w
+            for w, z in zipf.items()
+            if len(w) >= MIN_LENGTH and not w.isdigit() and z < GENERAL_ZIPF
+        }
+        for title in titles:
+            domain.update(
+                w for w in tokens(title) if len(w) >= MIN_LENGTH and zipf.get(w, 0.0) < TITLE_ZIPF
+            )
+        return cls(frozenset(domain))
+
+    def share(self, question: str) -> float:
+        """The share of the question's content words that are the programme's (0 when none)."""
+        content = [w for w in tokens(question) if len(w) >= MIN_LENGTH]
+        if not content:
+            return 0.0
+        return sum(w in self.domain for w in content) / len(content)
+
+    def domain_words(self, question: str) -> list[str]:
+        return [w for w in tokens(question) if w in self.domain]
