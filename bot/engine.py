@@ -20,6 +20,7 @@ from bot.answering.answer import Answer, Link
 from bot.answering.pipeline import Stages, Trace
 from bot.answering.search import Doc, Index
 from bot.answering.text import detect_lang, strip_slack
+from bot.answering.vocabulary import Vocabulary
 from bot.eligibility.schemes import Scheme, load_schemes
 from bot.errors import BotError, KnowledgeError
 from bot.knowledge.pages import Knowledge, Page, load_knowledge
@@ -50,7 +51,8 @@ class State:
         default_factory=dict
     )  # address -> site pages giving it
     numbered: dict[str, frozenset[int]] = field(default_factory=dict)  # "fast" -> {1, ..., 17}
-    service_index: Index | None = None  # the services\' pitches, to find one by description
+    service_index: Index | None = None  # the services' pitches, to find one by description
+    vocabulary: Vocabulary | None = None  # the programme's words, computed
 
 
 def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
@@ -163,6 +165,11 @@ def build_state(
         email_pages=compose.email_pages(site_docs),
         numbered=pipeline.numbered_families(docs),
         service_index=Index(services) if services else None,
+        vocabulary=Vocabulary.build(
+            [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
+            + [d.title for d in services],
+            [p.title for p in knowledge.pages],
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urldefrag
 
 from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
+from bot.answering.vocabulary import is_everyday
 
 if TYPE_CHECKING:
     from bot.answering.pipeline import Trace
@@ -91,7 +92,8 @@ NAMED_PAGE_MIN_IDF = 1.5  # a page name made only of everyday words does not nam
 # "tu peux me rédiger un mail ?", "can you book me a train?": a task for an assistant,
 # not a question about the programme.
 _TASK = re.compile(
-    r"^(?:(?:est-ce que |dis )?tu (?:peux|pourrais)|peux-tu|pourrais-tu|(?:can|could|would) you)"
+    r"^(?:(?:est-ce que |dis )?tu (?:peux|pourrais)|peux-tu|pourrais-tu|(?:can|could|would) you|"
+    r"aide[sz]?[- ]moi a|help me(?: to)?)"
     r"\s+(?:me |m'|nous |m )?(?:\w+ )?(?:rediger|ecrire|traduire|reserver|corriger|generer|"
     r"coder|programmer|resumer|calculer|write|draft|translate|book|fix|code|generate|"
     r"summari[sz]e|calculate)\b"
@@ -118,7 +120,7 @@ def _strong(top: Hit) -> bool:
     return top.score >= UNANCHORED_MIN_SCORE or (top.coverage >= 0.9 and top.score >= 12)
 
 
-def anchored(terms: list[str], qwords: set[str]) -> bool:
+def anchored(terms: list[str], qwords: set[str], domain: frozenset[str] = DOMAIN_TERMS) -> bool:
     """Whether the question uses the programme's vocabulary (or asks about a personal
     procedure, which the contact page answers with a referral)."""
     if qwords & (PERSONAL_CUES | ADDRESSED):
@@ -127,7 +129,7 @@ def anchored(terms: list[str], qwords: set[str]) -> bool:
         # "programming" shares its stem with "programme", not its meaning
         stems = set(tokens(" ".join(qwords & NOT_DOMAIN)))
         terms = [t for t in terms if t not in stems]
-    return any(t in DOMAIN_TERMS or t.startswith("beta") for t in terms)
+    return any(t in domain or t.startswith("beta") for t in terms)
 
 
 def confident(top: Hit, unknown: list[str]) -> bool:
@@ -224,14 +226,14 @@ def _unknown_year(text: str, doc: Doc, state: State) -> bool:
     return not any(year in said for year in years)
 
 
-def _workplace(qwords: set[str], terms: list[str], hit: Hit) -> bool:
+def _workplace(qwords: set[str], terms: list[str], hit: Hit, domain: frozenset[str]) -> bool:
     """A question about one's own job or tools that the chosen section does not answer:
     it must speak of that subject, and of something else the question names (a coach's
     pay is not answered by a line on the intrapreneur's pay)."""
     cues = qwords & WORKPLACE_CUES
     if not cues:
         return False
-    if not anchored(terms, qwords):
+    if not anchored(terms, qwords, domain):
         return True
     doc = hit.doc
     said = {t[:7] for t in tokens(doc.text + " " + doc.text_en)}
@@ -655,8 +657,20 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
     if not qwords:
         return Result(False, "general", HELP_EN if lang == "en" else HELP_FR)
     index = state.index
+    domain = state.vocabulary.domain if state.vocabulary is not None else DOMAIN_TERMS
     terms = index.query_terms(text)
     match = state.finder.match(text) if state.finder is not None else None
+    if (
+        match is not None
+        and state.vocabulary is not None
+        and state.vocabulary.share(text) == 0
+        and len(match.span.split()) == 1
+        and is_everyday(match.span)
+    ):
+        # "my React component": an everyday word that is also a service's name, in a question
+        # with none of the programme's words, is the everyday word
+        note("understand", f"{match.id!r} read as the everyday word {match.span!r}")
+        match = None
     if match is not None and match.score < 95 and not _names_service(match):
         # a loose name match made only of words our pages use is no evidence of a service
         span_terms = tokens(match.span)
@@ -690,14 +704,17 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
     sure = top is not None and confident(_as_page(top, hits, index, terms), unknown)
     for h in hits[:3]:
         note("retrieve", f"{h.doc.id} score={h.score:.1f} coverage={h.coverage:.2f}")
-    note("decide", f"sure={sure} unknown words={unknown[:5]} anchored={anchored(terms, qwords)}")
+    note(
+        "decide",
+        f"sure={sure} unknown words={unknown[:5]} anchored={anchored(terms, qwords, domain)}",
+    )
     if top is not None and not sure:
         # not sure of the best match, but the question may name a page outright
         top = next((h for h in hits[:10] if _names_page(h, terms, index)), top)
     if (
         top is None
         or not (sure or _names_page(top, terms, index))
-        or (not anchored(terms, qwords) and not _strong(top))
+        or (not anchored(terms, qwords, domain) and not _strong(top))
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:
             note("decide", f"no sure section: the named {match.kind} {match.id}")
@@ -709,7 +726,7 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
         top = referral
     top = _pick_section(hits, top, wants, index)
     doc = top.doc
-    if _workplace(qwords, terms, top) or _unknown_year(text, top.doc, state):
+    if _workplace(qwords, terms, top, domain) or _unknown_year(text, top.doc, state):
         note("decide", "declined: one's own job, or a year the page never mentions")
         return decline(text, lang)
     note("compose", f"from {doc.id}")

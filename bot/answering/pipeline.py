@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from bot.engine import State
 
 DESCRIBE_MIN_SCORE = 9.0  # BM25 over the services' pitches: below this, no service is meant
-DESCRIBE_MIN_COVERAGE = 0.45
-DESCRIBE_MARGIN = 1.15  # the best service must stand clear of the next one
+DESCRIBE_MIN_COVERAGE = 0.35
+DESCRIBE_MARGIN = 1.4  # the best service must stand clear of the next one
 LIST_LIMIT = 12
 
 
@@ -326,20 +326,24 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
         if state.registry is None and _SERVICE_QUESTION.search(normalize(query.focus)):
             trace.add("registry", "a question about a service, and no registry loaded")
             return no_registry(lang)
+    if stages.describe and any(f.name == "service" for f in facets):
+        named = state.finder.match(query.text) if state.finder is not None else None
+        if named is None or named.score < compose.STARTUP_SURE:
+            described = describe(state, query, lang, trace)
+            if described is not None:
+                trace.add("describe", f"a service described, not named: {described.source_id}")
+                return _checked(described, facets, lang, stages, trace)
     result = compose.respond(state, query.focus, lang, trace)
     if not result.answered and query.focused:
         trace.add("decide", "the focus alone is not answered: the whole message")
         result = compose.respond(state, query.text, lang, trace)
-    if (
-        not result.answered
-        and stages.describe
-        and any(f.name == "service" for f in facets)
-        and not _everyday_only(query.focus)
-    ):
-        described = describe(state, query, lang, trace)
-        if described is not None:
-            trace.add("describe", f"answered with {described.source_id}")
-            result = described
+    return _checked(result, facets, lang, stages, trace)
+
+
+def _checked(
+    result: Result, facets: list[Facet], lang: str, stages: Stages, trace: Trace
+) -> Result:
+    """The facet check, and a referral marked as what it is (not an answer)."""
     if result.answered and stages.facet_check and facets:
         missing = missing_facet(result, facets, lang)
         if missing is not None:

@@ -21,9 +21,9 @@ import wordfreq
 
 from bot.answering.text import tokens
 
-GENERAL_ZIPF = 4.0  # about one use in 100,000 words: rarer than this is not everyday language
+GENERAL_ZIPF = 3.2  # about one use in 100,000 words: rarer than this is not everyday language
 TITLE_ZIPF = 5.3  # a page title's word, unless it is among the commonest words
-MIN_LENGTH = 3
+MIN_LENGTH = 4
 _RAW_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
@@ -39,6 +39,12 @@ def general_zipf(word: str) -> float:
     fr, en = _frequencies()
     freq = max(fr.get(word, 0.0), en.get(word, 0.0))
     return math.log10(freq * 1e9) if freq > 0 else 0.0
+
+
+def is_everyday(text: str) -> bool:
+    """Whether every word of ``text`` is common in general French or English."""
+    found = _RAW_WORD.findall(text.lower())
+    return bool(found) and all(general_zipf(w) >= GENERAL_ZIPF for w in found)
 
 
 def _zipf_by_folded(texts: Iterable[str]) -> dict[str, float]:
