@@ -53,6 +53,7 @@ class State:
     numbered: dict[str, frozenset[int]] = field(default_factory=dict)  # "fast" -> {1, ..., 17}
     service_index: Index | None = None  # the services' pitches, to find one by description
     vocabulary: Vocabulary | None = None  # the programme's words, computed
+    incubator_index: Index | None = None  # the incubators' pages, to find one by administration
 
 
 def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
@@ -165,12 +166,17 @@ def build_state(
         email_pages=compose.email_pages(site_docs),
         numbered=pipeline.numbered_families(docs),
         service_index=Index(services) if services else None,
+        incubator_index=_optional_index(pipeline.incubator_docs(registry)),
         vocabulary=Vocabulary.build(
             [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
             + [d.title for d in services],
             [p.title for p in knowledge.pages],
         ),
     )
+
+
+def _optional_index(docs: list[Doc]) -> Index | None:
+    return Index(docs) if docs else None
 
 
 class Engine:
@@ -235,6 +241,7 @@ class Engine:
             registry=registry,
             finder=finder,
             service_index=Index(services) if services else None,
+            incubator_index=_optional_index(pipeline.incubator_docs(registry)),
         )
 
     def answer(self, question: str) -> Answer:

@@ -674,7 +674,9 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
     if match is not None and match.score < 95 and not _names_service(match):
         # a loose name match made only of words our pages use is no evidence of a service
         span_terms = tokens(match.span)
-        if span_terms and all(index.correct(t) for t in span_terms):
+        corrected = {index.correct(t) for t in span_terms}
+        misspelt_name = corrected <= set(tokens(match.name)) and set(span_terms) != corrected
+        if span_terms and None not in corrected and not misspelt_name:
             match = None
     wants = _wants(text)
     hits = _rank(index.search(text, limit=40, terms=terms), wants)

@@ -28,10 +28,11 @@ from bot.answering import compose
 from bot.answering.compose import Result, decline
 from bot.answering.facets import Facet, asked_facets
 from bot.answering.query import Query, parse
-from bot.answering.search import Doc, Index
+from bot.answering.search import Doc
 from bot.answering.text import STOP_WORDS, fold, format_date, normalize, words
 from bot.answering.vocabulary import GENERAL_ZIPF, general_zipf
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
+from bot.registry.startups import StartupMatch
 
 if TYPE_CHECKING:
     from bot.engine import State
@@ -40,6 +41,7 @@ DESCRIBE_MIN_SCORE = 9.0  # BM25 over the services' pitches: below this, no serv
 DESCRIBE_MIN_COVERAGE = 0.35
 DESCRIBE_MARGIN = 1.4  # the best service must stand clear of the next one
 LIST_LIMIT = 12
+DESCRIBED = ("service", "incubator")  # facets whose entity may be described, not named
 
 
 @dataclass(frozen=True)
@@ -249,12 +251,31 @@ def service_docs(registry: Registry | None) -> list[Doc]:
     ]
 
 
-def describe(state: State, query: Query, lang: str, trace: Trace) -> Result | None:
-    """The service the question describes by what it does, when one stands out."""
-    index: Index | None = state.service_index
+def incubator_docs(registry: Registry | None) -> list[Doc]:
+    """One document per incubator: its name, its administration and what it says of itself."""
+    if registry is None:
+        return []
+    return [
+        Doc(
+            id=f"incubator:{inc.id}",
+            url=inc.url,
+            title=inc.title,
+            text=f"{inc.short_description} {inc.description[:400]} {inc.owner}",
+            kind="incubator",
+            source="registry",
+        )
+        for inc in registry.incubators.values()
+    ]
+
+
+def describe(
+    state: State, query: Query, lang: str, trace: Trace, kind: str = "startup"
+) -> Result | None:
+    """The service (or incubator) the question describes, when one stands out."""
+    index = state.service_index if kind == "startup" else state.incubator_index
     if index is None or state.finder is None:
         return None
-    hits = index.search(query.focus, limit=2)
+    hits = index.search(query.text, limit=2)
     if not hits:
         return None
     best = hits[0]
@@ -269,11 +290,7 @@ def describe(state: State, query: Query, lang: str, trace: Trace) -> Result | No
         or best.score < second * DESCRIBE_MARGIN
     ):
         return None
-    match = state.finder.match(best.doc.title)
-    if match is None or match.id != best.doc.id.split(":", 1)[1]:
-        from bot.registry.startups import StartupMatch
-
-        match = StartupMatch("startup", best.doc.id.split(":", 1)[1], best.doc.title, 90.0, "")
+    match = StartupMatch(kind, best.doc.id.split(":", 1)[1], best.doc.title, 90.0, "")
     return compose.registry_answer(state, match, query.focus, lang)
 
 
@@ -311,6 +328,10 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
         query = replace(query, focus=query.text)
         trace.add("normalise", f"text: {query.text[:160]!r}")
     facets = asked_facets(query.focus)
+    # a service or an incubator described in the context of a long message, asked about in
+    # its question ("on m'a parlé d'une appli qui ... Comment s'appelle-t-elle ?")
+    have = {f.name for f in facets}
+    facets += [f for f in asked_facets(query.text) if f.name in DESCRIBED and f.name not in have]
     if facets:
         trace.add("facets", ", ".join(f.name for f in facets))
     if stages.traps:
@@ -326,6 +347,19 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
         if state.registry is None and _SERVICE_QUESTION.search(normalize(query.focus)):
             trace.add("registry", "a question about a service, and no registry loaded")
             return no_registry(lang)
+    if stages.focus and query.focused and state.finder is not None:
+        context = _context_entity(state, query, facets)
+        if context is not None:
+            trace.add(
+                "understand", f"the question is about {context.kind} {context.id}, named before it"
+            )
+            return _checked(
+                compose.registry_answer(state, context, query.focus, lang),
+                facets,
+                lang,
+                stages,
+                trace,
+            )
     if stages.describe and any(f.name == "service" for f in facets):
         named = state.finder.match(query.text) if state.finder is not None else None
         if named is None or named.score < compose.STARTUP_SURE:
@@ -333,6 +367,13 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
             if described is not None:
                 trace.add("describe", f"a service described, not named: {described.source_id}")
                 return _checked(described, facets, lang, stages, trace)
+    if stages.describe and any(f.name == "incubator" for f in facets):
+        named = state.finder.match(query.text) if state.finder is not None else None
+        if named is None or named.score < compose.STARTUP_SURE:
+            found = describe(state, query, lang, trace, kind="incubator")
+            if found is not None:
+                trace.add("describe", f"an incubator by its administration: {found.source_id}")
+                return _checked(found, facets, lang, stages, trace)
     result = compose.respond(state, query.focus, lang, trace)
     if not result.answered and query.focused:
         trace.add("decide", "the focus alone is not answered: the whole message")
@@ -353,6 +394,26 @@ def _checked(
         result = replace(result, answered=False, intent="out_of_scope")
         trace.add("decide", "a personal procedure: referred to service-public.fr")
     return result
+
+
+# What a question asks of an entity, by the kind of entity that can answer it.
+ENTITY_FACETS = {"service": "startup", "incubator": "incubator", "status": "startup", "contact": ""}
+
+
+def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupMatch | None:
+    """In a long message, the service or incubator named before the question, when the
+    question asks about one without naming it ("...l'appli 1000 premiers jours. Vous savez
+    dans quelle phase est le produit ?")."""
+    assert state.finder is not None
+    kinds = {ENTITY_FACETS[f.name] for f in facets if f.name in ENTITY_FACETS}
+    if not kinds or state.finder.match(query.focus) is not None:
+        return None
+    named = state.finder.match(query.text)
+    if named is None or named.score < compose.STARTUP_SURE:
+        return None
+    if named.kind in kinds or "" in kinds:
+        return named
+    return None
 
 
 def _today(state: State) -> date:
