@@ -87,6 +87,7 @@ DOMAIN_TERMS = frozenset(
     )
 )
 UNANCHORED_MIN_SCORE = 20.0
+UNKNOWN_ELSEWHERE = 3  # words our pages never use: a question about something else
 PAGE_CREDIT_MIN_SCORE = 10.0
 NAMED_PAGE_MIN_IDF = 1.5  # a page name made only of everyday words does not name it
 # "tu peux me rédiger un mail ?", "can you book me a train?": a task for an assistant,
@@ -666,9 +667,11 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
         and state.vocabulary.share(text) == 0
         and len(match.span.split()) == 1
         and is_everyday(match.span)
+        and sum(not state.index.known(t) for t in tokens(text)) >= UNKNOWN_ELSEWHERE
     ):
-        # "my React component": an everyday word that is also a service's name, in a question
-        # with none of the programme's words, is the everyday word
+        # "how do I fix this TypeError in my React component?": an everyday word that is also
+        # a service's name, in a question about something else (none of the programme's
+        # words, several words our pages never use), is the everyday word
         note("understand", f"{match.id!r} read as the everyday word {match.span!r}")
         match = None
     if match is not None and match.score < 95 and not _names_service(match):

@@ -37,9 +37,11 @@ from bot.registry.startups import StartupMatch
 if TYPE_CHECKING:
     from bot.engine import State
 
-DESCRIBE_MIN_SCORE = 9.0  # BM25 over the services' pitches: below this, no service is meant
-DESCRIBE_MIN_COVERAGE = 0.35
-DESCRIBE_MARGIN = 1.4  # the best service must stand clear of the next one
+# A service (incubator) is found by description when the best of BM25 over the pitches covers
+# enough of the question, with two of its words at least, and stands clear of the next one.
+DESCRIBE_MIN_COVERAGE = {"startup": 0.35, "incubator": 0.2}
+DESCRIBE_MARGIN = {"startup": 1.4, "incubator": 2.0}
+DESCRIBE_MIN_WORDS = 2
 LIST_LIMIT = 12
 DESCRIBED = ("service", "incubator")  # facets whose entity may be described, not named
 
@@ -49,6 +51,7 @@ class Stages:
     """Which stages run (all by default)."""
 
     focus: bool = True
+    vocabulary: bool = True  # the computed domain vocabulary (off: the old hand list)
     traps: bool = True
     registry_lists: bool = True
     describe: bool = True
@@ -285,9 +288,9 @@ def describe(
         f"best {best.doc.id} score={best.score:.1f} coverage={best.coverage:.2f} next={second:.1f}",
     )
     if (
-        best.score < DESCRIBE_MIN_SCORE
-        or best.coverage < DESCRIBE_MIN_COVERAGE
-        or best.score < second * DESCRIBE_MARGIN
+        len(best.matched) < DESCRIBE_MIN_WORDS
+        or best.coverage < DESCRIBE_MIN_COVERAGE[kind]
+        or best.score < second * DESCRIBE_MARGIN[kind]
     ):
         return None
     match = StartupMatch(kind, best.doc.id.split(":", 1)[1], best.doc.title, 90.0, "")
@@ -303,6 +306,7 @@ def missing_facet(result: Result, facets: list[Facet], lang: str) -> Result | No
         if facet.never or facet.given(result.text):
             continue
         url, title = result.links[0] if result.links else ("https://beta.gouv.fr/", "beta.gouv.fr")
+        title = title.removesuffix(" — beta.gouv.fr")
         if lang == "en":
             text = (
                 f"The page « {title} » does not give {facet.label('en')}; I won't guess it. "
@@ -321,6 +325,8 @@ def missing_facet(result: Result, facets: list[Facet], lang: str) -> Result | No
 
 
 def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Result:
+    if not stages.vocabulary:
+        state = replace(state, vocabulary=None)
     query = parse(raw)
     if stages.focus and query.focused:
         trace.add("normalise", f"focus: {query.focus[:160]!r}")
@@ -328,6 +334,7 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
         query = replace(query, focus=query.text)
         trace.add("normalise", f"text: {query.text[:160]!r}")
     facets = asked_facets(query.focus)
+    focus_facets = list(facets)
     # a service or an incubator described in the context of a long message, asked about in
     # its question ("on m'a parlé d'une appli qui ... Comment s'appelle-t-elle ?")
     have = {f.name for f in facets}
@@ -348,7 +355,7 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
             trace.add("registry", "a question about a service, and no registry loaded")
             return no_registry(lang)
     if stages.focus and query.focused and state.finder is not None:
-        context = _context_entity(state, query, facets)
+        context = _context_entity(state, query, focus_facets)
         if context is not None:
             trace.add(
                 "understand", f"the question is about {context.kind} {context.id}, named before it"

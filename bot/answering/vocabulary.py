@@ -24,6 +24,8 @@ from bot.answering.text import tokens
 GENERAL_ZIPF = 3.2  # about one use in 100,000 words: rarer than this is not everyday language
 TITLE_ZIPF = 5.3  # a page title's word, unless it is among the commonest words
 MIN_LENGTH = 4
+OVERUSE = 2.0  # used 100 times more often in what the bot holds than in general language
+MIN_OWN_ZIPF = 6.0  # ... and not a word met once in a small knowledge base
 _RAW_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
@@ -47,19 +49,27 @@ def is_everyday(text: str) -> bool:
     return bool(found) and all(general_zipf(w) >= GENERAL_ZIPF for w in found)
 
 
-def _zipf_by_folded(texts: Iterable[str]) -> dict[str, float]:
-    """For every word of ``texts``: its search stem -> the highest Zipf of its written forms."""
-    out: dict[str, float] = {}
+def _zipf_by_folded(texts: Iterable[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """For every word of ``texts``, by search stem: the highest general Zipf of its written
+    forms, and its own Zipf in ``texts`` (the same scale, counted here)."""
+    general: dict[str, float] = {}
+    stems: dict[str, str] = {}  # a written form -> its stem ("" for a stop word)
+    counts: dict[str, int] = {}
+    total = 0
     for text in texts:
-        for raw in set(_RAW_WORD.findall(text.lower())):
-            stems = tokens(raw)
-            if not stems:
-                continue
-            key = stems[0]
-            z = general_zipf(raw)
-            if z > out.get(key, -1.0):
-                out[key] = z
-    return out
+        found = _RAW_WORD.findall(text.lower())
+        total += len(found)
+        for raw in found:
+            key = stems.get(raw)
+            if key is None:
+                stem = tokens(raw)
+                key = stems[raw] = stem[0] if stem else ""
+                if key:
+                    general[key] = max(general.get(key, -1.0), general_zipf(raw))
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+    own = {k: math.log10(c / max(total, 1) * 1e9) for k, c in counts.items()}
+    return general, own
 
 
 @dataclass(frozen=True)
@@ -72,11 +82,13 @@ class Vocabulary:
     def build(cls, texts: Iterable[str], titles: Iterable[str]) -> Vocabulary:
         """``texts``: everything the bot holds; ``titles``: the titles of its pages."""
         texts, titles = list(texts), list(titles)
-        zipf = _zipf_by_folded(texts + titles)
+        zipf, own = _zipf_by_folded(texts + titles)
         domain = {
             w
             for w, z in zipf.items()
-            if len(w) >= MIN_LENGTH and not w.isdigit() and z < GENERAL_ZIPF
+            if len(w) >= MIN_LENGTH
+            and not w.isdigit()
+            and (z < GENERAL_ZIPF or (own[w] - z >= OVERUSE and own[w] >= MIN_OWN_ZIPF))
         }
         for title in titles:
             domain.update(

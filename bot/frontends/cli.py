@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="the question; without it, one per input line")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
     ask.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print how the answer was decided, stage by stage",
+    )
+    ask.add_argument(
         "--site",
         type=Path,
         dest="sub_site",
@@ -77,11 +82,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.frontends.console.chat import render
 
     for q in questions:
-        answer = engine.answer(q)
+        answer, trace = engine.explain(q)
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
             print(render(answer), flush=True)
+        if args.explain:
+            out = sys.stderr if args.json else sys.stdout
+            print("\n".join(f"  · {line}" for line in trace.lines()), file=out, flush=True)
     return 0
 
 

@@ -1,0 +1,261 @@
+"""The answering pipeline's stages, on the project's knowledge and a small registry written
+here (services and incubators invented for the tests, in our own words)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from paths import KNOWLEDGE
+
+from bot.answering.pipeline import Stages
+from bot.engine import Engine, build_state
+from bot.registry.model import Incubator, Phase, Registry, Startup
+
+TODAY = date(2026, 9, 1)
+
+
+def service(sid: str, name: str, mission: str, incubator: str, *phases: tuple[str, str]) -> Startup:
+    return Startup(
+        id=sid,
+        name=name,
+        mission=mission,
+        incubator_id=incubator,
+        contact=f"equipe@{sid}.beta.gouv.fr",
+        phases=tuple(Phase(p, date.fromisoformat(d)) for p, d in phases),
+    )
+
+
+REGISTRY = Registry(
+    startups=(
+        service(
+            "ruchenet",
+            "RucheNet",
+            "Permettre aux apiculteurs de déclarer leurs ruches en quelques minutes",
+            "fabrique-mer",
+            ("investigation", "2024-01-10"),
+            ("construction", "2024-05-02"),
+        ),
+        service(
+            "phare-libre",
+            "Phare Libre",
+            "Signaler aux gardes-côtes les feux de navigation éteints le long du littoral",
+            "fabrique-mer",
+            ("construction", "2023-03-01"),
+            ("acceleration", "2024-09-15"),
+        ),
+        service(
+            "cantine-claire",
+            "Cantine Claire",
+            "Aider les communes à composer des menus de restauration scolaire équilibrés",
+            "atelier-territoires",
+            ("construction", "2025-02-01"),
+        ),
+        service(
+            "react",
+            "React",
+            "Retrouver les arrêtés préfectoraux publiés dans les recueils administratifs",
+            "atelier-territoires",
+            ("acceleration", "2022-01-01"),
+        ),
+    ),
+    incubators={
+        "fabrique-mer": Incubator(
+            id="fabrique-mer",
+            title="La Fabrique numérique de la Mer",
+            contact="fabrique@mer.gouv.fr",
+            short_description="L'incubateur du ministère de la Mer et de la Pêche",
+            owner="ministère de la Mer",
+        ),
+        "atelier-territoires": Incubator(
+            id="atelier-territoires",
+            title="L'Atelier des territoires",
+            contact="atelier@territoires.gouv.fr",
+            short_description="Des services pour les élus et les agents des collectivités",
+            owner="collectivités",
+        ),
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    state = build_state(KNOWLEDGE, registry=REGISTRY)
+    assert state.finder is not None
+    state.finder.today = TODAY
+    return Engine(state, KNOWLEDGE)
+
+
+@pytest.fixture(scope="module")
+def bare_engine() -> Engine:
+    """A fresh install: knowledge, no registry."""
+    return Engine(build_state(KNOWLEDGE), KNOWLEDGE)
+
+
+# --------------------------------------------------------------------------- counts and lists
+
+
+def test_a_count_by_phase_is_computed_from_the_registry(engine: Engine) -> None:
+    answer = engine.answer("combien de startups sont en construction en ce moment ?")
+    assert answer.answered
+    assert answer.text.startswith("2 service(s) en construction")
+    assert "Cantine Claire" in answer.text and "RucheNet" in answer.text
+    assert "Phare Libre" not in answer.text
+
+
+def test_a_list_is_filtered_by_incubator_and_phase(engine: Engine) -> None:
+    answer = engine.answer(
+        "quels services de La Fabrique numérique de la Mer sont en accélération ?"
+    )
+    assert answer.answered
+    assert answer.text.startswith("1 service(s) en accélération")
+    assert "Phare Libre" in answer.text and "RucheNet" not in answer.text
+    assert answer.links[0].url.endswith("/incubateurs/fabrique-mer.html")
+
+
+def test_a_count_in_english_is_answered_in_english(engine: Engine) -> None:
+    answer = engine.answer("how many startups are in acceleration right now?")
+    assert answer.answered and answer.text.startswith("2 services in acceleration")
+
+
+# --------------------------------------------------------------------------- entities
+
+
+def test_a_service_found_by_what_it_does(engine: Engine) -> None:
+    answer = engine.answer(
+        "le service qui aide les apiculteurs à déclarer leurs ruches, il en est où ?"
+    )
+    assert answer.answered
+    assert answer.links[0].url.endswith("/startups/ruchenet.html")
+    assert "construction" in answer.text
+
+
+def test_a_service_described_in_the_context_of_a_long_message(engine: Engine) -> None:
+    answer = engine.answer(
+        "Bonjour à tous, je suis agent dans une capitainerie et on m'a parlé d'un outil pour "
+        "signaler aux gardes-côtes les feux de navigation éteints. Comment il s'appelle ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/phare-libre.html")
+
+
+def test_a_misspelt_service_name_is_found(engine: Engine) -> None:
+    answer = engine.answer("ruchenett c'est en quelle phase ?")
+    assert answer.answered and answer.links[0].url.endswith("/startups/ruchenet.html")
+
+
+def test_an_incubator_found_by_its_administration(engine: Engine) -> None:
+    answer = engine.answer(
+        "Bonjour, je travaille au ministère de la Mer. Y a-t-il un incubateur chez nous et "
+        "comment le contacter ?"
+    )
+    assert answer.answered
+    assert answer.links[0].url.endswith("/incubateurs/fabrique-mer.html")
+    assert "fabrique@mer.gouv.fr" in answer.text
+
+
+def test_the_product_named_before_the_question_is_what_it_asks_about(engine: Engine) -> None:
+    answer = engine.answer(
+        "Salut ! Je rejoins l'équipe de Cantine Claire la semaine prochaine comme développeuse. "
+        "Vous savez dans quelle phase est le produit aujourd'hui ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/cantine-claire.html")
+
+
+def test_a_question_about_a_phase_ignores_the_incubator_in_its_context(engine: Engine) -> None:
+    answer = engine.answer(
+        "Bonjour, on est à La Fabrique numérique de la Mer depuis un an avec notre service. "
+        "Combien de temps dure la phase de construction en général ?"
+    )
+    assert answer.answered
+    assert "/approche/construction" in answer.links[0].url or "/approche" in answer.links[0].url
+    assert "fabrique-mer" not in answer.links[0].url
+
+
+def test_an_everyday_word_that_names_a_service_is_read_as_the_word(engine: Engine) -> None:
+    answer = engine.answer(
+        "how do I fix `TypeError: Cannot read properties of undefined` in my React component?"
+    )
+    assert not answer.answered
+
+
+# --------------------------------------------------------------------------- declines
+
+
+def test_a_fact_the_services_card_does_not_give_is_said_missing(engine: Engine) -> None:
+    answer = engine.answer("quel est le budget annuel de RucheNet ?")
+    assert not answer.answered
+    assert "ne donne pas son budget" in answer.text
+    assert answer.links[0].url.endswith("/startups/ruchenet.html")
+
+
+def test_a_team_size_no_page_gives_is_declined(engine: Engine) -> None:
+    answer = engine.answer("combien de personnes bossent sur Phare Libre en ce moment ?")
+    assert not answer.answered and "taille de son équipe" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "quelle est la meilleure startup d'État selon vous ?",
+        "vous pensez qu'on a nos chances d'être retenus au prochain FAST ?",
+        "Does the UK Government Digital Service have something like the FAST?",
+        "quelles seront les dates du FAST 23 ?",
+        "combien de startups la DINUM lancera en 2031 ?",
+        "tu peux me filer le 06 de la coach de RucheNet ?",
+    ],
+)
+def test_questions_no_page_can_answer_are_declined(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered, answer.text
+
+
+def test_a_personal_procedure_is_referred_and_not_counted_as_answered(engine: Engine) -> None:
+    answer = engine.answer("comment je renouvelle mon passeport ?")
+    assert not answer.answered
+    assert "service-public.fr" in answer.links[0].url
+
+
+def test_without_a_registry_a_service_question_says_how_to_get_it(bare_engine: Engine) -> None:
+    answer = bare_engine.answer("dans quelle phase est RucheNet ?")
+    assert not answer.answered
+    assert "python -m bot sync" in answer.text
+
+
+def test_without_a_registry_a_count_says_how_to_get_it(bare_engine: Engine) -> None:
+    answer = bare_engine.answer("combien de services sont en accélération ?")
+    assert not answer.answered and "registre" in answer.text
+
+
+def test_what_beta_gouv_is_gets_an_answer(engine: Engine) -> None:
+    answer = engine.answer("sorry, new here: what is beta.gouv.fr in a nutshell?")
+    assert answer.answered
+
+
+# --------------------------------------------------------------------------- stages and trace
+
+
+def test_the_trace_names_the_stage_that_decided(engine: Engine) -> None:
+    _, trace = engine.explain("quel est le budget annuel de RucheNet ?")
+    stages = [stage for stage, _ in trace.steps]
+    assert stages[0] == "normalise"
+    assert ("facets", "declined: the answer does not give budget") in trace.steps
+
+
+def test_a_stage_switched_off_changes_the_decision(engine: Engine) -> None:
+    engine.stages = Stages.without({"facet_check"})
+    try:
+        assert engine.answer("quel est le budget annuel de RucheNet ?").answered
+    finally:
+        engine.stages = Stages()
+
+
+def test_an_unknown_stage_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown stage"):
+        Stages.without({"magic"})
+
+
+def test_ask_explain_prints_the_trace(run_bot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    done = run_bot("ask", "--explain", "quelle est la meilleure startup selon vous ?")
+    assert done.returncode == 0
+    assert "traps" in done.stdout and "declined" in done.stdout
