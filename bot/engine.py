@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.answering import compose, pipeline
+from bot.answering import compose, followup, pipeline
 from bot.answering.answer import Answer, Link
+from bot.answering.conversation import Conversation
 from bot.answering.pipeline import Stages, Trace
 from bot.answering.search import Doc, Index
 from bot.answering.text import detect_lang, strip_slack
@@ -244,10 +245,20 @@ class Engine:
             incubator_index=_optional_index(pipeline.incubator_docs(registry)),
         )
 
-    def answer(self, question: str) -> Answer:
-        return self.explain(question)[0]
+    def answer(self, question: str, conversation: Conversation | None = None) -> Answer:
+        """Answer ``question``; with a ``conversation``, a follow-up continues its subject
+        (and the turn is added to it)."""
+        return self.explain(question, conversation)[0]
 
-    def explain(self, question: str) -> tuple[Answer, Trace]:
+    def remember(self, conversation: Conversation, question: str, answer: Answer) -> None:
+        """Add a turn answered elsewhere (another process, without context) to a conversation."""
+        text = strip_slack(str(question)[:MAX_QUESTION]).strip()
+        result = compose.Result(answer.answered, answer.intent, answer.text, [], answer.source_id)
+        followup.remember(self._state, conversation, text, result)
+
+    def explain(
+        self, question: str, conversation: Conversation | None = None
+    ) -> tuple[Answer, Trace]:
         """The answer, and how each stage of the pipeline decided it."""
         t0 = time.perf_counter()
         state = self._state
@@ -256,6 +267,8 @@ class Engine:
         lang = detect_lang(text)
         trace = Trace()
         result = pipeline.run(state, text, lang, self.stages, trace)
+        if conversation is not None:
+            result = followup.continued(state, text, lang, result, conversation, self.stages, trace)
         took = (time.perf_counter() - t0) * 1000
         return Answer(
             question=raw,

@@ -56,6 +56,17 @@ def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
     return tuple(facets)
 
 
+def asking_words(question: str) -> set[str]:
+    """The words of ``question`` that ask for a facet ("qui contacter", "combien de temps")."""
+    normal = normalize(question)
+    found: set[str] = set()
+    for facet in load_facets():
+        for cue in facet.cues:
+            for m in cue.finditer(normal):
+                found.update(m.group(0).split())
+    return found
+
+
 def asked_facets(question: str) -> list[Facet]:
     """The facets ``question`` asks for, in the file's order."""
     normal = normalize(question)

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         help="also print how the answer was decided, stage by stage",
     )
     ask.add_argument(
+        "--conversation",
+        action="store_true",
+        help="standard input as conversations: each line the next turn, an empty line starts anew",
+    )
+    ask.add_argument(
         "--site",
         type=Path,
         dest="sub_site",
@@ -75,14 +80,20 @@ def _engine(settings: Settings, site: Path | None, knowledge: Path | None) -> En
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.answering.conversation import Conversation
+
     engine = _engine(settings, args.sub_site or args.site, args.sub_knowledge or args.knowledge)
     questions = (
         [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
     )
     from bot.frontends.console.chat import render
 
+    conversation = Conversation() if args.conversation else None
     for q in questions:
-        answer, trace = engine.explain(q)
+        if conversation is not None and not q.strip():
+            conversation = Conversation()  # an empty line: a new conversation
+            continue
+        answer, trace = engine.explain(q, conversation)
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.answering.answer import Answer
+from bot.answering.conversation import Conversation
 from bot.engine import Engine
 
 BANNER = (
@@ -34,6 +35,7 @@ class Console:
         self.engine = engine
         self.out = out
         self.ask = ask
+        self.conversation = Conversation()  # the session: follow-ups continue its subject
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -57,14 +59,14 @@ class Console:
                         "Usage : /beta <question>, par ex. /beta combien dure l'investigation ?"
                     )
                     return True
-                self.say(render(self.engine.answer(rest)))
+                self.say(render(self.engine.answer(rest, self.conversation)))
                 return True
             if command in ("/eligibilite", "/éligibilité", "/eligibilité"):
                 self.eligibility(rest.strip())
                 return True
             self.say(f"Commande inconnue : {command[:40]}. Tapez /aide pour la liste.")
             return True
-        self.say(render(self.engine.answer(line)))
+        self.say(render(self.engine.answer(line, self.conversation)))
         return True
 
     def eligibility(self, name: str) -> None:

@@ -33,6 +33,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering.answer import Answer
+from bot.answering.conversation import Conversation, Conversations
 from bot.answering.text import detect_lang
 from bot.eligibility.schemes import Scheme
 from bot.errors import RecordsError
@@ -80,7 +81,9 @@ class Records(Protocol):
 class Engine(Protocol):
     """What the Slack front end needs of the engine (``bot.engine.Engine`` is one)."""
 
-    def answer(self, question: str) -> Answer: ...
+    def answer(self, question: str, conversation: Conversation | None = None) -> Answer: ...
+
+    def remember(self, conversation: Conversation, question: str, answer: Answer) -> None: ...
 
     @property
     def schemes(self) -> Mapping[str, Scheme]: ...
@@ -220,6 +223,7 @@ class BetaApp(AsyncApp):
         self.replies = Deduper()  # channel + ts of the user's message: one reply per message
         self.clicks = Deduper(ttl=24 * 3600)  # share / vote clicks, per user and message
         self.tasks = BackgroundTasks()
+        self.conversations = Conversations()  # threads and DMs, in memory only
         # Replies to events are computed off the event loop (see bot.frontends.slack.answering); commands
         # and clicks answer in process, inside their acknowledgement, which never queues.
         self.answers = AnswerPool(
@@ -268,13 +272,21 @@ class BetaApp(AsyncApp):
         )
         return message, answer
 
-    async def compose_off_loop(self, question: str) -> tuple[JsonDict, Answer | None]:
-        """Like :meth:`compose`, with the engine's work done by the answer workers."""
+    async def compose_off_loop(
+        self, question: str, conversation: Conversation | None = None
+    ) -> tuple[JsonDict, Answer | None]:
+        """Like :meth:`compose`, with the engine's work done by the answer workers; a turn of
+        a conversation that already has a subject is answered in process, with its context."""
         text = question.strip()
         notice = self._notice_for(text)
         if notice is not None:
             return notice, None
-        answer = await self.answers.answer(text)
+        if conversation is not None and conversation.turns:
+            answer = await asyncio.to_thread(self.engine.answer, text, conversation)
+        else:
+            answer = await self.answers.answer(text)
+            if conversation is not None:
+                self.engine.remember(conversation, text, answer)
         return build_answer_blocks(answer, question=text), answer
 
     async def record_unanswered(self, question: str) -> None:
@@ -349,10 +361,12 @@ class BetaApp(AsyncApp):
     async def reply(
         self, client: AsyncWebClient, channel: str, thread_ts: str | None, question: str
     ) -> None:
-        """Answer ``question`` in ``channel`` (in the thread ``thread_ts`` when given)."""
+        """Answer ``question`` in ``channel`` (in the thread ``thread_ts`` when given). The
+        thread (or the direct message) is a conversation: a follow-up continues its subject."""
         answer: Answer | None = None
+        conversation = self.conversations.get(f"{channel}/{thread_ts or ''}")
         try:
-            message, answer = await self.compose_off_loop(question)
+            message, answer = await self.compose_off_loop(question, conversation)
         except Exception:
             log.exception("the engine failed on %r", question[:200])
             message = build_error_message(detect_lang(question))

@@ -630,3 +630,33 @@ async def test_an_unexpected_error_in_a_command_is_answered_with_an_apology_not_
     assert body["response_type"] == "ephemeral"
     assert "Désolé" in posted_text(body)
     assert any("boom" in r.getMessage() for r in caplog.records)
+
+
+# -- follow-ups in a thread (issue 13) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer_workers", [0, 1], ids=["in-process", "worker"])
+async def test_a_follow_up_in_the_thread_continues_its_subject(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    first = mention("c'est quoi la phase de construction ?")
+    await slack.event(first)
+    (call,) = await fake_slack.wait_for("chat.postMessage")
+    assert "approche/construction" in call.text_everywhere()
+    await slack.event(mention("et ça dure combien de temps ?", thread_ts=first["ts"]))
+    calls = await fake_slack.wait_for("chat.postMessage", count=2)
+    follow = calls[-1]
+    assert follow.args["thread_ts"] == first["ts"]
+    assert "approche/construction" in follow.text_everywhere()
+    assert "mois" in posted_text(follow.args)
+
+
+async def test_a_new_thread_is_answered_as_without_context(
+    slack: SlackDriver, fake_slack: FakeSlack, slack_engine: Engine
+) -> None:
+    await slack.event(mention("c'est quoi la phase de construction ?"))
+    await fake_slack.wait_for("chat.postMessage")
+    await slack.event(mention("et pour l'investigation ?"))  # a new thread, not a follow-up
+    calls = await fake_slack.wait_for("chat.postMessage", count=2)
+    alone = slack_engine.answer("et pour l'investigation ?")
+    assert alone.text in posted_text(calls[-1].args)
