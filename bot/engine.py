@@ -172,6 +172,8 @@ def build_state(
             [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
             + [d.title for d in services],
             [p.title for p in knowledge.pages],
+            others=[d.text for d in services],
+            cache=data_dir / "cache" / "general-zipf.json" if data_dir else None,
         ),
     )
 

@@ -13,7 +13,6 @@ from urllib.parse import urldefrag
 
 from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
-from bot.answering.vocabulary import is_everyday
 
 if TYPE_CHECKING:
     from bot.answering.pipeline import Trace
@@ -666,7 +665,7 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
         and state.vocabulary is not None
         and state.vocabulary.share(text) == 0
         and len(match.span.split()) == 1
-        and is_everyday(match.span)
+        and state.vocabulary.is_everyday(match.span)
         and sum(not state.index.known(t) for t in tokens(text)) >= UNKNOWN_ELSEWHERE
     ):
         # "how do I fix this TypeError in my React component?": an everyday word that is also

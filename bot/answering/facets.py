@@ -30,6 +30,10 @@ class Facet:
     def asked(self, normalised_question: str) -> bool:
         return any(cue.search(normalised_question) for cue in self.cues)
 
+    @property
+    def any_cue(self) -> re.Pattern[str]:
+        return _any_cue(self.cues)
+
     def given(self, text: str) -> bool:
         """Whether ``text`` gives this facet (always, for a facet without evidence)."""
         return self.evidence is None or bool(self.evidence.search(normalize(text)))
@@ -67,7 +71,18 @@ def asking_words(question: str) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=64)
+def _any_cue(cues: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    """One pattern for all of a facet's cues (one scan of the question instead of several)."""
+    return re.compile("|".join(f"(?:{c.pattern})" for c in cues) or r"(?!)")
+
+
+@lru_cache(maxsize=4096)
+def _asked(question: str) -> tuple[Facet, ...]:
+    normal = normalize(question)
+    return tuple(f for f in load_facets() if f.any_cue.search(normal))
+
+
 def asked_facets(question: str) -> list[Facet]:
     """The facets ``question`` asks for, in the file's order."""
-    normal = normalize(question)
-    return [f for f in load_facets() if f.asked(normal)]
+    return list(_asked(question))

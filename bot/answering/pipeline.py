@@ -29,8 +29,7 @@ from bot.answering.compose import Result, decline
 from bot.answering.facets import Facet, asked_facets
 from bot.answering.query import Query, parse
 from bot.answering.search import Doc
-from bot.answering.text import STOP_WORDS, fold, format_date, normalize, words
-from bot.answering.vocabulary import GENERAL_ZIPF, general_zipf
+from bot.answering.text import fold, format_date, normalize
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
 from bot.registry.startups import StartupMatch
 
@@ -425,10 +424,3 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
 
 def _today(state: State) -> date:
     return (state.finder.today if state.finder is not None else None) or date.today()
-
-
-def _everyday_only(text: str) -> bool:
-    """Only everyday words (nothing a pitch could be recognised by)."""
-    return all(
-        general_zipf(w) >= GENERAL_ZIPF for w in words(text) if len(w) >= 4 and w not in STOP_WORDS
-    )

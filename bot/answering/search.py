@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -52,6 +53,7 @@ class Hit:
     specific: float = 0.0  # the part of the score owed to the section itself, not its page
 
 
+@lru_cache(maxsize=65536)
 def alias_keys(alias: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tokens(alias)))
 
