@@ -55,6 +55,7 @@ class State:
     service_index: Index | None = None  # the services' pitches, to find one by description
     vocabulary: Vocabulary | None = None  # the programme's words, computed
     incubator_index: Index | None = None  # the incubators' pages, to find one by administration
+    titles: dict[str, str] = field(default_factory=dict)  # page address -> its title
 
 
 def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
@@ -166,6 +167,7 @@ def build_state(
         sentences=compose.site_sentences(site_docs),
         email_pages=compose.email_pages(site_docs),
         numbered=pipeline.numbered_families(docs),
+        titles=compose.page_titles(docs),
         service_index=Index(services) if services else None,
         incubator_index=_optional_index(pipeline.incubator_docs(registry)),
         vocabulary=Vocabulary.build(

@@ -13,6 +13,7 @@ from urllib.parse import urldefrag
 
 from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
+from bot.knowledge.urls import SITE
 
 if TYPE_CHECKING:
     from bot.answering.pipeline import Trace
@@ -525,8 +526,16 @@ def _links(primary: Doc, ranked: list[Hit], state: State) -> list[tuple[str, str
             break
         if _page(ref) not in seen:
             seen.add(_page(ref))
-            links.append((ref, ref.removeprefix("https://beta.gouv.fr")))
+            links.append((ref, state.titles.get(_page(ref)) or ref.removeprefix(SITE)))
     return links
+
+
+def page_titles(docs: list[Doc]) -> dict[str, str]:
+    """Each page's title by its address (for a related link: its title, not its path)."""
+    titles: dict[str, str] = {}
+    for doc in docs:
+        titles.setdefault(_page(doc.url), doc.page_title or doc.title)
+    return titles
 
 
 def _intent(doc: Doc, qwords: set[str], body: str) -> str:
@@ -594,6 +603,16 @@ def _scheme_for(state: State, text: str, qwords: set[str]) -> Scheme | None:
     from bot.eligibility.schemes import find_scheme
 
     return find_scheme(state.schemes, text)
+
+
+def _names_scheme(text: str, scheme: Scheme) -> bool:
+    """Whether the question names the scheme (its id, short name, title or an alias)."""
+    have = set(tokens(text))
+    for name in (scheme.id, scheme.short, scheme.title, *scheme.aliases):
+        keys = alias_keys(name)
+        if keys and set(keys) <= have:
+            return True
+    return False
 
 
 def criteria_text(scheme: Scheme, lang: str) -> str:
@@ -755,6 +774,10 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
     if qwords & CONTACT_CUES:
         links = _cite_address(links, answer_text, state)
     scheme = _scheme_for(state, text, qwords)
+    if scheme is not None and not (
+        _page(scheme.source) == _page(doc.url) or _names_scheme(text, scheme)
+    ):
+        scheme = None  # "candidater" alone does not make a question about the FAST
     if scheme is not None:
         tip = (
             f"Check it step by step: `/eligibilite {scheme.id}`"

@@ -29,7 +29,7 @@ from bot.answering.compose import Result, decline
 from bot.answering.facets import Facet, asked_facets
 from bot.answering.query import Query, parse
 from bot.answering.search import Doc
-from bot.answering.text import fold, format_date, normalize
+from bot.answering.text import MONTHS_EN, MONTHS_FR, fold, format_date, normalize
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
 from bot.registry.startups import StartupMatch
 
@@ -387,6 +387,34 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
     return _checked(result, facets, lang, stages, trace)
 
 
+_MONTH_NUMBER = {fold(m): i + 1 for i, m in enumerate(MONTHS_FR)} | {
+    m.lower(): i + 1 for i, m in enumerate(MONTHS_EN)
+}
+_DEADLINE = re.compile(
+    r"(?P<lead>jusqu.au|jusqu.à|avant le|au plus tard le|clôture le|until|by|deadline:?)\s+"
+    r"(?P<day>\d{1,2})(?:er)?\s+(?P<month>[a-zéèûô]+)\s+(?P<year>20\d\d)",
+    re.IGNORECASE,
+)
+
+
+def mark_past_deadlines(text: str, today: date, lang: str) -> str:
+    """ "Candidatures jusqu'au 21 juin 2026" read on 3 December 2026 says the date has passed."""
+
+    def mark(m: re.Match[str]) -> str:
+        month = _MONTH_NUMBER.get(fold(m.group("month")))
+        if month is None:
+            return m.group(0)
+        try:
+            day = date(int(m.group("year")), month, int(m.group("day")))
+        except ValueError:
+            return m.group(0)
+        if day >= today:
+            return m.group(0)
+        return m.group(0) + (" (now past)" if lang == "en" else " (date passée)")
+
+    return _DEADLINE.sub(mark, text)
+
+
 def _checked(
     result: Result, facets: list[Facet], lang: str, stages: Stages, trace: Trace
 ) -> Result:
@@ -396,6 +424,8 @@ def _checked(
         if missing is not None:
             trace.add("facets", f"declined: the answer does not give {facets[0].name}")
             return missing
+    if result.answered:
+        result = replace(result, text=mark_past_deadlines(result.text, date.today(), lang))
     if result.answered and result.links and "service-public.fr" in result.links[0][0]:
         result = replace(result, answered=False, intent="out_of_scope")
         trace.add("decide", "a personal procedure: referred to service-public.fr")

@@ -259,3 +259,30 @@ def test_ask_explain_prints_the_trace(run_bot, tmp_path: Path) -> None:  # type:
     done = run_bot("ask", "--explain", "quelle est la meilleure startup selon vous ?")
     assert done.returncode == 0
     assert "traps" in done.stdout and "declined" in done.stdout
+
+
+# --------------------------------------------------------------------------- composition
+
+
+def test_a_deadline_already_past_says_so() -> None:
+    from bot.answering.pipeline import mark_past_deadlines
+
+    text = "Candidatures jusqu'au 21 juin 2026. Clôture le 3 janvier 2027."
+    marked = mark_past_deadlines(text, date(2026, 12, 3), "fr")
+    assert "21 juin 2026 (date passée)" in marked
+    assert "3 janvier 2027 (date passée)" not in marked
+    assert mark_past_deadlines("open until 21 June 2026", date(2026, 12, 3), "en").endswith(
+        "(now past)"
+    )
+
+
+def test_the_eligibility_tip_names_the_programme_asked_about(engine: Engine) -> None:
+    answer = engine.answer("comment candidater au programme de consolidation ?")
+    assert "/eligibilite fast" not in answer.text
+
+
+def test_related_links_carry_their_page_title(engine: Engine) -> None:
+    for question in ("c'est quoi le FAST ?", "c'est quoi la phase d'accélération ?"):
+        answer = engine.answer(question)
+        for link in answer.links:
+            assert not link.title.startswith("/"), link
