@@ -26,8 +26,10 @@ FOLLOWUP_WORDS = 14  # longer messages stand on their own
 
 # How a follow-up opens ("et pour…", "what about…") or refers back ("ça", "son", "its").
 _OPENING = re.compile(
-    r"^(?:et|and|mais|but|sinon|ok|d accord|merci|thanks)\b|^(?:what|how) about\b|^et (?:pour|cote|niveau|si)\b"
+    r"^(?:et|and|mais|but|sinon|ok|d accord|merci|thanks|so|alors|donc)\b|^(?:what|how) about\b"
+    r"|\b(?:du coup|en question|dans ce cas|in that case)\b"
 )
+SHORT_WORDS = 6  # a question this short, in a thread, continues it unless it names its subject
 _REFERRING = frozenset(
     """
     ca cela celle celui ceux celles elle elles il ils son sa ses leur leurs lui eux
@@ -89,7 +91,17 @@ def is_followup(text: str) -> bool:
     ws = words(text)
     if not ws or len(ws) > FOLLOWUP_WORDS:
         return False
-    return bool(_OPENING.search(folded)) or any(w in _REFERRING for w in ws)
+    return bool(_OPENING.search(folded)) or refers_back(text) or len(ws) <= SHORT_WORDS
+
+
+def opens_as_followup(text: str) -> bool:
+    """ "et pour…", "what about…", "du coup…": a message that continues, whatever it names."""
+    return bool(_OPENING.search(fold(text)))
+
+
+def refers_back(text: str) -> bool:
+    """A pronoun standing for what was just discussed ("elle", "son", "leur", "its")."""
+    return any(w in _REFERRING for w in words(text))
 
 
 def content_words(text: str) -> list[str]:

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 from bot.answering import pipeline
 from bot.answering.compose import Result
-from bot.answering.conversation import Conversation, Turn, content_words, is_followup, without
+from bot.answering.conversation import (
+    Conversation,
+    Turn,
+    content_words,
+    is_followup,
+    opens_as_followup,
+    refers_back,
+    without,
+)
 from bot.answering.facets import asked_facets, asking_words
 from bot.answering.text import tokens, words
 
@@ -51,15 +59,14 @@ def _names(text: str, subject: str) -> bool:
 
 
 def _on_topic(state: State, text: str) -> bool:
-    """A follow-up worth continuing: it asks a fact, uses the programme's words, or is only
-    markers and pronouns ("et ça ?")."""
+    """A follow-up worth continuing: it asks a fact, or most of its words are words our pages
+    use ("et elle commence à quel moment ?"); "et il fait beau demain ?" is not."""
     content = content_words(text)
     if not content or asked_facets(text):
         return True
-    vocabulary = state.vocabulary
-    if vocabulary is None:
-        return True
-    return vocabulary.share(" ".join(content)) > 0
+    stems = [t for w in content for t in tokens(w)]
+    known = sum(state.index.known(t) or state.index.correct(t) is not None for t in stems)
+    return known * 2 > len(stems)
 
 
 def continued(
@@ -76,10 +83,18 @@ def continued(
     last = conversation.last
     if last is not None and last.answered and last.subject and is_followup(text):
         own_subject = subject_of(state, alone) if alone.answered else ""
-        if own_subject and own_subject != last.subject and _names(text, own_subject):
+        names_own = (
+            bool(own_subject)
+            and own_subject != last.subject
+            and _names(text, own_subject)
+            and not refers_back(text)
+        )
+        if names_own and opens_as_followup(text):
             rewritten, what = f"{text} {last.asked}", f"what was asked: {last.asked!r}"
+        elif names_own:
+            rewritten, what = "", "nothing: a new question on its own subject"
         elif not _on_topic(state, text):
-            rewritten, what = "", "off topic: answered on its own"
+            rewritten, what = "", "nothing: off topic, answered on its own"
         else:
             rewritten, what = f"{text} {last.subject}", f"the subject: {last.subject!r}"
         trace.add("follow-up", f"inherits {what}")
