@@ -10,13 +10,14 @@ indexed when ../shared is here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import frontmatter
 import pytest
 from paths import SHARED
 
+from bot.answering.answer import Answer
 from bot.answering.text import fold
+from bot.engine import Engine
 
 SITE_PAGES = SHARED / "corpus" / "beta.gouv.fr" / "_pages"
 ENGINES = ["fixture", *(["site"] if SITE_PAGES.is_dir() else [])]
@@ -58,7 +59,7 @@ WORKPLACE = [
 
 @dataclass(frozen=True)
 class Routed:
-    engine: Any
+    engine: Engine
     services: list[tuple[str, str]]  # (page stem, name) of the services to ask about
 
 
@@ -77,19 +78,19 @@ def routed(request: pytest.FixtureRequest) -> Routed:
 
 
 @pytest.fixture
-def routed_engine(routed: Routed) -> Any:
+def routed_engine(routed: Routed) -> Engine:
     """The engine of this run: knowledge/ plus the fixture registry, or the whole site."""
     return routed.engine
 
 
-def first_page(answer) -> str:  # type: ignore[no-untyped-def]
+def first_page(answer: Answer) -> str:
     assert answer.answered, answer.text
     return answer.links[0].url.split("#")[0]
 
 
 @pytest.mark.parametrize(("question", "stem"), NAMED_IN_OUR_PAGES)
 def test_a_service_named_in_our_pages_is_still_answered_from_its_own_page(
-    routed_engine, question: str, stem: str
+    routed_engine: Engine, question: str, stem: str
 ) -> None:
     assert first_page(routed_engine.answer(question)) == SERVICE_PAGE.format(stem)
 
@@ -104,7 +105,7 @@ def test_every_way_of_asking_about_a_service_reaches_its_page(routed: Routed) ->
     assert len(misses) <= len(routed.services) // 50, misses
 
 
-def test_an_english_answer_keeps_the_sites_own_status_word(routed_engine) -> None:
+def test_an_english_answer_keeps_the_sites_own_status_word(routed_engine: Engine) -> None:
     answer = routed_engine.answer("where is Base Adresse Nationale at now?")
     assert first_page(answer) == SERVICE_PAGE.format("ban")
     assert "transferred" in answer.text and "transféré" in answer.text
@@ -112,14 +113,14 @@ def test_an_english_answer_keeps_the_sites_own_status_word(routed_engine) -> Non
 
 @pytest.mark.parametrize("question", WORKPLACE)
 def test_a_workplace_question_is_declined_not_answered_from_a_page_sharing_a_word(
-    routed_engine, question: str
+    routed_engine: Engine, question: str
 ) -> None:
     answer = routed_engine.answer(question)
     assert not answer.answered, answer.text
     assert "contact@beta.gouv.fr" in answer.text
 
 
-def test_a_workplace_word_the_page_speaks_of_is_still_answered(routed_engine) -> None:
+def test_a_workplace_word_the_page_speaks_of_is_still_answered(routed_engine: Engine) -> None:
     answer = routed_engine.answer("pour l'investigation, l'intra doit pouvoir télétravailler ?")
     assert first_page(answer) == "https://beta.gouv.fr/approche/investigation"
     assert "télétravail" in answer.text
@@ -135,7 +136,7 @@ def test_a_workplace_word_the_page_speaks_of_is_still_answered(routed_engine) ->
     ],
 )
 def test_an_incubator_with_a_one_word_name_is_found_by_it(
-    routed_engine, question: str, stem: str
+    routed_engine: Engine, question: str, stem: str
 ) -> None:
     assert (
         first_page(routed_engine.answer(question))
@@ -152,14 +153,14 @@ def test_an_incubator_with_a_one_word_name_is_found_by_it(
     ],
 )
 def test_a_contact_question_leads_with_the_address(
-    routed_engine, question: str, email: str
+    routed_engine: Engine, question: str, email: str
 ) -> None:
     answer = routed_engine.answer(question)
     assert answer.answered
     assert email in answer.text.splitlines()[0][:120], answer.text
 
 
-def test_a_contact_answer_cites_first_the_page_that_gives_the_address(site_engine) -> None:
+def test_a_contact_answer_cites_first_the_page_that_gives_the_address(site_engine: Engine) -> None:
     # needs the site's pages (skipped without ../shared): the address is on the site's
     # acceleration page (on knowledge/ alone, our FAST page, which gives it, comes first)
     answer = site_engine.answer("une question sur le FAST, j'écris à qui ?")
@@ -181,7 +182,7 @@ def test_a_contact_answer_cites_first_the_page_that_gives_the_address(site_engin
     ],
 )
 def test_what_a_services_status_means_is_told_with_its_status(
-    routed_engine, question: str, stem: str, meaning: str
+    routed_engine: Engine, question: str, stem: str, meaning: str
 ) -> None:
     answer = routed_engine.answer(question)
     assert first_page(answer) == SERVICE_PAGE.format(stem)

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from api_fakes import REGISTRY_SOURCES, registry_documents
 from hypothesis import given
 from hypothesis import strategies as st
 from paths import SHARED as SHARED_ROOT
@@ -170,8 +171,10 @@ def test_a_folder_that_is_not_the_site_gets_a_clear_error(tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- API documents
 
 
-def test_api_documents_parse_into_the_full_registry() -> None:
-    startups, incubators = api_docs()
+@pytest.mark.parametrize("source", REGISTRY_SOURCES)
+def test_api_documents_parse_into_the_full_registry(source: str) -> None:
+    docs = registry_documents(source)  # the site's snapshot, or the committed fixture
+    startups, incubators = json.loads(docs["startups"]), json.loads(docs["incubators"])
     registry = parse_api_documents(startups, incubators)
     assert len(registry.startups) == len(startups["data"])
     assert set(registry.incubators) == set(incubators)

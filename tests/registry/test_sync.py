@@ -12,14 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_fakes import ApiServer, corpus_documents, small_documents
+from api_fakes import (
+    ApiServer,
+    corpus_documents,
+    fixture_documents,
+    small_documents,
+    sync_documents,
+)
 
 from bot.errors import RegistryError
 from bot.registry.model import Registry, load_registry, load_stored
 from bot.registry.sync import fetch_registry, refresh_forever, run_sync, store, sync_once
 from bot.settings import Settings
 
-FAST = {"timeout": 2.0, "retries": 2, "backoff": 0.01}
+FAST: dict[str, Any] = {"timeout": 2.0, "retries": 2, "backoff": 0.01}
 
 
 @pytest.fixture
@@ -39,6 +45,7 @@ def settings_for(server: ApiServer, data_dir: Path, **extra: Any) -> Settings:
 
 async def test_fetch_returns_both_documents_from_the_api(api: ApiServer) -> None:
     startups, incubators = await fetch_registry(api.base_url, **FAST)
+    assert isinstance(startups, dict) and isinstance(incubators, dict)
     assert [item["id"] for item in startups["data"]] == ["service-0", "service-1", "service-2"]
     assert "dinum" in incubators
     assert {name for name, _ in api.requests} == {"startups", "incubators"}
@@ -60,6 +67,21 @@ async def test_the_real_registry_syncs_and_answers_without_a_site(tmp_path: Path
     assert tchap is not None and tchap.contact == "tchap@beta.gouv.fr"
     incubator = registry.incubator_of(tchap)
     assert incubator is not None and incubator.title
+
+
+def test_the_committed_fixture_syncs_whole_and_answers_without_a_site(tmp_path: Path) -> None:
+    docs = fixture_documents()
+    registry = sync_documents(docs, tmp_path)
+    assert len(registry.startups) == len(json.loads(docs["startups"])["data"]) >= 40
+    assert registry.problems == ()
+    assert set(registry.incubators) == set(json.loads(docs["incubators"]))
+    assert all(registry.incubator_of(s) is not None for s in registry.startups)
+    tchap = registry.startup("tchap")
+    assert tchap is not None and tchap.contact == "tchap@beta.gouv.fr"
+    incubator = registry.incubator_of(tchap)
+    assert incubator is not None and incubator.title
+    loaded = load_registry(None, tmp_path)
+    assert loaded is not None and loaded.startups == registry.startups
 
 
 # --------------------------------------------------------------------------- the CLI
