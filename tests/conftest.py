@@ -152,3 +152,24 @@ def run_bot(bot_env: dict[str, str]) -> Callable[..., subprocess.CompletedProces
 
 # Slack front end (issue 3): fake Slack, the bot over HTTP, signed requests.
 from conftest_slack import *  # noqa: E402, F403
+
+
+# A registry without ../shared (issue 10): the small registry committed under tests/fixtures/api,
+# served by api_fakes.ApiServer and synced as `python -m bot sync` does, then an engine over
+# knowledge/ plus that copy, as `python -m bot ask` runs after a sync.
+@pytest.fixture(scope="session")
+def fixture_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the committed fixture registry, synced from a local API."""
+    from api_fakes import fixture_documents, sync_documents
+
+    data_dir = tmp_path_factory.mktemp("fixture-registry")
+    sync_documents(fixture_documents(), data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def fixture_engine(knowledge_dir: Path, fixture_data_dir: Path):  # type: ignore[no-untyped-def]
+    """One engine over our knowledge and the synced fixture registry (no ../shared needed)."""
+    from bot.engine import Engine
+
+    return Engine.load(knowledge_dir, None, fixture_data_dir)

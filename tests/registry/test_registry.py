@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from api_fakes import REGISTRY_SOURCES, registry_documents
 from hypothesis import given
 from hypothesis import strategies as st
 from paths import SHARED as SHARED_ROOT
@@ -170,8 +172,10 @@ def test_a_folder_that_is_not_the_site_gets_a_clear_error(tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- API documents
 
 
-def test_api_documents_parse_into_the_full_registry() -> None:
-    startups, incubators = api_docs()
+@pytest.mark.parametrize("source", REGISTRY_SOURCES)
+def test_api_documents_parse_into_the_full_registry(source: str) -> None:
+    docs = registry_documents(source)  # the site's snapshot, or the committed fixture
+    startups, incubators = json.loads(docs["startups"]), json.loads(docs["incubators"])
     registry = parse_api_documents(startups, incubators)
     assert len(registry.startups) == len(startups["data"])
     assert set(registry.incubators) == set(incubators)
@@ -180,6 +184,34 @@ def test_api_documents_parse_into_the_full_registry() -> None:
     incubator = registry.incubator_of(basegun)
     assert incubator is not None and "Intérieur" in incubator.title
     assert "%20" not in basegun.description and "## Contexte" in basegun.description
+
+
+def _runs(text: str, n: int = 6) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def test_the_fixtures_facts_are_the_sites_and_its_texts_are_ours() -> None:
+    """The committed fixture (tests/fixtures/api) carries the site's facts, but its missions
+    and descriptions are written by us: no run of six words in common with the site's."""
+    startups, incubators = api_docs()
+    site = parse_api_documents(startups, incubators)
+    docs = registry_documents("fixture")
+    ours = parse_api_documents(json.loads(docs["startups"]), json.loads(docs["incubators"]))
+    for s in ours.startups:
+        real = site.startup(s.id)
+        assert real is not None, s.id
+        assert (s.name, s.incubator_id, s.link, s.phases) == (
+            real.name,
+            real.incubator_id,
+            real.link,
+            real.phases,
+        ), s.id
+        assert s.contact in ("", real.contact), s.id  # a person's address is left out
+        copied = _runs(f"{s.mission} {s.description}") & _runs(f"{real.mission} {real.description}")
+        assert not copied, (s.id, copied)
+    for iid, inc in ours.incubators.items():
+        assert inc.title == site.incubators[iid].title
 
 
 def test_included_incubators_are_found_despite_their_prefixed_ids() -> None:

@@ -1,196 +1,31 @@
-"""``python -m bot sync`` and the background refresh, against a real HTTP server on loopback.
-
-The server is aiohttp.web on 127.0.0.1 (port 0) in its own thread, serving JSON:API
-documents (the site's own when ../shared is here, small realistic ones otherwise) with
-ETags, and the faults a real API has: 500s, slowness, truncated or malformed JSON, a wrong
-shape, an oversized body, a dropped connection.
+"""``python -m bot sync`` and the background refresh, against a real HTTP server on loopback
+(``api_fakes.ApiServer``: the site's own documents when ../shared is here, the committed
+fixture or small generated ones otherwise, with the faults a real API has).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from aiohttp import web
-from paths import SHARED as SHARED_ROOT
+from api_fakes import (
+    ApiServer,
+    corpus_documents,
+    fixture_documents,
+    small_documents,
+    sync_documents,
+)
 
 from bot.errors import RegistryError
 from bot.registry.model import Registry, load_registry, load_stored
 from bot.registry.sync import fetch_registry, refresh_forever, run_sync, store, sync_once
 from bot.settings import Settings
 
-SHARED = SHARED_ROOT
-API = SHARED / "corpus" / "beta.gouv.fr-api" / "v2.6"
-FAST = {"timeout": 2.0, "retries": 2, "backoff": 0.01}
-
-
-def startup_item(sid: str, name: str, incubator: str, phase: str, start: str) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "type": "startup",
-        "attributes": {
-            "name": name,
-            "pitch": f"Mission de {name}",
-            "stats_url": "",
-            "contact": f"contact@{sid}.beta.gouv.fr",
-            "content_url_encoded_markdown": quote(f"# {name}\n\nUn service public numérique."),
-            "events": [],
-            "phases": [{"name": phase, "start": start, "end": ""}],
-            "sponsors": [],
-            "thematiques": [],
-            "technos": [],
-            "link": f"https://{sid}.beta.gouv.fr",
-        },
-        "relationships": {"incubator": {"data": {"type": "incubator", "id": incubator}}},
-    }
-
-
-def small_documents(count: int = 3) -> dict[str, bytes]:
-    startups = {
-        "links": {"self": "https://beta.gouv.fr/startups"},
-        "data": [
-            startup_item(f"service-{i}", f"Service {i}", "dinum", "construction", "2024-02-01")
-            for i in range(count)
-        ],
-        "included": [
-            {
-                "id": "/incubateurs/dinum",
-                "type": "incubator",
-                "attributes": {"title": "Incubateur DINUM", "contact": "contact@beta.gouv.fr"},
-            }
-        ],
-    }
-    incubators = {
-        "dinum": {
-            "title": "Incubateur DINUM",
-            "contact": "contact@beta.gouv.fr",
-            "address": "20 avenue de Ségur",
-            "owner": "/organisations/dinum",
-            "website": "https://beta.gouv.fr/",
-            "github": "",
-            "startups": [],
-        }
-    }
-    return {
-        "startups": json.dumps(startups).encode(),
-        "incubators": json.dumps(incubators).encode(),
-    }
-
-
-def corpus_documents() -> dict[str, bytes]:
-    if not (API / "startups.json").is_file():
-        pytest.skip("../shared/corpus is not here")
-    return {name: (API / f"{name}.json").read_bytes() for name in ("startups", "incubators")}
-
-
-@dataclass
-class ApiServer:
-    """A real aiohttp server playing beta.gouv.fr's API, with faults queued per document."""
-
-    docs: dict[str, bytes]
-    faults: dict[str, list[str]] = field(default_factory=dict)
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    port: int = 0
-    _loop: asyncio.AbstractEventLoop | None = None
-    _runner: web.AppRunner | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v2.6"
-
-    def fail(self, name: str, *faults: str) -> None:
-        self.faults.setdefault(name, []).extend(faults)
-
-    def hits(self, name: str) -> int:
-        return sum(1 for n, _ in self.requests if n == name)
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        self.requests.append((name, dict(request.headers)))
-        if name not in self.docs:
-            return web.Response(status=404, text="Not found")
-        body = self.docs[name]
-        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        queue = self.faults.get(name) or []
-        fault = queue.pop(0) if queue else "ok"
-        if fault == "500":
-            return web.Response(status=500, text="Internal Server Error")
-        if fault == "503":
-            return web.Response(status=503, text="Service Unavailable")
-        if fault == "slow":
-            await asyncio.sleep(1.5)
-        if fault == "truncated":
-            return web.Response(body=body[: len(body) // 2], content_type="application/json")
-        if fault == "html":
-            return web.Response(text="<html>maintenance</html>", content_type="text/html")
-        if fault == "wrong_shape":
-            return web.json_response({"errors": [{"status": "500", "title": "oops"}]})
-        if fault == "oversized":
-            return web.Response(
-                body=b"[" + b"0," * 600_000 + b"0]", content_type="application/json"
-            )
-        if fault == "oversized_stream":
-            resp = web.StreamResponse()
-            resp.content_type = "application/json"
-            await resp.prepare(request)
-            for _ in range(40):
-                await resp.write(b" " * 32_768)
-            await resp.write_eof()
-            return resp
-        if fault == "dropped":
-            resp = web.StreamResponse(headers={"Content-Length": str(len(body))})
-            resp.content_type = "application/json"
-            await resp.prepare(request)
-            await resp.write(body[:100])
-            assert request.transport is not None
-            request.transport.close()
-            return resp
-        if request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(
-            body=body,
-            content_type="application/vnd.api+json",
-            headers={"ETag": etag, "Last-Modified": "Thu, 20 Aug 2026 10:00:00 GMT"},
-        )
-
-    def start(self) -> None:
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-
-            async def boot() -> None:
-                app = web.Application()
-                app.router.add_get("/api/v2.6/{name}.json", self.handle)
-                self._runner = web.AppRunner(app, shutdown_timeout=0.2)
-                await self._runner.setup()
-                site = web.TCPSite(self._runner, "127.0.0.1", 0)
-                await site.start()
-                self.port = self._runner.addresses[0][1]
-
-            loop.run_until_complete(boot())
-            ready.set()
-            loop.run_forever()
-            loop.close()
-
-        threading.Thread(target=run, daemon=True).start()
-        assert ready.wait(10), "test API server did not start"
-
-    def stop(self) -> None:
-        loop, runner = self._loop, self._runner
-        if loop is None or runner is None:
-            return
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
+FAST: dict[str, Any] = {"timeout": 2.0, "retries": 2, "backoff": 0.01}
 
 
 @pytest.fixture
@@ -210,6 +45,7 @@ def settings_for(server: ApiServer, data_dir: Path, **extra: Any) -> Settings:
 
 async def test_fetch_returns_both_documents_from_the_api(api: ApiServer) -> None:
     startups, incubators = await fetch_registry(api.base_url, **FAST)
+    assert isinstance(startups, dict) and isinstance(incubators, dict)
     assert [item["id"] for item in startups["data"]] == ["service-0", "service-1", "service-2"]
     assert "dinum" in incubators
     assert {name for name, _ in api.requests} == {"startups", "incubators"}
@@ -231,6 +67,21 @@ async def test_the_real_registry_syncs_and_answers_without_a_site(tmp_path: Path
     assert tchap is not None and tchap.contact == "tchap@beta.gouv.fr"
     incubator = registry.incubator_of(tchap)
     assert incubator is not None and incubator.title
+
+
+def test_the_committed_fixture_syncs_whole_and_answers_without_a_site(tmp_path: Path) -> None:
+    docs = fixture_documents()
+    registry = sync_documents(docs, tmp_path)
+    assert len(registry.startups) == len(json.loads(docs["startups"])["data"]) >= 40
+    assert registry.problems == ()
+    assert set(registry.incubators) == set(json.loads(docs["incubators"]))
+    assert all(registry.incubator_of(s) is not None for s in registry.startups)
+    tchap = registry.startup("tchap")
+    assert tchap is not None and tchap.contact == "tchap@beta.gouv.fr"
+    incubator = registry.incubator_of(tchap)
+    assert incubator is not None and incubator.title
+    loaded = load_registry(None, tmp_path)
+    assert loaded is not None and loaded.startups == registry.startups
 
 
 # --------------------------------------------------------------------------- the CLI
