@@ -368,7 +368,7 @@ def _site_startup(path: Path, problems: list[str]) -> Startup | None:
     try:
         meta, body = _front_matter(path, _STARTUP_KEYS)
     except YamlError as exc:
-        problems.append(f"{path.name}:{exc.problem.line}: skipped ({exc.problem.message})")
+        problems.append(f"{path.name}: skipped (line {exc.problem.line}: {exc.problem.message})")
         return None
     except ValueError as exc:
         problems.append(f"{path.name}: skipped ({one_line(exc)})")
@@ -397,7 +397,7 @@ def _site_incubator(path: Path, problems: list[str]) -> Incubator | None:
     try:
         meta, body = _front_matter(path, _INCUBATOR_KEYS)
     except YamlError as exc:
-        problems.append(f"{path.name}:{exc.problem.line}: skipped ({exc.problem.message})")
+        problems.append(f"{path.name}: skipped (line {exc.problem.line}: {exc.problem.message})")
         return None
     except ValueError as exc:
         problems.append(f"{path.name}: skipped ({one_line(exc)})")
