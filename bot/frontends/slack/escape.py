@@ -58,7 +58,8 @@ def safe_text(text: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    """Cut already-escaped text to at most ``limit`` characters, never inside an entity.
+    """Cut already-escaped text to at most ``limit`` characters, never inside an entity or a
+    ``<url|label>`` link.
 
     The cut ends with an ellipsis so readers know something was left out.
     """
@@ -68,6 +69,9 @@ def clip(text: str, limit: int) -> str:
         return text
     cut = text[: max(0, limit - len(ELLIPSIS))]
     cut = _PARTIAL_ENTITY.sub("", cut)
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]  # never inside one of our own <url|label> links
     if cut.endswith(("@", "\uff20")):
         cut = cut[:-1]  # never leave an "@" without its word joiner
     return cut.rstrip() + ELLIPSIS
