@@ -201,6 +201,7 @@ class Watcher:
             self._send(ReloadNote("failed", (f"{type(exc).__name__}: {one_line(exc)}",)))
             failure = BotError(f"{type(exc).__name__}: {one_line(exc)}")
             failure.__cause__ = exc
+            self.engine.last_error = failure  # /health shows the refused reload
             return Outcome("knowledge", False, failure, (time.perf_counter() - t0) * 1000, started)
         took = (time.perf_counter() - t0) * 1000
         if error is None:

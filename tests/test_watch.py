@@ -407,3 +407,17 @@ async def test_without_an_admin_channel_nothing_is_posted(
     assert hook.task is not None and not hook.task.done()
     await hook.stop()
     assert hook.task is None
+
+
+async def test_a_reload_that_fails_unexpectedly_shows_in_last_error(
+    knowledge_copy: Path, live_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom() -> None:
+        raise RuntimeError("disk on fire")
+
+    watcher = Watcher(live_engine, quiet_s=0.05)
+    monkeypatch.setattr(live_engine, "reload", boom)
+    save(knowledge_copy / "general" / "cafe.md", cafe_page("4219"))
+    [failed] = await watcher.poll()
+    assert not failed.ok
+    assert "disk on fire" in str(live_engine.last_error)

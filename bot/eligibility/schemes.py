@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-import yaml
 from rapidfuzz import fuzz
 
 from bot.answering.text import STOP_WORDS, format_date, normalize
 from bot.errors import KnowledgeError, Problem
+from bot.knowledge.loader import (
+    YamlError,
+    YamlMap,
+    YamlSeq,
+    capped,
+    load_yaml,
+    read_text,
+    shown,
+)
 from bot.knowledge.urls import to_url
 
 STATUSES = ("open", "closed", "past")
@@ -61,6 +68,7 @@ CRITERION_KEYS = {"id", "label", "hint", "help", "group", "source"}
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 URL = re.compile(r"^https://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$")
 
 ELIGIBLE = "eligible"
@@ -195,71 +203,9 @@ class Verdict:
 # --------------------------------------------------------------------------- YAML with lines
 
 
-class _Map(dict[Any, Any]):
-    """A YAML mapping that remembers where each key was written."""
-
-    line: int = 1
-    key_lines: dict[str, int]
-    duplicates: list[tuple[str, int]]
-
-    def at(self, key: str) -> int:
-        return self.key_lines.get(key, self.line)
-
-
-class _Seq(list[Any]):
-    line: int = 1
-    item_lines: list[int]
-
-    def at(self, index: int) -> int:
-        return self.item_lines[index] if index < len(self.item_lines) else self.line
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[_Map]:
-    data = _Map()
-    data.line = node.start_mark.line + 1
-    data.key_lines = {}
-    data.duplicates = []
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, Hashable):
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be plain text", key_node.start_mark
-            )
-        line = key_node.start_mark.line + 1
-        if key in data:
-            data.duplicates.append((str(key), line))
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_lines[str(key)] = line
-
-
-def _construct_seq(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Iterator[_Seq]:
-    data = _Seq()
-    data.line = node.start_mark.line + 1
-    data.item_lines = [n.start_mark.line + 1 for n in node.value]
-    yield data
-    data.extend(loader.construct_object(n, deep=True) for n in node.value)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-
-
-def _yaml_problem(name: str, exc: yaml.YAMLError) -> Problem:
-    problem_mark = getattr(exc, "problem_mark", None)
-    context_mark = getattr(exc, "context_mark", None)
-    mark = problem_mark or context_mark
-    line = mark.line + 1 if mark is not None else 1
-    reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    context = getattr(exc, "context", None)
-    if context and context_mark is not None and problem_mark is not None:
-        reason += f" ({context} started on line {context_mark.line + 1})"
-    return Problem(name, line, f"invalid YAML: {reason}")
+# One loader for every YAML file (bot.knowledge.loader): no dates, no objects, bounded.
+_Map = YamlMap
+_Seq = YamlSeq
 
 
 # --------------------------------------------------------------------------- parsing
@@ -283,12 +229,12 @@ class _FileChecker:
 
     def unknown_keys(self, data: _Map, allowed: set[str], where: str) -> None:
         for key, line in data.duplicates:
-            self.add(line, f"key '{key}' is written twice{where}")
+            self.add(line, f"key {shown(key)} is written twice{where}")
         for key in data:
             if key not in allowed:
                 self.add(
                     data.at(str(key)),
-                    f"unknown key '{key}'{where} (allowed: {', '.join(sorted(allowed))})",
+                    f"unknown key {shown(key)}{where} (allowed: {', '.join(sorted(allowed))})",
                 )
 
     def text(self, data: _Map, key: str, limit: int, *, required: bool = True) -> str:
@@ -310,7 +256,7 @@ class _FileChecker:
         if not isinstance(value, str) or not URL.match(to_url(value.strip())):
             self.add(
                 data.at(key),
-                f"'{key}' must be a permalink ('/...') or an https:// URL without spaces, got {value!r}",
+                f"'{key}' must be a permalink ('/...') or an https:// URL without spaces, got {shown(value)}",
             )
             return ""
         return to_url(value.strip())
@@ -320,7 +266,7 @@ class _FileChecker:
         if not isinstance(value, str) or not SLUG.match(value) or len(value) > MAX_ID:
             self.add(
                 data.at(key),
-                f"{what} '{key}' must be lowercase letters, digits and dashes (at most {MAX_ID}), got {value!r}",
+                f"{what} '{key}' must be lowercase letters, digits and dashes (at most {MAX_ID}), got {shown(value)}",
             )
             return ""
         return value
@@ -351,7 +297,7 @@ def _parse_rule(
             continue
         at = item.line
         for key, kline in item.duplicates:
-            ck.add(kline, f"key '{key}' is written twice in a rule clause")
+            ck.add(kline, f"key {shown(key)} is written twice in a rule clause")
         keys = set(item)
         if keys == {"all"}:
             group = item["all"]
@@ -370,7 +316,7 @@ def _parse_rule(
             continue
         if not isinstance(group, str) or group not in sizes:
             known = ", ".join(sorted(sizes)) or "none"
-            ck.add(at, f"rule names unknown group {group!r} (groups: {known})")
+            ck.add(at, f"rule names unknown group {shown(group)} (groups: {known})")
             ok = False
             continue
         covered.add(group)
@@ -378,7 +324,7 @@ def _parse_rule(
             clauses.append(Clause("all", group))
             continue
         if isinstance(count, bool) or not isinstance(count, int):
-            ck.add(item.at("at_least"), f"'at_least' must be a whole number, got {count!r}")
+            ck.add(item.at("at_least"), f"'at_least' must be a whole number, got {shown(count)}")
             ok = False
             continue
         size = sizes[group]
@@ -404,13 +350,9 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
     name = str(path)
     ck = _FileChecker(name)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, 1, f"cannot read the file: {exc}")]
-    try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        return None, [_yaml_problem(name, exc)]
+        data = load_yaml(read_text(path), name)
+    except YamlError as exc:
+        return None, [exc.problem]
     if not isinstance(data, _Map):
         return None, [Problem(name, 1, "a scheme file must be a YAML mapping (key: value lines)")]
 
@@ -425,13 +367,15 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
     source = ck.url(data, "source") if "source" in data else ""
     kind = data.get("kind", "programme")
     if kind not in KINDS:
-        ck.add(data.at("kind"), f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+        ck.add(data.at("kind"), f"'kind' must be one of {', '.join(KINDS)}, got {shown(kind)}")
     status = data.get("status")
     if "status" in data and status not in STATUSES:
-        ck.add(data.at("status"), f"'status' must be one of {', '.join(STATUSES)}, got {status!r}")
+        ck.add(
+            data.at("status"), f"'status' must be one of {', '.join(STATUSES)}, got {shown(status)}"
+        )
     contact = data.get("contact")
     if "contact" in data and (not isinstance(contact, str) or not EMAIL.match(contact.strip())):
-        ck.add(data.at("contact"), f"'contact' must be an e-mail address, got {contact!r}")
+        ck.add(data.at("contact"), f"'contact' must be an e-mail address, got {shown(contact)}")
     aliases_raw = data.get("aliases", [])
     aliases: list[str] = []
     if not isinstance(aliases_raw, list) or not all(
@@ -440,14 +384,7 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
         ck.add(data.at("aliases"), "'aliases' must be a list of texts")
     else:
         aliases = [a.strip() for a in aliases_raw]
-    deadline = data.get("deadline")
-    if deadline is not None and (
-        not isinstance(deadline, dt.date) or isinstance(deadline, dt.datetime)
-    ):
-        ck.add(
-            data.at("deadline"), f"'deadline' must be a date written YYYY-MM-DD, got {deadline!r}"
-        )
-        deadline = None
+    deadline = _deadline(ck, data)
     deadline_note = ck.text(data, "deadline_note", 120, required=False)
     if deadline_note and deadline is None:
         ck.add(data.at("deadline_note"), "'deadline_note' needs a 'deadline'")
@@ -457,7 +394,7 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
     ):
         ck.add(
             data.at("replaced_by"),
-            f"'replaced_by' must be the id of another scheme, got {replaced_by!r}",
+            f"'replaced_by' must be the id of another scheme, got {shown(replaced_by)}",
         )
         replaced_by = None
     if replaced_by is not None and replaced_by == scheme_id:
@@ -526,7 +463,7 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
                 if cid in seen_ids:
                     ck.add(
                         c.at("id"),
-                        f"duplicate criterion id '{cid}' (first on line {seen_ids[cid]})",
+                        f"duplicate criterion id {shown(cid)} (first on line {seen_ids[cid]})",
                     )
                 elif cid:
                     seen_ids[cid] = c.at("id")
@@ -535,7 +472,7 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
                     known = ", ".join(sorted(group_ids)) or "none"
                     ck.add(
                         c.at("group"),
-                        f"criterion '{cid}' has unknown group {group!r} (groups: {known})",
+                        f"criterion {shown(cid)} has unknown group {shown(group)} (groups: {known})",
                     )
                     group = ""
                 criteria.append(
@@ -569,7 +506,7 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
                     f"the rule never uses group '{g.id}': its criteria would not count (add '- all: {g.id}' or '- at_least: 1' with 'of: {g.id}')",
                 )
     if ck.problems or rule is None:
-        return None, ck.problems
+        return None, capped(ck.problems)
     return (
         Scheme(
             id=scheme_id,
@@ -593,6 +530,21 @@ def parse_scheme(path: Path) -> tuple[Scheme | None, list[Problem]]:
         ),
         [],
     )
+
+
+def _deadline(ck: _FileChecker, data: _Map) -> dt.date | None:
+    """The deadline as a date: written YYYY-MM-DD and a day that exists (2026-02-30 does not)."""
+    raw = data.get("deadline")
+    if raw is None:
+        return None
+    if isinstance(raw, str) and _ISO_DAY.match(raw.strip()):
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            ck.add(data.at("deadline"), f"'deadline' {shown(raw)} is not a day of the calendar")
+            return None
+    ck.add(data.at("deadline"), f"'deadline' must be a date written YYYY-MM-DD, got {shown(raw)}")
+    return None
 
 
 def _line_of_group(groups_raw: object, group_id: str) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,9 +85,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answering.conversation import Conversation
 
     engine = _engine(settings, args.sub_site or args.site, args.sub_knowledge or args.knowledge)
-    questions = (
-        [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
-    )
+    questions = [_valid_utf8(" ".join(args.question))] if args.question else _stdin_lines()
     from bot.frontends.console.chat import render
 
     conversation = Conversation() if args.conversation else None
@@ -95,35 +95,70 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             continue
         answer, trace = engine.explain(q, conversation)
         if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            _emit(json.dumps(answer.to_json(), ensure_ascii=False))
         else:
-            print(render(answer), flush=True)
+            _emit(render(answer))
         if args.explain:
-            out = sys.stderr if args.json else sys.stdout
-            print("\n".join(f"  · {line}" for line in trace.lines()), file=out, flush=True)
+            explained = "\n".join(f"  · {line}" for line in trace.lines())
+            if args.json:
+                print(_valid_utf8(explained), file=sys.stderr, flush=True)
+            else:
+                _emit(explained)
     return 0
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_utf8(text: str) -> str:
+    """``text`` without lone surrogates (undecodable bytes of argv become U+FFFD)."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Standard input as UTF-8 lines; invalid bytes become U+FFFD instead of an error."""
+    stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline=None)
+    for line in stream:
+        yield line.rstrip("\n")
+
+
+def _emit(text: str) -> None:
+    """One line on standard output, always valid UTF-8 whatever the locale."""
+    data = (_valid_utf8(text) + "\n").encode("utf-8")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a replaced stdout (tests): text only
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.eligibility.schemes import check_schemes
+    from bot.eligibility.schemes import SCHEME_SUFFIXES, check_schemes, scheme_files
     from bot.knowledge.pages import check_knowledge
 
-    root = args.path or args.knowledge or settings.knowledge_dir
-    knowledge, problems = check_knowledge(root)
-    scheme_dir = Path(root) / "schemes"
-    if Path(root).is_dir():
-        problems += check_schemes(scheme_dir)
-    elif Path(root).parent.name == "schemes":
-        problems = check_schemes(Path(root))
+    root = Path(args.path or args.knowledge or settings.knowledge_dir)
+    if root.is_file() and (root.suffix.lower() in SCHEME_SUFFIXES or root.parent.name == "schemes"):
+        # one scheme file: a scheme, not a page
+        problems = check_schemes(root)
+        summary = "ok: 1 scheme"
+    else:
+        knowledge, problems = check_knowledge(root)
+        summary = (
+            f"ok: {len(knowledge.pages)} page(s), "
+            f"{sum(len(p.sections) for p in knowledge.pages)} section(s)"
+        )
+        if root.is_dir():
+            problems += check_schemes(root / "schemes")
+            summary += f", {len(scheme_files(root / 'schemes'))} scheme file(s)"
     for problem in problems:
-        print(problem)
+        _emit(str(problem))
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(
-        f"ok: {len(knowledge.pages)} page(s), {sum(len(p.sections) for p in knowledge.pages)} section(s)",
-        file=sys.stderr,
-    )
+    print(summary, file=sys.stderr)
     return 0
 
 

@@ -11,10 +11,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from bot.answering.text import fold
 from bot.errors import KnowledgeError, Problem
+from bot.knowledge.loader import (
+    YamlError,
+    YamlMap,
+    capped,
+    load_yaml,
+    read_text,
+    shown,
+    split_front_matter,
+)
 from bot.knowledge.urls import SITE, to_url
 
 KINDS = ("phase", "eligibility", "contact", "programme", "general")
@@ -35,11 +42,6 @@ STATUSES = ("current", "past")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*(?:\{#([\w\-.%]+)\})?\s*$")
 SKIP_DIRS = {"schemes"}
-
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 
 @dataclass(frozen=True)
@@ -91,30 +93,6 @@ def knowledge_files(root: Path) -> list[Path]:
     )
 
 
-def split_front_matter(text: str) -> tuple[str, str, int] | None:
-    """Return (yaml, body, body_first_line) or None when there is no front matter."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        return None
-    for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
-            return "".join(lines[1:i]), "".join(lines[i + 1 :]), i + 2
-    return None
-
-
-def _key_lines(source: str) -> dict[str, int]:
-    """Line (1-based, within the YAML) of each top-level key."""
-    try:
-        node = yaml.compose(source, Loader=_Loader)
-    except yaml.YAMLError:
-        return {}
-    out: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, _value in node.value:
-            out[str(key.value)] = key.start_mark.line + 1
-    return out
-
-
 def _str_list(value: object) -> list[str] | None:
     if isinstance(value, str):
         return [value]
@@ -164,38 +142,28 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
     """Parse one file; return the page (None when unusable) and its problems."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, 1, f"cannot read the file: {exc}")]
+        text = read_text(path)
+    except YamlError as exc:
+        return None, [exc.problem]
     split = split_front_matter(text)
     if split is None:
         return None, [
             Problem(
-                name, 1, "missing front matter: start the file with a '---' line, YAML, then '---'"
+                name,
+                1,
+                "missing front matter: start the file with a '---' line, YAML, then a closing '---'",
             )
         ]
-    source, body, body_line = split
+    source, body, body_line = split.yaml, split.body, split.body_line
     try:
-        meta = yaml.load(source, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        context = str(getattr(exc, "context", "") or "")
-        if ("flow" in context or "quoted" in context) and getattr(exc, "context_mark", None):
-            # an unclosed [, { or quote is fixed where it opens, not where the parser gave up
-            mark = exc.context_mark  # type: ignore[attr-defined]
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [Problem(name, line, f"invalid YAML in front matter: {reason}")]
-    if not isinstance(meta, dict):
+        meta = load_yaml(source, name, first_line=split.yaml_line)
+    except YamlError as exc:
+        return None, [exc.problem]
+    if not isinstance(meta, YamlMap):
         return None, [Problem(name, 2, "front matter must be a YAML mapping (key: value lines)")]
-    key_line: dict[str, int] = {}
 
     def at(key: str) -> int:
-        # line numbers are only needed to report a problem: compose the YAML lazily
-        if not key_line:
-            key_line.update({k: v + 1 for k, v in _key_lines(source).items()})
-            key_line.setdefault("", 0)
-        return key_line.get(key, 2)
+        return meta.at(key) if key in meta.key_lines else 2
 
     problems: list[Problem] = []
     for key in meta:
@@ -204,7 +172,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                 Problem(
                     name,
                     at(str(key)),
-                    f"unknown key '{key}' (allowed: {', '.join(sorted(ALLOWED_KEYS))})",
+                    f"unknown key {shown(key)} (allowed: {', '.join(sorted(ALLOWED_KEYS))})",
                 )
             )
     title = meta.get("title")
@@ -213,7 +181,9 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
     kind = meta.get("kind")
     if kind not in KINDS:
         problems.append(
-            Problem(name, at("kind"), f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+            Problem(
+                name, at("kind"), f"'kind' must be one of {', '.join(KINDS)}, got {shown(kind)}"
+            )
         )
     permalink, url = meta.get("permalink"), meta.get("url")
     page_url = ""
@@ -252,18 +222,20 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                     Problem(
                         name,
                         at("facts"),
-                        f"unknown fact '{k}' (known: {', '.join(sorted(FACT_KEYS))})",
+                        f"unknown fact {shown(k)} (known: {', '.join(sorted(FACT_KEYS))})",
                     )
                 )
             elif not isinstance(v, str | int | float):
-                problems.append(Problem(name, at("facts"), f"fact '{k}' must be text"))
+                problems.append(Problem(name, at("facts"), f"fact {shown(k)} must be text"))
             else:
                 facts[k] = str(v)
         contact = facts.get("contact")
         if contact is not None and not EMAIL.match(contact):
             problems.append(
                 Problem(
-                    name, at("facts"), f"fact 'contact' must be an e-mail address, got {contact!r}"
+                    name,
+                    at("facts"),
+                    f"fact 'contact' must be an e-mail address, got {shown(contact)}",
                 )
             )
     related = _str_list(meta.get("related", []))
@@ -278,14 +250,16 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                 Problem(
                     name,
                     at("related"),
-                    f"related link {ref!r} must be a permalink ('/...') or an https:// URL",
+                    f"related link {shown(ref)} must be a permalink ('/...') or an https:// URL",
                 )
             )
     status = meta.get("status", "current")
     if status not in STATUSES:
         problems.append(
             Problem(
-                name, at("status"), f"'status' must be one of {', '.join(STATUSES)}, got {status!r}"
+                name,
+                at("status"),
+                f"'status' must be one of {', '.join(STATUSES)}, got {shown(status)}",
             )
         )
     page_id = (
@@ -313,8 +287,8 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                     Problem(
                         name,
                         at("sections"),
-                        f"section '{anchor}' has no heading '## ... {{#{anchor}}}' "
-                        f"nor '## {anchor}' in the body",
+                        f"section {shown(anchor)} has no heading '## ... {{#{shown(anchor, 40)[1:-1]}}}' "
+                        f"nor '## {shown(anchor, 40)[1:-1]}' in the body",
                     )
                 )
                 continue
@@ -323,7 +297,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                     Problem(
                         name,
                         at("sections"),
-                        f"section '{anchor}' must be {{aliases: [...]}} (and optionally url: ...)",
+                        f"section {shown(anchor)} must be {{aliases: [...]}} (and optionally url: ...)",
                     )
                 )
                 continue
@@ -337,7 +311,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                         Problem(
                             name,
                             at("sections"),
-                            f"url of section '{anchor}' must be a permalink ('/...') or an "
+                            f"url of section {shown(anchor)} must be a permalink ('/...') or an "
                             "https:// URL",
                         )
                     )
@@ -349,7 +323,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
                     Problem(
                         name,
                         at("sections"),
-                        f"aliases of section '{anchor}' must be a list of texts",
+                        f"aliases of section {shown(anchor)} must be a list of texts",
                     )
                 )
                 continue
@@ -359,7 +333,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
             Problem(name, body_line, "the body must start with a short summary of the page")
         )
     if problems:
-        return None, problems
+        return None, capped(problems)
 
     sections = []
     seen_anchors: set[str] = set()
@@ -388,7 +362,7 @@ def parse_page(path: Path, root: Path) -> tuple[Page | None, list[Problem]]:
             )
         )
     if problems:
-        return None, problems
+        return None, capped(problems)
     page = Page(
         id=page_id,
         path=name,
@@ -431,7 +405,7 @@ def check_knowledge(root: Path) -> tuple[Knowledge, list[Problem]]:
             owner = alias_owner.get(key)
             if owner is not None and owner.id != page.id:
                 problems.append(
-                    Problem(page.path, 2, f"alias '{alias}' is also used by {owner.path}")
+                    Problem(page.path, 2, f"alias {shown(alias)} is also used by {owner.path}")
                 )
             alias_owner[key] = page
     return Knowledge(pages), problems

@@ -14,10 +14,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
-import yaml
-
 from bot.answering.search import Doc
-from bot.knowledge.pages import split_front_matter
+from bot.knowledge.loader import (
+    YamlError,
+    YamlMap,
+    YamlTimestamp,
+    load_yaml,
+    read_text,
+    split_front_matter,
+)
 from bot.knowledge.urls import SITE
 
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{.*?\}\}", re.S)
@@ -29,11 +34,6 @@ _VOID = {"br", "img", "hr", "input", "meta", "link", "source", "wbr", "area", "c
 _SKIP = {"nav", "script", "style", "button", "svg", "form", "select"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5"}
 _BLOCK = {"p", "div", "li", "ul", "ol", "section", "tr", "td", "th", "table", "br", "blockquote"}
-
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
 
 
 @dataclass
@@ -144,17 +144,14 @@ def page_sections(body: str, title: str) -> list[tuple[str, str | None, str]]:
 
 def _front(path: Path) -> tuple[dict[str, object], str] | None:
     try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        raw = read_text(path)
+        split = split_front_matter(raw)
+        if split is None:
+            return {}, raw
+        meta = load_yaml(split.yaml, str(path), first_line=split.yaml_line)
+    except YamlError:
         return None
-    split = split_front_matter(raw)
-    if split is None:
-        return {}, raw
-    try:
-        meta = yaml.load(split[0], Loader=_Loader)
-    except yaml.YAMLError:
-        return None
-    return (meta if isinstance(meta, dict) else {}), split[1]
+    return (meta if isinstance(meta, YamlMap) else {}), split.body
 
 
 def _kind_for(permalink: str) -> str:
@@ -223,7 +220,9 @@ def page_docs(site_root: Path) -> list[Doc]:
         facts = " ".join(
             f"{k}: {v}."
             for k, v in meta.items()
-            if isinstance(v, str | int | float) and k != "title"
+            if isinstance(v, str | int | float)
+            and not isinstance(v, YamlTimestamp)
+            and k != "title"
         )
         docs.extend(_docs_for(url, title, facts + "\n\n" + body, "programme", path))
     return docs

@@ -102,7 +102,9 @@ def scrub(text: str) -> str:
 def record_form(question: str) -> str:
     """The exact text stored for a question: scrubbed, normalised, punctuation dropped (so
     that "Tarte tatin ?" and "tarte tatin" count as one question)."""
-    text = _PUNCT.sub(" ", normalized_question(scrub(question)))
+    from bot.records.scrub import scrub as scrub_personal_data
+
+    text = _PUNCT.sub(" ", normalized_question(scrub_personal_data(question)))
     return " ".join(w.strip(".-'") for w in text.split() if w.strip(".-'"))
 
 

@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
 from bot.errors import RegistryError, one_line
+from bot.knowledge.loader import YamlError, YamlMap, load_yaml, read_text, split_front_matter
 from bot.knowledge.urls import SITE
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,6 @@ _INLINE_TAG = re.compile(r"</?(?:span|b|strong|em|i|a|abbr|code|sup|sub)\b[^>]*>
 _LIQUID = re.compile(r"\{[{%].*?[%}]\}", re.DOTALL)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.MULTILINE)
-_FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}")
 
 
@@ -337,19 +335,9 @@ _INCUBATOR_KEYS = frozenset(
 _TOP_KEY = re.compile(r"([^\s#:'\"-][^:\n]*):(?:[ \t]|$)")
 
 
-class _PlainLoader(yaml.CSafeLoader):
-    """The C safe loader with every scalar read as text (dates parsed by ``_date``), except null."""
-
-
-_PlainLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag == "tag:yaml.org,2002:null"]
-    for key, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
-    if any(tag == "tag:yaml.org,2002:null" for tag, _ in resolvers)
-}
-
-
 def _keep_keys(front: str, keys: frozenset[str]) -> str:
-    """The front matter reduced to the blocks of the given top-level keys."""
+    """The front matter reduced to the blocks of the given top-level keys (the other lines are
+    left empty, so that YAML line numbers stay the file's)."""
     out = []
     keep = False
     for line in front.split("\n"):
@@ -357,28 +345,32 @@ def _keep_keys(front: str, keys: frozenset[str]) -> str:
             m = _TOP_KEY.match(line)
             if m:
                 keep = m.group(1).strip() in keys
-        if keep:
-            out.append(line)
+        out.append(line if keep else "")
     return "\n".join(out)
 
 
-def _front_matter(path: Path, keys: frozenset[str]) -> tuple[dict[str, Any], str]:
-    raw = path.read_text(encoding="utf-8")
-    m = _FRONT.match(raw)
-    if m is None:
+def _front_matter(path: Path, keys: frozenset[str]) -> tuple[YamlMap, str]:
+    """The front matter (every value read as text) and the body; YamlError or ValueError."""
+    split = split_front_matter(read_text(path))
+    if split is None:
         raise ValueError("no front matter (--- ... ---) at the top")
-    meta = yaml.load(_keep_keys(m.group(1), keys), Loader=_PlainLoader)
+    meta = load_yaml(
+        _keep_keys(split.yaml, keys), str(path), first_line=split.yaml_line, plain=True
+    )
     if meta is None:
-        meta = {}
-    if not isinstance(meta, dict):
+        return YamlMap(split.yaml_line), split.body
+    if not isinstance(meta, YamlMap):
         raise ValueError("front matter is not a mapping")
-    return meta, raw[m.end() :]
+    return meta, split.body
 
 
 def _site_startup(path: Path, problems: list[str]) -> Startup | None:
     try:
         meta, body = _front_matter(path, _STARTUP_KEYS)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+    except YamlError as exc:
+        problems.append(f"{path.name}: skipped (line {exc.problem.line}: {exc.problem.message})")
+        return None
+    except ValueError as exc:
         problems.append(f"{path.name}: skipped ({one_line(exc)})")
         return None
     name = _text(meta.get("title"))
@@ -404,7 +396,10 @@ def _site_startup(path: Path, problems: list[str]) -> Startup | None:
 def _site_incubator(path: Path, problems: list[str]) -> Incubator | None:
     try:
         meta, body = _front_matter(path, _INCUBATOR_KEYS)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+    except YamlError as exc:
+        problems.append(f"{path.name}: skipped (line {exc.problem.line}: {exc.problem.message})")
+        return None
+    except ValueError as exc:
         problems.append(f"{path.name}: skipped ({one_line(exc)})")
         return None
     title = _text(meta.get("title"))

@@ -490,7 +490,7 @@ BROKEN = [
         "title: Démo: la suite",
         "invalid YAML",
     ),
-    ("unclosed bracket", "title: Démo", "title: [Démo", "short: Démo", "started on line 2"),
+    ("unclosed bracket", "title: Démo", "title: [Démo", "title: [Démo", "started on line 2"),
     (
         "duplicate key",
         "title: Démo",

@@ -88,7 +88,7 @@ def test_unanswered_question_is_counted_once_per_form_with_first_and_last_seen(
     assert records.flush()
     summary = records.summary(timedelta(days=1))
     [top] = summary.top_unanswered
-    assert top.question == "recette de la tarte tatin"
+    assert top.question == "recette de la tarte [...]"  # "Tatin" could be a name
     assert top.count == 3
     assert top.first_seen.timestamp() == NOW
     assert top.last_seen.timestamp() == NOW + 7200

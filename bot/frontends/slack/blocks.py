@@ -80,7 +80,7 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Votre message est trop long pour moi ({length} caractères, {limit} au plus). "
             "Posez une question courte, par exemple : « combien dure l'investigation ? »"
         ),
-        "expired": "Cette réponse a expiré : reposez la question avec `/beta <question>`.",
+        "expired": "Cette réponse a expiré : reposez la question avec `/beta &lt;question&gt;`.",
     },
     "en": {
         "source": "Source",
@@ -108,7 +108,7 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Your message is too long for me ({length} characters, {limit} at most). "
             'Ask a short question, for example: "how long is the investigation?"'
         ),
-        "expired": "This answer has expired: ask again with `/beta <question>`.",
+        "expired": "This answer has expired: ask again with `/beta &lt;question&gt;`.",
     },
 }
 
@@ -389,7 +389,7 @@ def build_home_view(summary: KnowledgeSummary, examples: Sequence[str] = EXAMPLE
     blocks.append({"type": "divider"})
     blocks.append({"type": "header", "text": plain("Comment me parler")})
     commands = [
-        "• *`/beta <question>`* : une réponse privée, avec un bouton pour la publier dans le canal",
+        "• *`/beta &lt;question&gt;`* : une réponse privée, avec un bouton pour la publier dans le canal",
         "• *`/eligibilite [programme]`* : vérifier l'éligibilité à un dispositif, critère par critère",
         "• *me mentionner* dans un canal où je suis invité : je réponds dans le fil",
         "• *m'écrire* dans l'onglet Messages, ici même",

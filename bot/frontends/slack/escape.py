@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from bot.answering.text import strip_slack
+
 WORD_JOINER = "\u2060"
 ELLIPSIS = "…"
 
@@ -27,9 +29,7 @@ _AT_MENTION = re.compile("(?<![A-Za-z0-9])@(?!" + WORD_JOINER + ")")
 # Full-width commercial at is not parsed by Slack, but treat it the same (defence in depth).
 _FULLWIDTH_AT = re.compile("(?<![A-Za-z0-9])\uff20(?!" + WORD_JOINER + ")")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
-_SLACK_MARKUP = re.compile(r"<([^<>]*)>")
 _SAFE_URL = re.compile(r"^(?:https?://|mailto:)[^\s<>|]+$", re.IGNORECASE)
-_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -58,7 +58,8 @@ def safe_text(text: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    """Cut already-escaped text to at most ``limit`` characters, never inside an entity.
+    """Cut already-escaped text to at most ``limit`` characters, never inside an entity or a
+    ``<url|label>`` link.
 
     The cut ends with an ellipsis so readers know something was left out.
     """
@@ -68,6 +69,9 @@ def clip(text: str, limit: int) -> str:
         return text
     cut = text[: max(0, limit - len(ELLIPSIS))]
     cut = _PARTIAL_ENTITY.sub("", cut)
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]  # never inside one of our own <url|label> links
     if cut.endswith(("@", "\uff20")):
         cut = cut[:-1]  # never leave an "@" without its word joiner
     return cut.rstrip() + ELLIPSIS
@@ -97,36 +101,16 @@ def link(url: str, title: str) -> str:
 
 
 def from_slack(text: str, bot_user_id: str | None = None) -> str:
-    """Slack message text to the plain text a person typed.
+    """Slack message text to the plain text a person typed (see
+    :func:`bot.answering.text.strip_slack`, which does the work).
 
     ``<@U123>`` mentions disappear (the bot's own mention carries no meaning, and other people's
     IDs are noise to the engine), ``<@U123|jean>`` becomes ``@jean``, ``<!here>`` becomes
     ``@here``, ``<#C123|general>`` becomes ``#general``, ``<https://x|label>`` becomes ``label``,
-    ``<https://x>`` becomes ``https://x``; then ``&lt;`` ``&gt;`` ``&amp;`` are decoded.
+    ``<https://x>`` becomes ``https://x``; entities are decoded; spaces are collapsed and empty
+    lines dropped.
     """
-
-    def token(m: re.Match[str]) -> str:
-        inner = m.group(1)
-        target, _, label = inner.partition("|")
-        if target.startswith("@"):
-            if bot_user_id and target[1:] == bot_user_id:
-                return ""
-            return f"@{label}" if label else ""
-        if target.startswith("#"):
-            return f"#{label}" if label else ""
-        if target.startswith("!"):
-            name = target[1:].split("^", 1)[0]
-            if name in _SPECIAL:
-                return _SPECIAL[name]
-            if name == "subteam":
-                return f"@{label.lstrip('@')}" if label else ""
-            return label
-        if label:
-            return label
-        return target.removeprefix("mailto:")
-
-    plain = _SLACK_MARKUP.sub(token, str(text))
-    plain = unescape_mrkdwn(plain)
+    plain = strip_slack(str(text), keep_mentions=True, bot_user_id=bot_user_id)
     lines = (" ".join(line.split()) for line in plain.splitlines())
     return "\n".join(line for line in lines if line)
 

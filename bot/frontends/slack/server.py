@@ -22,11 +22,13 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.signature import SignatureVerifier
 
 from bot.frontends.slack.app import BetaApp, Records, create_app, summarize
 from bot.frontends.slack.kit import JsonDict
@@ -47,6 +49,84 @@ ENGINE: web.AppKey[Any] = web.AppKey("engine", object)
 MODE: web.AppKey[str] = web.AppKey("mode", str)
 
 
+# Interaction payloads Bolt reads (and our listeners answer); any other type is acknowledged and
+# ignored before Bolt sees it.
+INTERACTIONS = frozenset(
+    {"block_actions", "view_submission", "view_closed", "shortcut", "message_action",
+     "block_suggestion"}
+)  # fmt: skip
+ENVELOPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
+
+
+def parse_slack_body(body: str, content_type: str | None) -> object:
+    """The body as Bolt reads it (``slack_bolt.request.internals.parse_body``): JSON, a form's
+    ``payload`` JSON, or the form's fields. Raises ValueError when it is not readable."""
+    if not body:
+        return {}
+    if content_type == "application/json" or body.startswith("{"):
+        return json.loads(body)
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    if "payload" in body and "payload" in fields:
+        return json.loads(fields["payload"])
+    return fields
+
+
+def body_problem(body: str, content_type: str | None) -> str | None:
+    """Why this body is malformed (answered 400 before Bolt parses it), or None."""
+    try:
+        data = parse_slack_body(body, content_type)
+    except ValueError as exc:
+        return f"the body is not valid JSON ({type(exc).__name__})"
+    if not isinstance(data, dict):
+        return f"the body is not a JSON object but {type(data).__name__}"
+    kind = data.get("type")
+    if kind is None:
+        if isinstance(data.get("command"), str) or "ssl_check" in data:
+            return None
+        return "the body has neither a 'type' nor a 'command'"
+    if not isinstance(kind, str):
+        return "'type' is not text"
+    if kind == "event_callback":
+        event = data.get("event")
+        if not isinstance(event, dict):
+            return "an event_callback without an 'event' object"
+        if not isinstance(event.get("type"), str):
+            return "an event without a 'type'"
+    return None
+
+
+def unsupported_shape(body: str, content_type: str | None) -> str | None:
+    """Why a well-formed body is nothing our listeners can take (Bolt would fail on it):
+    acknowledged with an empty 200 and ignored. None when Bolt should handle it."""
+    data = parse_slack_body(body, content_type)
+    if not isinstance(data, dict) or "type" not in data:
+        return None
+    kind = data["type"]
+    if kind in ENVELOPES:
+        return None
+    if kind not in INTERACTIONS:
+        return f"interaction type {str(kind)[:40]!r} is not handled"
+    if kind == "block_actions":
+        actions = data.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "block_actions without actions"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return "an action without an action_id"
+        if not isinstance(data.get("user"), dict):
+            return "block_actions without a user"
+    if kind in ("view_submission", "view_closed"):
+        view = data.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("type"), str):
+            return f"{kind} without a view type"
+        if not isinstance(view.get("callback_id"), str):
+            return f"{kind} without a callback_id"
+    if kind in ("shortcut", "message_action") and not isinstance(data.get("callback_id"), str):
+        return f"{kind} without a callback_id"
+    if kind == "block_suggestion" and not isinstance(data.get("action_id"), str):
+        return "block_suggestion without an action_id"
+    return None
+
+
 def _json(status: int, payload: JsonDict) -> web.Response:
     return web.json_response(
         payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
@@ -62,9 +142,21 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
         return _json(401, {"error": "invalid request"})
     raw = await request.read()
     try:
-        raw.decode("utf-8")
+        body = raw.decode("utf-8")
     except UnicodeDecodeError:
         return _json(400, {"error": "the body is not UTF-8"})
+    content_type = request.content_type if request.headers.get("Content-Type") else None
+    problem = body_problem(body, content_type)
+    if problem is not None:
+        log.warning("malformed Slack request refused (400): %s", problem)
+        return _json(400, {"error": problem})
+    unsupported = unsupported_shape(body, content_type)
+    if unsupported is not None:
+        verifier = SignatureVerifier(slack_app.settings.slack_signing_secret or "")
+        if not verifier.is_valid(body, timestamp, signature):
+            return _json(401, {"error": "invalid request"})
+        log.warning("Slack request acknowledged and ignored: %s", unsupported)
+        return web.Response(status=200)
     bolt_response = await slack_app.async_dispatch(await to_bolt_request(request))
     return await to_aiohttp_response(bolt_response)
 

@@ -137,3 +137,12 @@ def test_from_slack_gives_the_words_a_person_typed(slack_text: str, plain: str) 
 @given(any_text)
 def test_a_question_from_slack_shown_back_is_safe(text: str) -> None:
     assert is_safe(safe_text(from_slack(text)))
+
+
+def test_a_clip_never_cuts_inside_a_link() -> None:
+    text = "Voir " + link(
+        "https://beta.gouv.fr/accompagnements/programme-de-consolidation", "la page"
+    )
+    for limit in range(1, len(text)):
+        cut = clip(text, limit)
+        assert cut.count("<") == cut.count(">"), cut

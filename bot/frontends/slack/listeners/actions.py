@@ -19,7 +19,7 @@ from bot.frontends.slack.blocks import (
     decode_value,
 )
 from bot.frontends.slack.kit import JsonDict
-from bot.frontends.slack.listeners import beta_of
+from bot.frontends.slack.listeners import beta_of, tell
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +33,21 @@ async def on_share(
 ) -> None:
     await ack()
     beta = beta_of(context)
-    user = (body.get("user") or {}).get("id")
-    container = body.get("container") or {}
+    user = _dict(body.get("user")).get("id")
+    container = _dict(body.get("container"))
     data = decode_value(action.get("value"))
     question = str((data or {}).get("q") or "").strip()
 
     async def share() -> None:
         if not question:
-            await respond(response_type="ephemeral", replace_original=False, **build_expired())
+            await tell(
+                respond, response_type="ephemeral", replace_original=False, **build_expired()
+            )
             return
         if not beta.clicks.first_time(("share", user, container.get("message_ts"), question)):
             return  # a double click: the answer is already in the channel
         message, _ = beta.compose(question, show_question=True, shared_by=user)
-        await respond(response_type="in_channel", delete_original=True, **message)
+        await tell(respond, response_type="in_channel", delete_original=True, **message)
 
     beta.tasks.spawn(share(), name=f"share by {user}")
 
@@ -64,8 +66,8 @@ async def on_vote(
     if data is None:
         log.warning("feedback button with an unreadable value ignored")
         return
-    user = (body.get("user") or {}).get("id")
-    container = body.get("container") or {}
+    user = _dict(body.get("user")).get("id")
+    container = _dict(body.get("container"))
     question = str(data.get("q") or "")
     source = data.get("s") if isinstance(data.get("s"), str) else None
     lang = "en" if data.get("l") == "en" else "fr"
@@ -74,13 +76,18 @@ async def on_vote(
     async def record() -> None:
         if first:
             await beta.record_vote(question, source, vote)
-        await respond(
+        await tell(
+            respond,
             response_type="ephemeral",
             replace_original=False,
             **build_vote_thanks(vote, lang, already=not first),
         )
 
     beta.tasks.spawn(record(), name=f"vote by {user}")
+
+
+def _dict(value: object) -> JsonDict:
+    return value if isinstance(value, dict) else {}
 
 
 def register(app: AsyncApp) -> None:

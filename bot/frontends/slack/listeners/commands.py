@@ -13,14 +13,14 @@ from bot.answering.text import detect_lang
 from bot.frontends.slack.blocks import build_error_message
 from bot.frontends.slack.escape import from_slack
 from bot.frontends.slack.kit import JsonDict
-from bot.frontends.slack.listeners import beta_of
+from bot.frontends.slack.listeners import beta_of, bounded
 
 log = logging.getLogger(__name__)
 
 
 async def on_beta(ack: AsyncAck, command: JsonDict, context: AsyncBoltContext) -> None:
     beta = beta_of(context)
-    question = from_slack(str(command.get("text") or ""))
+    question = from_slack(bounded(command.get("text")))
     answer: Answer | None
     try:
         message, answer = beta.compose(question, show_question=True, shareable=True)

@@ -43,12 +43,13 @@ from bot.frontends.slack.eligibility_views import (
 )
 from bot.frontends.slack.escape import from_slack
 from bot.frontends.slack.kit import JsonDict
-from bot.frontends.slack.listeners import beta_of
+from bot.frontends.slack.listeners import beta_of, bounded, tell
 from bot.frontends.slack.web import SEND_ERRORS
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/eligibilite"
+MAX_SCHEME_QUERY = 200  # characters of /eligibilite's text used to find a scheme
 HELP_WORDS = frozenset({"", "aide", "help", "?", "liste", "list"})
 
 
@@ -73,14 +74,12 @@ async def open_form(
         await client.views_open(trigger_id=trigger_id, view=_modal_for(scheme, schemes))
     except SEND_ERRORS as exc:
         log.warning("could not open the %s form: %s", scheme.id, exc)
-        try:
-            await respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=f"Le formulaire n'a pas pu s'ouvrir : relancez `/eligibilite {scheme.id}`.",
-            )
-        except Exception as exc2:  # the apology is best effort
-            log.warning("could not say so either: %s", exc2)
+        await tell(
+            respond,
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Le formulaire n'a pas pu s'ouvrir : relancez `/eligibilite {scheme.id}`.",
+        )
 
 
 async def on_eligibilite(
@@ -90,7 +89,7 @@ async def on_eligibilite(
     respond: AsyncRespond,
     context: AsyncBoltContext,
 ) -> None:
-    text = " ".join(from_slack(str(command.get("text") or "")).split())
+    text = " ".join(from_slack(bounded(command.get("text"))).split())[:MAX_SCHEME_QUERY]
     schemes = _schemes(context)
     scheme = None if text.lower() in HELP_WORDS else find_scheme(schemes, text)
     if scheme is None:
@@ -111,10 +110,12 @@ async def on_pick(
 ) -> None:
     await ack()
     schemes = _schemes(context)
-    scheme_id = str(((action.get("selected_option") or {}).get("value")) or "")
+    option = action.get("selected_option")
+    scheme_id = str(option.get("value") or "") if isinstance(option, dict) else ""
     scheme = schemes.get(scheme_id)
     if scheme is None:
-        await respond(
+        await tell(
+            respond,
             response_type="ephemeral",
             replace_original=False,
             text="Ce dispositif n'est plus disponible : relancez `/eligibilite`.",
@@ -151,7 +152,8 @@ async def on_submit(
         return
     result = verdict(scheme, answers_from_view(scheme, view))
     await ack(response_action="update", view=build_verdict_modal(result))
-    user = str((body.get("user") or {}).get("id") or "")
+    who = body.get("user")
+    user = str(who.get("id") or "") if isinstance(who, dict) else ""
     if not user:
         return
     try:

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.frontends.slack.escape import from_slack
 from bot.frontends.slack.kit import JsonDict
-from bot.frontends.slack.listeners import beta_of
+from bot.frontends.slack.listeners import beta_of, bounded
 from bot.frontends.slack.web import SEND_ERRORS
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,22 @@ async def drop_duplicate_events(
     return None
 
 
+def _addressed(event: JsonDict) -> bool:
+    """The event names the channel and message to answer (a hostile one may not)."""
+    if isinstance(event.get("channel"), str) and isinstance(event.get("ts"), str):
+        return True
+    log.warning("event %s without a channel or ts ignored", str(event.get("type"))[:40])
+    return False
+
+
 async def on_mention(event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     """A mention in a channel: answered in a thread on the message."""
     beta = beta_of(context)
-    if not from_person(event, context.bot_user_id) or not beta.first_reply(event):
+    if not from_person(event, context.bot_user_id) or not _addressed(event):
         return
-    question = from_slack(str(event.get("text") or ""), context.bot_user_id)
+    if not beta.first_reply(event):
+        return
+    question = from_slack(bounded(event.get("text")), context.bot_user_id)
     beta.tasks.spawn(
         beta.reply(client, event["channel"], thread_for(event), question),
         name=f"mention {event.get('channel')}/{event.get('ts')}",
@@ -80,9 +90,11 @@ async def on_message(event: JsonDict, context: AsyncBoltContext, client: AsyncWe
     beta = beta_of(context)
     if event.get("channel_type") != "im" or not from_person(event, context.bot_user_id):
         return
+    if not _addressed(event):
+        return
     if not beta.first_reply(event):
         return
-    question = from_slack(str(event.get("text") or ""), context.bot_user_id)
+    question = from_slack(bounded(event.get("text")), context.bot_user_id)
     beta.tasks.spawn(
         beta.reply(client, event["channel"], thread_for(event), question),
         name=f"dm {event.get('channel')}/{event.get('ts')}",

@@ -26,6 +26,11 @@ async def acknowledge(ack: AsyncAck) -> None:
     await ack()
 
 
+async def no_options(ack: AsyncAck) -> None:
+    """A type-ahead menu we never sent: no options."""
+    await ack(options=[])
+
+
 async def ignore_event() -> None:
     return None
 
@@ -53,5 +58,7 @@ def register(app: AsyncApp) -> None:
     app.command(anything)(on_unknown_command)
     app.action(anything)(acknowledge)
     app.view(anything)(acknowledge)
+    app.shortcut(anything)(acknowledge)
+    app.options(anything)(no_options)
     app.event(anything)(ignore_event)
     app.error(on_error)
