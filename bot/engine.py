@@ -154,7 +154,7 @@ def build_state(
     finder = StartupFinder(registry) if registry is not None else None
     docs = knowledge_docs(knowledge) + site_docs
     index = Index(docs)
-    services = pipeline.service_docs(registry)
+    services = pipeline.registry_docs(registry, "startup")
     return State(
         knowledge=knowledge,
         index=index,
@@ -169,7 +169,7 @@ def build_state(
         numbered=pipeline.numbered_families(docs),
         titles=compose.page_titles(docs),
         service_index=Index(services) if services else None,
-        incubator_index=_optional_index(pipeline.incubator_docs(registry)),
+        incubator_index=_optional_index(pipeline.registry_docs(registry, "incubator")),
         vocabulary=Vocabulary.build(
             [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
             + [d.title for d in services],
@@ -240,13 +240,13 @@ class Engine:
         """Swap in a freshly synced registry (background refresh)."""
         old = self._state
         finder = StartupFinder(registry) if registry is not None else None
-        services = pipeline.service_docs(registry)
+        services = pipeline.registry_docs(registry, "startup")
         self._state = replace(
             old,
             registry=registry,
             finder=finder,
             service_index=Index(services) if services else None,
-            incubator_index=_optional_index(pipeline.incubator_docs(registry)),
+            incubator_index=_optional_index(pipeline.registry_docs(registry, "incubator")),
         )
 
     def answer(self, question: str, conversation: Conversation | None = None) -> Answer:

@@ -236,37 +236,25 @@ def no_registry(lang: str) -> Result:
 # --------------------------------------------------------------------------- describe
 
 
-def service_docs(registry: Registry | None) -> list[Doc]:
-    """One document per service: its name, pitch and the start of its page."""
+def registry_docs(registry: Registry | None, kind: str) -> list[Doc]:
+    """One document per service (``kind`` "startup": its name, pitch and the start of its page)
+    or per incubator ("incubator": its name, administration and what it says of itself)."""
     if registry is None:
         return []
+    records: list[tuple[str, str, str, str]] = (
+        [
+            (s.id, s.url, s.name, f"{s.mission or s.summary()} {s.description[:600]}")
+            for s in registry.startups
+        ]
+        if kind == "startup"
+        else [
+            (i.id, i.url, i.title, f"{i.short_description} {i.description[:400]} {i.owner}")
+            for i in registry.incubators.values()
+        ]
+    )
     return [
-        Doc(
-            id=f"startup:{s.id}",
-            url=s.url,
-            title=s.name,
-            text=f"{s.mission} {s.summary() if not s.mission else ''} {s.description[:600]}",
-            kind="startup",
-            source="registry",
-        )
-        for s in registry.startups
-    ]
-
-
-def incubator_docs(registry: Registry | None) -> list[Doc]:
-    """One document per incubator: its name, its administration and what it says of itself."""
-    if registry is None:
-        return []
-    return [
-        Doc(
-            id=f"incubator:{inc.id}",
-            url=inc.url,
-            title=inc.title,
-            text=f"{inc.short_description} {inc.description[:400]} {inc.owner}",
-            kind="incubator",
-            source="registry",
-        )
-        for inc in registry.incubators.values()
+        Doc(id=f"{kind}:{rid}", url=url, title=title, text=text, kind=kind, source="registry")
+        for rid, url, title, text in records
     ]
 
 

@@ -71,8 +71,10 @@ def _addressed(event: JsonDict) -> bool:
     return False
 
 
-async def on_mention(event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
-    """A mention in a channel: answered in a thread on the message."""
+def _answer_in_background(
+    event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient, where: str
+) -> None:
+    """Reply to a person's message once, off the acknowledgement."""
     beta = beta_of(context)
     if not from_person(event, context.bot_user_id) or not _addressed(event):
         return
@@ -81,24 +83,19 @@ async def on_mention(event: JsonDict, context: AsyncBoltContext, client: AsyncWe
     question = from_slack(bounded(event.get("text")), context.bot_user_id)
     beta.tasks.spawn(
         beta.reply(client, event["channel"], thread_for(event), question),
-        name=f"mention {event.get('channel')}/{event.get('ts')}",
+        name=f"{where} {event.get('channel')}/{event.get('ts')}",
     )
+
+
+async def on_mention(event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    """A mention in a channel: answered in a thread on the message."""
+    _answer_in_background(event, context, client, "mention")
 
 
 async def on_message(event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     """A direct message (subscribed for message.im only); anything else is acknowledged."""
-    beta = beta_of(context)
-    if event.get("channel_type") != "im" or not from_person(event, context.bot_user_id):
-        return
-    if not _addressed(event):
-        return
-    if not beta.first_reply(event):
-        return
-    question = from_slack(bounded(event.get("text")), context.bot_user_id)
-    beta.tasks.spawn(
-        beta.reply(client, event["channel"], thread_for(event), question),
-        name=f"dm {event.get('channel')}/{event.get('ts')}",
-    )
+    if event.get("channel_type") == "im":
+        _answer_in_background(event, context, client, "dm")
 
 
 async def on_home(event: JsonDict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
