@@ -152,3 +152,6 @@ def run_bot(bot_env: dict[str, str]) -> Callable[..., subprocess.CompletedProces
 
 # Slack front end (issue 3): fake Slack, the bot over HTTP, signed requests.
 from conftest_slack import *  # noqa: E402, F403
+
+# A real PostgreSQL server (session-scoped) and a fresh database per test: tests/pgserver.py.
+from pgserver import postgres_server, postgres_url  # noqa: E402, F401

@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="serve Slack (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
     sub.add_parser("sync", help="fetch the startups registry from BETA_API_URL into BOT_DATA_DIR")
 
+    sub.add_parser(
+        "migrate", help="create or upgrade the store's schema (DATABASE_URL, else BOT_DATA_DIR)"
+    )
+
     report = sub.add_parser("report", help="unanswered questions and disliked answers")
     report.add_argument("--since", default="30d", help="period, e.g. 7d, 30d, 12w (default 30d)")
     report.add_argument("--format", choices=("text", "csv"), default="text")
@@ -161,6 +165,12 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     return int(run_sync(settings))
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.records.store import run_migrate
+
+    return int(run_migrate(settings))
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.records.report import run_report
 
@@ -180,6 +190,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "sync": cmd_sync,
     "report": cmd_report,
+    "migrate": cmd_migrate,
     "console": cmd_console,
     None: cmd_console,
 }
