@@ -368,9 +368,10 @@ class Store(ABC):
             return Receipt.settled(True)  # nothing to keep: nothing to lose
         return self._put(_Item("unanswered", self.clock(), text))
 
-    def record_answered(self, source: str | None = None) -> Receipt:
-        """Count one answered question (a number per day and source; no text is kept)."""
-        return self._put(_Item("answered", self.clock(), source=source or ""))
+    def record_answered(self, source: str | None = None, count: int = 1) -> Receipt:
+        """Count one answered question (a number per day and source; no text is kept).
+        ``count=-1`` takes one back (the reply could not be delivered after all)."""
+        return self._put(_Item("answered", self.clock(), source=source or "", vote=count))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every record queued so far is written (or dropped); True when done."""
@@ -478,10 +479,17 @@ class Store(ABC):
                 elif it.kind == "answered":
                     self._execute(
                         conn,
-                        "INSERT INTO answered (day, source, count) VALUES (?, ?, 1) "
-                        "ON CONFLICT (day, source) DO UPDATE SET count = answered.count + 1",
-                        (_day(it.ts), it.source),
+                        "INSERT INTO answered (day, source, count) VALUES (?, ?, ?) "
+                        "ON CONFLICT (day, source) DO UPDATE SET "
+                        "count = answered.count + excluded.count",
+                        (_day(it.ts), it.source, it.vote),
                     )
+                    if it.vote < 0:  # a count taken back to nothing leaves no row
+                        self._execute(
+                            conn,
+                            "DELETE FROM answered WHERE day = ? AND source = ? AND count <= 0",
+                            (_day(it.ts), it.source),
+                        )
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -717,7 +725,17 @@ class SQLiteStore(Store):
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        # One connection per thread, kept: the dedupe check runs on every Slack event.
+        # A connection per use (a fraction of a millisecond): an idle process holds no lock
+        # on the file, so another process can always take it (``PRAGMA locking_mode``).
+        conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _writer_connection(self) -> Iterator[sqlite3.Connection]:
+        # The writer thread keeps its connection between batches; a failure drops it.
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._connect()
@@ -726,16 +744,13 @@ class SQLiteStore(Store):
                 self._opened.append(conn)
         try:
             yield conn
-        except sqlite3.Error:
+        except BaseException:
             with self._lock:
                 if conn in self._opened:
                     self._opened.remove(conn)
             self._local.conn = None
             conn.close()
             raise
-
-    def _writer_connection(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._connection()
 
     @contextmanager
     def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:

@@ -5,9 +5,11 @@
   with 401 before any parsing, the signature itself is checked by Bolt (401 when forged or older
   than five minutes).
 - ``GET /health``: ``{"ok": true, "mode": ..., "knowledge": {...}}`` for load balancers and people.
+- ``GET /metrics``: Prometheus metrics of this process (``bot.metrics.Metrics``): answers,
+  declines by reason, answer and acknowledgement latency, reloads, syncs, dedupe hits.
 
 ``run(settings, engine, records=None, on_startup=None)`` is what ``python -m bot serve`` calls:
-HTTP mode on ``settings.port``, or Socket Mode when ``SLACK_APP_TOKEN`` is set (``/health`` is
+HTTP mode on ``settings.host``:``settings.port`` (``BOT_HOST``, ``PORT``), or Socket Mode when ``SLACK_APP_TOKEN`` is set (``/health`` is
 still served on ``settings.port``, so the process can run as a ``worker`` with a health check).
 """
 
@@ -20,6 +22,7 @@ import logging
 import re
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -30,12 +33,14 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.frontends.slack.app import BetaApp, Records, create_app, summarize
 from bot.frontends.slack.kit import JsonDict
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
+METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # Slack payloads are a few KB; anything past 1 MiB is refused (413)
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
@@ -84,6 +89,27 @@ async def handle_health(request: web.Request) -> web.Response:
     )
 
 
+async def handle_metrics(request: web.Request) -> web.Response:
+    body, content_type = request.app[SLACK_APP].metrics.render()
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+@web.middleware
+async def time_acks(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Observe how long Slack waits for each acknowledgement (``bot_slack_ack_seconds``)."""
+    if request.path != EVENTS_PATH:
+        response: web.StreamResponse = await handler(request)
+        return response
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+        return response
+    finally:
+        request.app[SLACK_APP].metrics.ack_seconds.observe(time.perf_counter() - started)
+
+
 async def _open_http_session(app: web.Application) -> None:
     """One pooled HTTP session for every Web API call (Bolt copies it into each request's client)."""
     client = app[SLACK_APP].client
@@ -128,6 +154,8 @@ def create_web_app(
     if serve_events:
         app.router.add_post(EVENTS_PATH, handle_events)
     app.router.add_get(HEALTH_PATH, handle_health)
+    app.router.add_get(METRICS_PATH, handle_metrics)
+    app.middlewares.append(time_acks)
     app.on_startup.append(_open_http_session)
     app.on_startup.append(_start_answer_workers)
     app.on_startup.extend(on_startup)
@@ -141,12 +169,15 @@ async def serve(
     records: Records | None = None,
     on_startup: Sequence[StartupHook] = (),
     *,
-    host: str = "0.0.0.0",
+    host: str | None = None,
     stop: asyncio.Event | None = None,
     ready: Callable[[int], None] | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
-    """Serve until ``stop`` is set (or SIGINT / SIGTERM); ``ready(port)`` once listening."""
-    slack_app = create_app(settings, engine, records)
+    """Serve until ``stop`` is set (or SIGINT / SIGTERM); ``ready(port)`` once listening.
+    ``host`` defaults to ``settings.host`` (``BOT_HOST``, 0.0.0.0)."""
+    host = settings.host if host is None else host
+    slack_app = create_app(settings, engine, records, metrics=metrics)
     socket_mode = bool(settings.slack_app_token)
     web_app = create_web_app(
         slack_app,
@@ -199,10 +230,11 @@ def run(
     engine: Any,
     records: Records | None = None,
     on_startup: Sequence[StartupHook] | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
     """``python -m bot serve``: serve until interrupted. Raises SettingsError on bad settings."""
     settings.require_slack()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, engine, records, on_startup or ()))
+        asyncio.run(serve(settings, engine, records, on_startup or (), metrics=metrics))
