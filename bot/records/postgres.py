@@ -73,6 +73,9 @@ class PostgresStore(Store):
             name="betagouv-bot",
         )
         try:
+            # One plain connection first: an unreachable server fails now, with its reason,
+            # rather than after the pool's retries.
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         except (psycopg.Error, PoolTimeout) as exc:
             self.pool.close()

@@ -215,14 +215,14 @@ def test_the_schema_is_migrated_once_and_a_newer_database_is_refused(
     if backend.startswith("postgresql://"):
         import psycopg
 
-        with psycopg.connect(backend, autocommit=True) as conn:
-            conn.execute("INSERT INTO schema_version (version, description) VALUES (99, 'x')")
+        with psycopg.connect(backend, autocommit=True) as pg:
+            pg.execute("INSERT INTO schema_version (version, description) VALUES (99, 'x')")
     else:
         import sqlite3
 
-        conn = sqlite3.connect(backend)
-        conn.execute("PRAGMA user_version = 99")
-        conn.close()
+        lite = sqlite3.connect(backend)
+        lite.execute("PRAGMA user_version = 99")
+        lite.close()
     with pytest.raises(RecordsError, match="newer version of the bot"):
         opener()
 
