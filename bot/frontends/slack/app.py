@@ -146,7 +146,7 @@ class BackgroundTasks:
     """Tasks started after the acknowledgement; kept referenced, logged, drained on shutdown."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
         async def run() -> None:
@@ -161,6 +161,11 @@ class BackgroundTasks:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def track(self, future: asyncio.Future[None]) -> None:
+        """Count ``future`` (work queued elsewhere, e.g. an acknowledged event) until it is done."""
+        self._tasks.add(future)
+        future.add_done_callback(self._tasks.discard)
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
         """Wait for the running tasks (and those they start), cancelling what outlives ``timeout``."""

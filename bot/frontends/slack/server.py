@@ -5,6 +5,11 @@
   with 401 before any parsing, the signature itself is checked by Bolt (401 when forged or older
   than five minutes).
 - ``GET /health``: ``{"ok": true, "mode": ..., "knowledge": {...}}`` for load balancers and people.
+- Events API deliveries (``event_callback``) are acknowledged first: once their v0 signature
+  and timestamp are checked, the 200 goes back to Slack and Bolt handles the event after the
+  response (dedupe, listeners, the one Web API call of the answer). Slack waits for none of it.
+  Commands, interactivity and ``url_verification`` go through Bolt before the response, as
+  their acknowledgement carries Bolt's answer.
 - ``GET /metrics``: Prometheus metrics of this process (``bot.metrics.Metrics``): answers,
   declines by reason, answer and acknowledgement latency, reloads, syncs, dedupe hits.
 
@@ -30,6 +35,8 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.frontends.slack.app import BetaApp, Records, create_app, summarize
 from bot.frontends.slack.kit import JsonDict
@@ -50,6 +57,67 @@ StartupHook = Callable[[web.Application], Awaitable[None]]
 SLACK_APP: web.AppKey[BetaApp] = web.AppKey("slack_app", BetaApp)
 ENGINE: web.AppKey[Any] = web.AppKey("engine", object)
 MODE: web.AppKey[str] = web.AppKey("mode", str)
+VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("verifier", SignatureVerifier)
+EVENT_CONSUMERS = 8  # events handled at once after their ack: the loop stays free for acks
+EVENT_BACKLOG = 10_000  # acknowledged events waiting for Bolt; past it, Bolt runs before the ack
+
+
+class EventQueue:
+    """Acknowledged Events API deliveries waiting for Bolt, handled by a few consumer tasks.
+
+    A bounded number of handlers in flight keeps the event loop's ready queue short, so an
+    incoming request is acknowledged after a few callbacks, not after every pending event."""
+
+    def __init__(self, slack_app: BetaApp, consumers: int = EVENT_CONSUMERS) -> None:
+        self.slack_app = slack_app
+        self.queue: asyncio.Queue[tuple[AsyncBoltRequest, asyncio.Future[None]]] = asyncio.Queue(
+            EVENT_BACKLOG
+        )
+        self.consumers = consumers
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def put(self, bolt_request: AsyncBoltRequest) -> bool:
+        if not self._tasks:
+            return False
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        try:
+            self.queue.put_nowait((bolt_request, done))
+        except asyncio.QueueFull:
+            return False
+        self.slack_app.tasks.track(done)  # pending replies (/health) and drains count it
+        return True
+
+    async def start(self, _app: web.Application | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._consume(), name=f"slack events {i}")
+            for i in range(self.consumers)
+        ]
+
+    async def _consume(self) -> None:
+        while True:
+            bolt_request, done = await self.queue.get()
+            try:
+                await _dispatch_after_ack(self.slack_app, bolt_request)
+            except Exception:
+                log.exception("event handled after its acknowledgement failed")
+            finally:
+                if not done.done():
+                    done.set_result(None)
+                self.queue.task_done()
+
+    async def stop(self, _app: web.Application | None = None, timeout: float = 10.0) -> None:
+        """Handle what was acknowledged (up to ``timeout``), then stop the consumers."""
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.queue.join(), timeout)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+
+EVENTS: web.AppKey[EventQueue] = web.AppKey("events", EventQueue)
 
 
 def _json(status: int, payload: JsonDict) -> web.Response:
@@ -70,8 +138,45 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         return _json(400, {"error": "the body is not UTF-8"})
+    early = await ack_event_first(request, slack_app, raw)
+    if early is not None:
+        return early
     bolt_response = await slack_app.async_dispatch(await to_bolt_request(request))
     return await to_aiohttp_response(bolt_response)
+
+
+async def ack_event_first(
+    request: web.Request, slack_app: BetaApp, raw: bytes
+) -> web.StreamResponse | None:
+    """Acknowledge an Events API delivery as soon as its signature is checked, and hand it to
+    Bolt after the response; None for anything else (Bolt answers it before the response)."""
+    if request.content_type != "application/json" or b"event_callback" not in raw:
+        return None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None  # Bolt gives its own answer to a body that is not JSON
+    if not isinstance(body, dict) or body.get("type") != "event_callback":
+        return None
+    verifier = request.app[VERIFIER]
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    signature = request.headers.get("X-Slack-Signature")
+    if not verifier.is_valid(raw, timestamp, signature):
+        return _json(401, {"error": "invalid request"})  # forged, or older than five minutes
+    bolt_request = AsyncBoltRequest(
+        body=raw.decode("utf-8"),
+        query=request.query_string,
+        headers={k.lower(): v for k, v in request.headers.items()},
+    )
+    if not request.app[EVENTS].put(bolt_request):
+        return None  # not started, or a huge backlog: Bolt handles it before the ack
+    return web.Response(status=200)
+
+
+async def _dispatch_after_ack(slack_app: BetaApp, bolt_request: AsyncBoltRequest) -> None:
+    response = await slack_app.async_dispatch(bolt_request)
+    if response.status >= 400:
+        log.warning("event handled after its acknowledgement: Bolt answered %d", response.status)
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -152,6 +257,10 @@ def create_web_app(
     app[ENGINE] = engine
     app[MODE] = mode
     if serve_events:
+        app[VERIFIER] = SignatureVerifier(slack_app.settings.slack_signing_secret or "-")
+        app[EVENTS] = EventQueue(slack_app)
+        app.on_startup.append(app[EVENTS].start)
+        app.on_cleanup.append(app[EVENTS].stop)
         app.router.add_post(EVENTS_PATH, handle_events)
     app.router.add_get(HEALTH_PATH, handle_health)
     app.router.add_get(METRICS_PATH, handle_metrics)

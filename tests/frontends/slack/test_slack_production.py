@@ -125,6 +125,19 @@ async def _metric(session: aiohttp.ClientSession, served: Served, name: str) -> 
     return float(found.group(1)) if found else 0.0
 
 
+async def _wait_metric(
+    session: aiohttp.ClientSession, served: Served, name: str, value: float
+) -> float:
+    """The metric once it reaches ``value`` (events are handled after their acknowledgement),
+    or what it is after a few seconds."""
+    for _ in range(100):
+        seen = await _metric(session, served, name)
+        if seen >= value:
+            return seen
+        await asyncio.sleep(0.05)
+    return seen
+
+
 def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         return list(conn.execute(sql.encode()).fetchall())
@@ -145,7 +158,7 @@ async def test_a_retry_delivered_to_the_other_process_gets_no_second_reply(
     retry = await SlackDriver(worker.url, session).event(event, event_id="EvShared1", retry_num=1)
     assert retry.status == 200
     hits = 'bot_dedupe_hits_total{where="store"}'
-    assert await _metric(session, worker, hits) == 1.0
+    assert await _wait_metric(session, worker, hits, 1.0) == 1.0
     # the other process answers a new question, and that is its only reply
     await SlackDriver(worker.url, session).event(mention(Q_OUT_OF_SCOPE), event_id="EvOther")
     calls = await fake_slack.wait_for("chat.postMessage", count=2)
