@@ -120,6 +120,14 @@ class PostgresStore(Store):
         with conn.transaction():
             yield
 
+    @contextmanager
+    def _relaxed_transaction(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
+        with conn.transaction():
+            # the server keeps the commit even if this process dies; only a server crash in
+            # the next few hundred milliseconds could lose these keys
+            conn.execute("SET LOCAL synchronous_commit TO OFF")
+            yield
+
     def _execute(
         self, conn: psycopg.Connection[Any], sql: str, params: tuple[object, ...] = ()
     ) -> psycopg.Cursor[Any]:

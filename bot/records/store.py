@@ -171,13 +171,15 @@ class Receipt:
     """Settles once a record is durable (``ok``) or known not to be stored (not ``ok``).
 
     ``wait(timeout)`` from a thread, ``await wait_async(timeout)`` from asyncio; both return
-    ``ok`` (False on timeout).
+    ``ok`` (False on timeout). ``value`` carries a result when there is one (:meth:`Store.claim`:
+    whether the key was new).
     """
 
-    __slots__ = ("_done", "_lock", "_waiters", "ok")
+    __slots__ = ("_done", "_lock", "_waiters", "ok", "value")
 
     def __init__(self) -> None:
         self.ok = False
+        self.value: bool | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = []
@@ -193,15 +195,16 @@ class Receipt:
         return self._done.is_set()
 
     def settle(self, ok: bool) -> None:
+        settle_all([self], ok)
+
+    def _settle(self, ok: bool) -> list[tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]]:
         with self._lock:
             if self._done.is_set():
-                return
+                return []
             self.ok = ok
             self._done.set()
             waiters, self._waiters = self._waiters, []
-        for loop, future in waiters:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(_resolve, future, ok)
+        return waiters
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout) and self.ok
@@ -213,15 +216,33 @@ class Receipt:
                 return self.ok
             future: asyncio.Future[bool] = loop.create_future()
             self._waiters.append((loop, future))
+        timer = None if timeout is None else loop.call_later(timeout, _resolve, future, False)
         try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            return False
+            return await future
+        finally:
+            if timer is not None:
+                timer.cancel()
 
 
 def _resolve(future: asyncio.Future[bool], ok: bool) -> None:
     if not future.done():
         future.set_result(ok)
+
+
+def _resolve_all(futures: list[asyncio.Future[bool]], ok: bool) -> None:
+    for future in futures:
+        _resolve(future, ok)
+
+
+def settle_all(receipts: list[Receipt], ok: bool) -> None:
+    """Settle many receipts, waking each waiting event loop once (not once per receipt)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[bool]]] = {}
+    for receipt in receipts:
+        for loop, future in receipt._settle(ok):
+            by_loop.setdefault(loop, []).append(future)
+    for loop, futures in by_loop.items():
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_resolve_all, futures, ok)
 
 
 @dataclass
@@ -233,11 +254,19 @@ class _Item:
     vote: int = 0
     receipt: Receipt | None = field(default=None, repr=False)
     done: threading.Event | None = field(default=None, repr=False)
+    ttl: float = 0.0
+    first: bool | None = None
 
 
 # Portable SQL (``?`` placeholders; the PostgreSQL store rewrites them to ``%s``).
 _DOWN = "SUM(CASE WHEN vote < 0 THEN 1 ELSE 0 END)"
 _UP = "SUM(CASE WHEN vote > 0 THEN 1 ELSE 0 END)"
+# One dedupe key: inserted (new), or taken over when its expiry has passed (new again);
+# otherwise nothing changes and no row is counted (already seen).
+_CLAIM = (
+    "INSERT INTO dedupe (key, expires) VALUES (?, ?) ON CONFLICT (key) "
+    "DO UPDATE SET expires = excluded.expires WHERE dedupe.expires < ?"
+)
 
 
 class Store(ABC):
@@ -441,9 +470,25 @@ class Store(ABC):
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
+            claims = [it for it in batch if it.kind == "dedupe"]
+            batch = [it for it in batch if it.kind != "dedupe"]
             ok = False
             try:
                 with self._guard(), self._writer_connection() as conn:
+                    if claims:
+                        # Dedupe keys first, in their own relaxed transaction (no flush to disk
+                        # per commit: a lost key costs at most one duplicate reply after a power
+                        # cut), answered at once; then the records, durable.
+                        claimed = False
+                        try:
+                            with self._relaxed_transaction(conn):
+                                self._claim(conn, claims)
+                            claimed = True
+                        finally:
+                            for it in claims:
+                                if it.receipt is not None:
+                                    it.receipt.value = it.first
+                            settle_all([it.receipt for it in claims if it.receipt], claimed)
                     if batch:
                         self._write(conn, batch)
                     ok = True
@@ -457,11 +502,20 @@ class Store(ABC):
                     log.error("%d record(s) not stored: %s", len(batch), exc)
                 else:
                     log.error("records: purge failed: %s", exc)
-            for it in batch:
-                if it.receipt is not None:
-                    it.receipt.settle(ok)
+            settle_all([it.receipt for it in batch if it.receipt is not None], ok)
             for w in waiters:
                 w.set()
+
+    def _claim(self, conn: Any, claims: list[_Item]) -> None:
+        now = time.time()
+        for it in claims:
+            cursor = self._execute(conn, _CLAIM, (it.question, now + it.ttl, now))
+            it.first = bool(cursor.rowcount == 1)
+
+    def _relaxed_transaction(self, conn: Any) -> AbstractContextManager[None]:
+        """A transaction whose commit need not reach the disk before it returns (dedupe
+        keys); by default an ordinary one."""
+        return self._transaction(conn)
 
     def _write(self, conn: Any, batch: list[_Item]) -> None:
         with self._transaction(conn):
@@ -503,18 +557,27 @@ class Store(ABC):
 
     # -- shared dedupe keys ------------------------------------------------------------------
 
+    def claim(self, key: str, ttl: float) -> Receipt:
+        """Like :meth:`first_time`, through the writer thread (batched with the other writes,
+        on its one connection): the receipt's ``value`` says whether ``key`` was new, once
+        ``ok``. For the event loop: no thread hand-off or connection per Slack event."""
+        receipt = Receipt()
+        if self._closed:
+            receipt.settle(False)
+            return receipt
+        try:
+            self._queue.put_nowait(_Item("dedupe", 0.0, key, receipt=receipt, ttl=ttl))
+        except queue.Full:
+            receipt.settle(False)
+        return receipt
+
     def first_time(self, key: str, ttl: float) -> bool:
         """True the first time ``key`` is offered within ``ttl`` seconds, by any process using
         this store; False afterwards. One statement: ``INSERT ... ON CONFLICT`` on the key,
         which takes over a key whose expiry has passed. RecordsError when the store fails."""
         now = time.time()
         with self._guard(), self._connection() as conn, self._transaction(conn):
-            cursor = self._execute(
-                conn,
-                "INSERT INTO dedupe (key, expires) VALUES (?, ?) ON CONFLICT (key) "
-                "DO UPDATE SET expires = excluded.expires WHERE dedupe.expires < ?",
-                (key, now + ttl, now),
-            )
+            cursor = self._execute(conn, _CLAIM, (key, now + ttl, now))
             return bool(cursor.rowcount == 1)
 
     # -- the registry copy -------------------------------------------------------------------
@@ -770,6 +833,15 @@ class SQLiteStore(Store):
         self, conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()
     ) -> sqlite3.Cursor:
         return conn.execute(sql, params)
+
+    @contextmanager
+    def _relaxed_transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: survives a killed process
+        try:
+            with self._transaction(conn):
+                yield
+        finally:
+            conn.execute("PRAGMA synchronous = FULL")
 
     def _close_connections(self) -> None:
         with self._lock:

@@ -308,3 +308,12 @@ def test_kill_9_loses_nothing_that_was_acknowledged(
             assert f"vote {i}" in kept_votes
         else:
             assert f"question {i}" in kept_questions
+
+
+def test_a_claim_through_the_writer_says_whether_the_key_is_new(opener: Opener) -> None:
+    first, second = opener(), opener()
+    mine = first.claim("event:Ev9", 3600)
+    assert mine.wait(5) and mine.value is True
+    theirs = second.claim("event:Ev9", 3600)
+    assert theirs.wait(5) and theirs.value is False
+    assert not first.first_time("event:Ev9", 3600)

@@ -84,12 +84,6 @@ class Records(Protocol):
     def record_unanswered(self, question: str) -> object: ...
 
 
-class SharedDedupe(Protocol):
-    """A store that recognises keys across processes (``bot.records.store.Store``)."""
-
-    def first_time(self, key: str, ttl: float) -> bool: ...
-
-
 class _NoTokenWarning(logging.Filter):
     """Bolt warns "As you gave `client` as well, `token` will be unused" whenever
     SLACK_BOT_TOKEN is in the environment, though our client carries that very token."""
@@ -359,15 +353,20 @@ class BetaApp(AsyncApp):
         if not self.events.first_time(("event", event_id)):
             self.metrics.dedupe_hits.labels(where="memory").inc()
             return False
-        shared = self.records if hasattr(self.records, "first_time") else None
-        if shared is None:
+        claim = getattr(self.records, "claim", None)
+        if claim is None:
             return True
-        store: SharedDedupe = shared  # type: ignore[assignment]
+        key = f"slack:event:{event_id}"
         try:
-            first = await asyncio.to_thread(store.first_time, f"slack:event:{event_id}", DEDUPE_TTL)
+            receipt = claim(key, DEDUPE_TTL)
+            ok = await receipt.wait_async(RECORD_TIMEOUT)
         except BotError as exc:
             log.warning("shared dedupe unavailable, this process's memory only: %s", exc)
             return True
+        if not ok:
+            log.warning("shared dedupe unavailable for %s, this process's memory only", key)
+            return True
+        first = bool(receipt.value)
         if not first:
             self.metrics.dedupe_hits.labels(where="store").inc()
         return first

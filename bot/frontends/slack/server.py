@@ -51,6 +51,9 @@ METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # Slack payloads are a few KB; anything past 1 MiB is refused (413)
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
+# An Events API envelope (only the envelope's own type is "event_callback"): found without
+# parsing the JSON, which Bolt does after the acknowledgement.
+_EVENT_CALLBACK = re.compile(rb'"type"\s*:\s*"event_callback"')
 
 StartupHook = Callable[[web.Application], Awaitable[None]]
 
@@ -62,6 +65,10 @@ EVENT_CONSUMERS = 8  # events handled at once after their ack: the loop stays fr
 EVENT_BACKLOG = 10_000  # acknowledged events waiting for Bolt; past it, Bolt runs before the ack
 
 
+# body, query string, headers (lower-case names)
+Delivery = tuple[bytes, str, dict[str, str | Sequence[str]]]
+
+
 class EventQueue:
     """Acknowledged Events API deliveries waiting for Bolt, handled by a few consumer tasks.
 
@@ -70,18 +77,18 @@ class EventQueue:
 
     def __init__(self, slack_app: BetaApp, consumers: int = EVENT_CONSUMERS) -> None:
         self.slack_app = slack_app
-        self.queue: asyncio.Queue[tuple[AsyncBoltRequest, asyncio.Future[None]]] = asyncio.Queue(
+        self.queue: asyncio.Queue[tuple[Delivery, asyncio.Future[None]]] = asyncio.Queue(
             EVENT_BACKLOG
         )
         self.consumers = consumers
         self._tasks: list[asyncio.Task[None]] = []
 
-    def put(self, bolt_request: AsyncBoltRequest) -> bool:
+    def put(self, delivery: Delivery) -> bool:
         if not self._tasks:
             return False
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
-            self.queue.put_nowait((bolt_request, done))
+            self.queue.put_nowait((delivery, done))
         except asyncio.QueueFull:
             return False
         self.slack_app.tasks.track(done)  # pending replies (/health) and drains count it
@@ -96,8 +103,11 @@ class EventQueue:
 
     async def _consume(self) -> None:
         while True:
-            bolt_request, done = await self.queue.get()
+            (raw, query, headers), done = await self.queue.get()
             try:
+                bolt_request = AsyncBoltRequest(
+                    body=raw.decode("utf-8"), query=query, headers=headers
+                )
                 await _dispatch_after_ack(self.slack_app, bolt_request)
             except Exception:
                 log.exception("event handled after its acknowledgement failed")
@@ -150,25 +160,15 @@ async def ack_event_first(
 ) -> web.StreamResponse | None:
     """Acknowledge an Events API delivery as soon as its signature is checked, and hand it to
     Bolt after the response; None for anything else (Bolt answers it before the response)."""
-    if request.content_type != "application/json" or b"event_callback" not in raw:
-        return None
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None  # Bolt gives its own answer to a body that is not JSON
-    if not isinstance(body, dict) or body.get("type") != "event_callback":
+    if request.content_type != "application/json" or not _EVENT_CALLBACK.search(raw):
         return None
     verifier = request.app[VERIFIER]
     timestamp = request.headers.get("X-Slack-Request-Timestamp")
     signature = request.headers.get("X-Slack-Signature")
     if not verifier.is_valid(raw, timestamp, signature):
         return _json(401, {"error": "invalid request"})  # forged, or older than five minutes
-    bolt_request = AsyncBoltRequest(
-        body=raw.decode("utf-8"),
-        query=request.query_string,
-        headers={k.lower(): v for k, v in request.headers.items()},
-    )
-    if not request.app[EVENTS].put(bolt_request):
+    headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in request.headers.items()}
+    if not request.app[EVENTS].put((raw, request.query_string, headers)):
         return None  # not started, or a huge backlog: Bolt handles it before the ack
     return web.Response(status=200)
 
