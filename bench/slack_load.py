@@ -540,10 +540,46 @@ def main(argv: list[str] | None = None) -> int:
         default="sqlite",
         help="the bot's store: SQLite in a temp dir (default), PostgreSQL (--database-url), none",
     )
-    p.add_argument("--database-url", help="PostgreSQL for --store postgres")
+    p.add_argument(
+        "--database-url",
+        help="PostgreSQL for --store postgres (default: a throwaway server, initdb in a temp dir)",
+    )
     args = p.parse_args(argv)
-    if args.store == "postgres" and not args.database_url:
-        p.error("--store postgres needs --database-url")
+    with contextlib.ExitStack() as stack:
+        if args.store == "postgres" and not args.database_url:
+            args.database_url = stack.enter_context(throwaway_postgres())
+        return run(args)
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Any:
+    """A PostgreSQL server for the run (the tests' fixture: tests/pgserver.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import pwd
+
+    from pgserver import PostgresServer, _free_port, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise SystemExit("no PostgreSQL binaries: pass --database-url or --store sqlite")
+    base = Path(tempfile.mkdtemp(prefix="slack-bench-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    server = PostgresServer(bindir, base, _free_port(), prefix)
+    server.start()
+    try:
+        yield server.new_database()
+    finally:
+        server.stop()
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> int:
     store = {"sqlite": "sqlite", "none": "", "postgres": args.database_url or ""}[args.store]
     cores = [int(c) for c in args.cores.split(",") if c.strip()]
     _pin(cores)
