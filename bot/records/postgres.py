@@ -9,7 +9,8 @@ receipt says ``ok`` (PostgreSQL's default ``synchronous_commit = on``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,7 +20,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.errors import RecordsError
 from bot.records.schema import Migration
-from bot.records.store import PURGE_EVERY_S, Store
+from bot.records.store import _CLAIM, PURGE_EVERY_S, Store
 
 POOL_MIN = 1
 POOL_MAX = 8  # the writer thread, dedupe checks (threads), reads: a handful is plenty
@@ -132,6 +133,30 @@ class PostgresStore(Store):
         self, conn: psycopg.Connection[Any], sql: str, params: tuple[object, ...] = ()
     ) -> psycopg.Cursor[Any]:
         return conn.execute(_PLACEHOLDER.sub("%s", sql), params)
+
+    def _execute_many(
+        self, conn: psycopg.Connection[Any], sql: str, rows: Sequence[tuple[object, ...]]
+    ) -> None:
+        with conn.cursor() as cursor:
+            cursor.executemany(_PLACEHOLDER.sub("%s", sql), rows)  # pipelined: one round trip
+
+    def _claim(self, conn: psycopg.Connection[Any], claims: list[Any]) -> None:
+        """Every key of the batch in one round trip; the keys that come back are new."""
+        now = time.time()
+        sql = _PLACEHOLDER.sub("%s", _CLAIM) + " RETURNING key"
+        new: set[str] = set()
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                sql, [(it.question, now + it.ttl, now) for it in claims], returning=True
+            )
+            while True:
+                new.update(str(row[0]) for row in cursor.fetchall())
+                if not cursor.nextset():
+                    break
+        seen: set[str] = set()
+        for it in claims:  # the same key twice in a batch: only its first claim is new
+            it.first = it.question in new and it.question not in seen
+            seen.add(it.question)
 
     def _close_connections(self) -> None:
         self.pool.close()

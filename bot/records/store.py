@@ -44,7 +44,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -517,33 +517,42 @@ class Store(ABC):
         keys); by default an ordinary one."""
         return self._transaction(conn)
 
+    def _execute_many(self, conn: Any, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """Run one statement for each row (PostgreSQL: in one round trip)."""
+        for row in rows:
+            self._execute(conn, sql, row)
+
     def _write(self, conn: Any, batch: list[_Item]) -> None:
+        votes = [(it.ts, it.question, it.source, it.vote) for it in batch if it.kind == "vote"]
+        unanswered = [
+            (it.question, _day(it.ts), it.ts, it.ts) for it in batch if it.kind == "unanswered"
+        ]
+        answered = [(_day(it.ts), it.source, it.vote) for it in batch if it.kind == "answered"]
+        # a count taken back to nothing leaves no row
+        emptied = sorted({(day, source) for day, source, n in answered if n < 0})
         with self._transaction(conn):
-            for it in batch:
-                if it.kind == "vote":
-                    self._execute(
-                        conn,
-                        "INSERT INTO votes (ts, question, source, vote) VALUES (?, ?, ?, ?)",
-                        (it.ts, it.question, it.source, it.vote),
-                    )
-                elif it.kind == "unanswered":
-                    self._execute(
-                        conn, self.upsert_unanswered, (it.question, _day(it.ts), it.ts, it.ts)
-                    )
-                elif it.kind == "answered":
-                    self._execute(
-                        conn,
-                        "INSERT INTO answered (day, source, count) VALUES (?, ?, ?) "
-                        "ON CONFLICT (day, source) DO UPDATE SET "
-                        "count = answered.count + excluded.count",
-                        (_day(it.ts), it.source, it.vote),
-                    )
-                    if it.vote < 0:  # a count taken back to nothing leaves no row
-                        self._execute(
-                            conn,
-                            "DELETE FROM answered WHERE day = ? AND source = ? AND count <= 0",
-                            (_day(it.ts), it.source),
-                        )
+            if votes:
+                self._execute_many(
+                    conn,
+                    "INSERT INTO votes (ts, question, source, vote) VALUES (?, ?, ?, ?)",
+                    votes,
+                )
+            if unanswered:
+                self._execute_many(conn, self.upsert_unanswered, unanswered)
+            if answered:
+                self._execute_many(
+                    conn,
+                    "INSERT INTO answered (day, source, count) VALUES (?, ?, ?) "
+                    "ON CONFLICT (day, source) DO UPDATE SET "
+                    "count = answered.count + excluded.count",
+                    answered,
+                )
+            if emptied:
+                self._execute_many(
+                    conn,
+                    "DELETE FROM answered WHERE day = ? AND source = ? AND count <= 0",
+                    emptied,
+                )
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
