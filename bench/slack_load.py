@@ -17,6 +17,10 @@ Slack retries (``X-Slack-Retry-Num``, same ``event_id``), and 1 % are forged or 
 secret, or a timestamp 10 minutes old). Afterwards the fake Slack says how many replies were
 posted per message: duplicates must be 0, forged requests accepted must be 0.
 
+The bot runs as ``serve`` does, with its store (``--store``): the SQLite file (default, in a
+temp dir), PostgreSQL (``--database-url``), or none (in-memory dedupe, no records). Events are
+acknowledged once their signature is checked; dedupe, listeners and the reply come after.
+
 Bounded: at most ``--requests`` per phase and ``--max-seconds`` per phase. Appends the figures
 and the command to ``bench/RESULTS.md`` under "## Slack" (``--no-write`` to skip).
 """
@@ -109,7 +113,7 @@ def _pin(cores: list[int]) -> None:
 
 
 def _serve_child(
-    kind: str, conn: Connection, cores: list[int], api_url: str, knowledge: str
+    kind: str, conn: Connection, cores: list[int], api_url: str, knowledge: str, store: str = ""
 ) -> None:
     """Run one server until SIGTERM; send its port through ``conn`` once listening."""
     _pin(cores)
@@ -119,7 +123,7 @@ def _serve_child(
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         if kind == "bot":
-            app = _bot_app(api_url, knowledge)
+            app = _bot_app(api_url, knowledge, store)
         elif kind == "bare":
             app = _bare_app()
         else:
@@ -144,20 +148,27 @@ def _serve_child(
         asyncio.run(main())
 
 
-def _bot_app(api_url: str, knowledge: str) -> web.Application:
+def _bot_app(api_url: str, knowledge: str, store: str = "") -> web.Application:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
     from bot.engine import Engine
     from bot.frontends.slack.app import create_app
     from bot.frontends.slack.server import create_web_app
+    from bot.records.store import open_store
     from bot.settings import Settings
 
     engine = Engine.load(Path(knowledge))
     settings = Settings(
-        slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=api_url, port=0
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+        port=0,
+        data_dir=Path(tempfile.mkdtemp(prefix="slack-bench-data-")),
+        database_url=store if store.startswith("postgres") else None,
     )
-    return create_web_app(create_app(settings, engine), engine)
+    records = open_store(settings) if store else None
+    return create_web_app(create_app(settings, engine, records), engine)
 
 
 def _bare_app() -> web.Application:
@@ -229,10 +240,12 @@ class Child:
             self.process.join(5)
 
 
-def start_child(kind: str, cores: list[int], api_url: str = "", knowledge: str = "") -> Child:
+def start_child(
+    kind: str, cores: list[int], api_url: str = "", knowledge: str = "", store: str = ""
+) -> Child:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_serve_child, args=(kind, child, cores, api_url, knowledge))
+    process = ctx.Process(target=_serve_child, args=(kind, child, cores, api_url, knowledge, store))
     process.start()
     if not parent.poll(60):
         process.kill()
@@ -521,7 +534,53 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cores", default="0,1", help="CPU cores for every process (default 0,1)")
     p.add_argument("--knowledge", help="knowledge folder (default: the project's, else a tiny one)")
     p.add_argument("--no-write", action="store_true", help="do not append to bench/RESULTS.md")
+    p.add_argument(
+        "--store",
+        choices=("sqlite", "postgres", "none"),
+        default="sqlite",
+        help="the bot's store: SQLite in a temp dir (default), PostgreSQL (--database-url), none",
+    )
+    p.add_argument(
+        "--database-url",
+        help="PostgreSQL for --store postgres (default: a throwaway server, initdb in a temp dir)",
+    )
     args = p.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        if args.store == "postgres" and not args.database_url:
+            args.database_url = stack.enter_context(throwaway_postgres())
+        return run(args)
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Any:
+    """A PostgreSQL server for the run (the tests' fixture: tests/pgserver.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import pwd
+
+    from pgserver import PostgresServer, _free_port, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise SystemExit("no PostgreSQL binaries: pass --database-url or --store sqlite")
+    base = Path(tempfile.mkdtemp(prefix="slack-bench-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    server = PostgresServer(bindir, base, _free_port(), prefix)
+    server.start()
+    try:
+        yield server.new_database()
+    finally:
+        server.stop()
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    store = {"sqlite": "sqlite", "none": "", "postgres": args.database_url or ""}[args.store]
     cores = [int(c) for c in args.cores.split(",") if c.strip()]
     _pin(cores)
     knowledge = knowledge_dir(args.knowledge)
@@ -532,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     checks: dict[str, Any] = {}
     try:
         for server in ("bare", "bot"):
-            child = start_child(server, cores, api_url, knowledge)
+            child = start_child(server, cores, api_url, knowledge, store if server == "bot" else "")
             try:
                 url = f"http://127.0.0.1:{child.port}/slack/events"
                 for phase, rate in (("closed", None), ("paced", args.rate)):
@@ -575,6 +634,8 @@ def main(argv: list[str] | None = None) -> int:
                             if res.replies_done_s
                             else 0.0,
                             "last_reply_after_s": drain,
+                            "web_api_calls_per_answer": sum(stats["calls"].values())
+                            / max(1, len(answered & expected)),
                         }
             finally:
                 child.stop()
@@ -601,8 +662,8 @@ def render(
         f"### Slack load, {date.today().isoformat()}",
         "",
         f"`{Path(sys.executable).name} bench/slack_load.py --requests {args.requests} --concurrency {args.concurrency} "
-        f"--rate {args.rate:.0f} --cores {args.cores}` — {len(args.cores.split(','))} cores ({platform.processor() or platform.machine()}), "
-        f"Python {platform.python_version()}, knowledge: "
+        f"--rate {args.rate:.0f} --cores {args.cores} --store {args.store}` — {len(args.cores.split(','))} cores ({platform.processor() or platform.machine()}), "
+        f"Python {platform.python_version()}, store: {args.store}, knowledge: "
         f"{'project' if Path(knowledge) == ROOT / 'knowledge' else 'tiny bundled folder'}. Server, fake Slack and load "
         "generator share the cores; every request is signed (v0 HMAC); 10 % are Slack retries, 1 % forged or stale.",
         "",
@@ -630,7 +691,8 @@ def render(
             f"- bot, {phase}: {c['answered']}/{c['messages']} messages answered "
             f"(last reply {c['last_reply_after_s']:.1f} s after the last request, {c['replies_per_s']:.0f} replies/s), "
             f"{c['duplicate_replies']} duplicate replies ({c['retries_sent']} retries sent), "
-            f"{c['forged_or_stale_accepted']}/{c['forged_or_stale_sent']} forged or stale requests accepted."
+            f"{c['forged_or_stale_accepted']}/{c['forged_or_stale_sent']} forged or stale requests accepted, "
+            f"{c['web_api_calls_per_answer']:.2f} Web API calls per answered message."
         )
     all_lat = [x for r in results if r.server == "bot" for x in r.latencies_ms]
     if all_lat:

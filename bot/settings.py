@@ -15,6 +15,8 @@ from bot.errors import SettingsError
 
 DEFAULT_BETA_API_URL = "https://beta.gouv.fr/api/v2.6"
 DEFAULT_PORT = 3000
+DEFAULT_HOST = "0.0.0.0"  # containers (Scalingo, Docker) route to the process from outside
+ENV_FILE = ".env"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 
@@ -23,6 +25,34 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
     """A per-user data folder (XDG on Linux), used when BOT_DATA_DIR is not set."""
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "betagouv-bot"
+
+
+def read_env(env_file: Path | None = None) -> dict[str, str]:
+    """The process environment over ``.env`` (in the current folder) when there is one: the real
+    environment wins, ``.env`` only fills what is unset (Scalingo sets the real one)."""
+    path = Path(ENV_FILE) if env_file is None else env_file
+    values: dict[str, str] = {}
+    if path.is_file():
+        from dotenv import dotenv_values
+
+        try:
+            values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"cannot read {path}: {exc}") from None
+    values.update(os.environ)
+    return values
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("postgres://", "postgresql://")):
+        raise SettingsError(
+            "DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host:port/db), "
+            f"got one starting with {raw.split(':', 1)[0]!r}"
+        )
+    return raw
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -62,10 +92,12 @@ class Settings:
     admins: frozenset[str] = frozenset()
     refresh_hours: float = 6.0
     retention_days: int = 90
+    host: str = DEFAULT_HOST
+    database_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = read_env() if env is None else env
         data_dir = env.get("BOT_DATA_DIR", "").strip()
         knowledge = env.get("BOT_KNOWLEDGE_DIR", "").strip()
         site = env.get("BOT_SITE_PATH", "").strip()
@@ -93,6 +125,8 @@ class Settings:
             admins=admins,
             refresh_hours=refresh,
             retention_days=_int(env, "BOT_RETENTION_DAYS", 90, 1, 3650),
+            host=env.get("BOT_HOST", "").strip() or DEFAULT_HOST,
+            database_url=_database_url(env),
         )
 
     def require_slack(self) -> None:

@@ -8,6 +8,11 @@ flight sees the old state or the new one, never a mix. A broken change is refuse
 the last good knowledge keeps serving, the problems are logged as ``file:line: message`` and
 handed to ``notify`` as a :class:`ReloadNote` (the Slack front end posts it to
 ``BOT_ADMIN_CHANNEL``: ``bot.frontends.slack.notify``).
+
+A successful reload logs one line with what is now served (pages, sections, schemes,
+startups). ``observe(what, ok)`` hears every outcome (metrics). With a shared store
+(``DATABASE_URL``), ``pull`` brings a registry copy synced by another process into
+``BOT_DATA_DIR`` first, where the file watch sees it.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class ReloadNote:
 
 
 Notify = Callable[[ReloadNote], Awaitable[None]]
+Observe = Callable[[str, bool], None]
 Stamps = dict[str, tuple[int, int, int]]
 
 POLL_S = 1.0
@@ -107,6 +113,21 @@ def default_registry_loader(data_dir: Path | None) -> Callable[[], Registry] | N
     return load
 
 
+def served_counts(engine: Engine) -> str:
+    """What the engine serves now, for the reload log line."""
+    state = engine.state
+    pages = list(getattr(getattr(state, "knowledge", None), "pages", ()))
+    sections = sum(len(getattr(p, "sections", ())) for p in pages)
+    schemes = len(getattr(state, "schemes", None) or {})
+    registry = getattr(state, "registry", None)
+    startups = len(getattr(registry, "startups", ())) if registry is not None else 0
+    incubators = len(getattr(registry, "incubators", ())) if registry is not None else 0
+    return (
+        f"{len(pages)} page(s), {sections} section(s), {schemes} scheme(s), "
+        f"{startups} startup(s), {incubators} incubator(s)"
+    )
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one reload did: ``what`` is ``knowledge`` or ``registry``."""
@@ -130,6 +151,8 @@ class Watcher:
         poll_s: float = POLL_S,
         quiet_s: float = QUIET_S,
         registry_loader: Callable[[], Registry | None] | None = None,
+        observe: Observe | None = None,
+        pull: Callable[[], bool] | None = None,
     ) -> None:
         self.engine = engine
         self.knowledge_dir = Path(engine.knowledge_dir)
@@ -138,6 +161,9 @@ class Watcher:
         self.poll_s = poll_s
         self.quiet_s = quiet_s
         self.registry_loader = registry_loader
+        self.observe = observe
+        self.pull = pull
+        self._pull_failing = False
         self.outcomes: list[Outcome] = []
         self._failing = engine.last_error is not None
         self._knowledge = knowledge_stamps(self.knowledge_dir)
@@ -167,16 +193,40 @@ class Watcher:
             stamps = await self._settle(stamps, lambda: knowledge_stamps(self.knowledge_dir))
             self._knowledge = stamps
             done.append(await self._reload_knowledge())
-            self.outcomes.append(done[-1])
+            self._observed(done[-1])
         if not self._watch_registry:
             return done
+        await self._pull()
         reg = await asyncio.to_thread(registry_stamps, self.data_dir)
         if reg != self._registry:
             reg = await self._settle(reg, lambda: registry_stamps(self.data_dir))
             self._registry = reg
             done.append(await self._reload_registry())
-            self.outcomes.append(done[-1])
+            self._observed(done[-1])
         return done
+
+    def _observed(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        if self.observe is not None:
+            try:
+                self.observe(outcome.what, outcome.ok)
+            except Exception:
+                log.exception("reload observer failed")
+
+    async def _pull(self) -> None:
+        """Bring the shared store's registry copy here (logged once while it fails)."""
+        if self.pull is None:
+            return
+        try:
+            await asyncio.to_thread(self.pull)
+        except BotError as exc:
+            if not self._pull_failing:
+                log.warning("shared registry copy not checked, keeping the local one: %s", exc)
+            self._pull_failing = True
+            return
+        if self._pull_failing:
+            log.warning("shared registry copy reachable again")
+        self._pull_failing = False
 
     async def _settle(self, stamps: Stamps, scan: Callable[[], Stamps]) -> Stamps:
         """Wait until two scans ``quiet_s`` apart agree (debounce), at most ~10 s."""
@@ -206,7 +256,7 @@ class Watcher:
         took = (time.perf_counter() - t0) * 1000
         if error is None:
             pages = len(self.engine.state.knowledge.pages)
-            log.info("knowledge reloaded: %d page(s) in %.0f ms", pages, took)
+            log.info("knowledge reloaded in %.0f ms: %s", took, served_counts(self.engine))
             if self._failing:
                 self._send(ReloadNote("recovered", pages=pages))
             self._failing = False
@@ -240,7 +290,7 @@ class Watcher:
             log.error("stored registry not reloaded, keeping the current one: %s", err)
             return Outcome("registry", False, err, (time.perf_counter() - t0) * 1000)
         took = (time.perf_counter() - t0) * 1000
-        log.info("startups registry reloaded in %.0f ms", took)
+        log.info("startups registry reloaded in %.0f ms: %s", took, served_counts(self.engine))
         return Outcome("registry", True, None, took)
 
     def _send(self, note: ReloadNote) -> None:
@@ -272,17 +322,33 @@ class WatchHook:
     called without an app too.
     """
 
-    def __init__(self, settings: Settings, engine: Engine, notify: Notify | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        notify: Notify | None = None,
+        *,
+        observe: Observe | None = None,
+        pull: Callable[[], bool] | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.notify = notify
+        self.observe = observe
+        self.pull = pull
         self.watcher: Watcher | None = None
         self.task: asyncio.Task[None] | None = None
 
     async def __call__(self, app: object | None = None) -> None:
         if self.task is not None and not self.task.done():
             return
-        self.watcher = Watcher(self.engine, data_dir=self.settings.data_dir, notify=self.notify)
+        self.watcher = Watcher(
+            self.engine,
+            data_dir=self.settings.data_dir,
+            notify=self.notify,
+            observe=self.observe,
+            pull=self.pull,
+        )
         self.task = asyncio.create_task(self.watcher.run(), name="knowledge-watch")
         cleanup = getattr(app, "on_cleanup", None)  # an aiohttp application's cleanup signal
         if cleanup is not None:
@@ -303,9 +369,15 @@ class WatchHook:
 
 
 def watch_startup_hook(
-    settings: Settings, engine: Engine, notify: Notify | None = None
+    settings: Settings,
+    engine: Engine,
+    notify: Notify | None = None,
+    *,
+    observe: Observe | None = None,
+    pull: Callable[[], bool] | None = None,
 ) -> WatchHook:
     """``on_startup`` hook: watch knowledge/ and the stored registry while serving.
 
-    ``notify`` tells the maintainers (Slack: ``bot.frontends.slack.notify.slack_notifier``)."""
-    return WatchHook(settings, engine, notify)
+    ``notify`` tells the maintainers (Slack: ``bot.frontends.slack.notify.slack_notifier``);
+    ``observe`` hears each outcome (metrics); ``pull`` brings the shared registry copy."""
+    return WatchHook(settings, engine, notify, observe=observe, pull=pull)

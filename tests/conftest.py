@@ -173,3 +173,7 @@ def fixture_engine(knowledge_dir: Path, fixture_data_dir: Path):  # type: ignore
     from bot.engine import Engine
 
     return Engine.load(knowledge_dir, None, fixture_data_dir)
+
+
+# A real PostgreSQL server (session-scoped) and a fresh database per test: tests/pgserver.py.
+from pgserver import postgres_server, postgres_url  # noqa: E402, F401

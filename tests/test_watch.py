@@ -421,3 +421,24 @@ async def test_a_reload_that_fails_unexpectedly_shows_in_last_error(
     [failed] = await watcher.poll()
     assert not failed.ok
     assert "disk on fire" in str(live_engine.last_error)
+
+
+async def test_a_successful_reload_logs_what_is_now_served(
+    knowledge_copy: Path, live_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[tuple[str, bool]] = []
+    watcher = Watcher(
+        live_engine,
+        data_dir=tmp_path / "data",
+        poll_s=0.01,
+        quiet_s=0.01,
+        observe=lambda what, ok: seen.append((what, ok)),
+    )
+    save(knowledge_copy / "general" / "cafe.md", cafe_page("C-42"))
+    with caplog.at_level(logging.INFO, logger="bot.watch"):
+        [outcome] = await watcher.poll()
+    assert outcome.ok
+    pages = len(live_engine.state.knowledge.pages)
+    line = next(r.getMessage() for r in caplog.records if "knowledge reloaded" in r.getMessage())
+    assert f"{pages} page(s)" in line and "section(s)" in line and "scheme(s)" in line
+    assert seen == [("knowledge", True)]

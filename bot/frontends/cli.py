@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.errors import BotError, KnowledgeError, Problem
@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="serve Slack (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
     sub.add_parser("sync", help="fetch the startups registry from BETA_API_URL into BOT_DATA_DIR")
 
+    sub.add_parser(
+        "migrate", help="create or upgrade the store's schema (DATABASE_URL, else BOT_DATA_DIR)"
+    )
+
     report = sub.add_parser("report", help="unanswered questions and disliked answers")
     report.add_argument("--since", default="30d", help="period, e.g. 7d, 30d, 12w (default 30d)")
     report.add_argument("--format", choices=("text", "csv"), default="text")
@@ -73,12 +77,36 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _engine(settings: Settings, site: Path | None, knowledge: Path | None) -> Engine:
+def _engine(
+    settings: Settings, site: Path | None, knowledge: Path | None, *, pull: bool = True
+) -> Engine:
     from bot.engine import Engine
+
+    if pull and settings.database_url and not (site or settings.site_path):
+        _pull_registry(settings)
 
     return Engine.load(
         knowledge or settings.knowledge_dir, site or settings.site_path, settings.data_dir
     )
+
+
+def _pull_registry(settings: Settings, store: Any = None) -> None:
+    """With DATABASE_URL: bring the registry copy a `sync` saved in the database into
+    BOT_DATA_DIR, where the engine reads it (a failure keeps the local copy, with a warning)."""
+    from bot.registry.sync import pull_stored
+
+    opened = None
+    try:
+        if store is None:
+            from bot.records.store import open_store
+
+            store = opened = open_store(settings)
+        pull_stored(store, settings.data_dir)
+    except BotError as exc:
+        print(f"warning: shared registry copy not used: {exc}", file=sys.stderr)
+    finally:
+        if opened is not None:
+            opened.close()
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -164,31 +192,53 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
-    engine = _engine(settings, args.site, args.knowledge)
+    from bot.frontends.metrics import Metrics
     from bot.frontends.slack import server
     from bot.frontends.slack.notify import slack_notifier
+    from bot.registry.sync import pull_stored
     from bot.watch import watch_startup_hook
 
+    # Reloads and syncs say what they did (one line each), at the default WARNING level too.
+    for name in ("bot.watch", "bot.registry.sync"):
+        logging.getLogger(name).setLevel(logging.INFO)
     records = None
     try:
-        from bot.records.store import open_records
+        from bot.records.store import open_store
 
-        records = open_records(settings)
+        records = open_store(settings)  # migrated to the latest schema
     except BotError as exc:  # answers keep flowing without records
         print(f"warning: records disabled: {exc}", file=sys.stderr)
+    shared = records if settings.database_url else None
+    if shared is not None and not (args.site or settings.site_path):
+        _pull_registry(settings, shared)
+    engine = _engine(settings, args.site, args.knowledge, pull=False)
+    metrics = Metrics()
+
+    def pull() -> bool:
+        return pull_stored(shared, settings.data_dir) if shared is not None else False
+
     hooks: list[Callable[[web.Application], Awaitable[None]]] = [
-        watch_startup_hook(settings, engine, slack_notifier(settings))
+        watch_startup_hook(
+            settings,
+            engine,
+            slack_notifier(settings),
+            observe=metrics.observe_reload,
+            pull=pull if shared is not None else None,
+        )
     ]
     if engine.site is None and settings.refresh_hours > 0:
-        hooks.append(_registry_refresh_hook(settings, engine))
-    server.run(settings, engine, records, on_startup=hooks)
+        hooks.append(_registry_refresh_hook(settings, engine, shared, metrics.observe_sync))
+    server.run(settings, engine, records, on_startup=hooks, metrics=metrics)
     if records is not None and hasattr(records, "close"):
         records.close()
     return 0
 
 
 def _registry_refresh_hook(
-    settings: Settings, engine: Engine
+    settings: Settings,
+    engine: Engine,
+    db: Any = None,
+    on_result: Callable[[str], None] | None = None,
 ) -> Callable[[web.Application], Awaitable[None]]:
     """Start the background registry refresh with the server; stop it on shutdown."""
     import asyncio
@@ -197,7 +247,9 @@ def _registry_refresh_hook(
     from bot.registry.sync import refresh_forever
 
     async def start(app: web.Application) -> None:
-        task = asyncio.create_task(refresh_forever(settings, engine.set_registry))
+        task = asyncio.create_task(
+            refresh_forever(settings, engine.set_registry, db=db, on_result=on_result)
+        )
 
         async def stop(_app: web.Application) -> None:
             task.cancel()
@@ -213,6 +265,12 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from bot.registry.sync import run_sync
 
     return int(run_sync(settings))
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.records.store import run_migrate
+
+    return int(run_migrate(settings))
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -234,6 +292,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "sync": cmd_sync,
     "report": cmd_report,
+    "migrate": cmd_migrate,
     "console": cmd_console,
     None: cmd_console,
 }

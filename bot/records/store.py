@@ -1,43 +1,60 @@
-"""The bot's own records: feedback votes and unanswered questions, in SQLite.
+"""The bot's own records and shared state: one store interface, two implementations.
+
+- :class:`SQLiteStore` (also ``Records``): a file under ``BOT_DATA_DIR``, the embedded default;
+- :class:`bot.records.postgres.PostgresStore`: PostgreSQL (psycopg 3 and its pool) when
+  ``DATABASE_URL`` is set, shared by every process (``web``, ``worker``, ``tchap``, one-off
+  ``sync`` containers). :func:`open_store` picks one from the settings.
 
 What is kept, and nothing more (see docs/maintainers.md):
 
 - a vote: the normalised question, the answer's source, +1 or -1, the time;
 - an unanswered question: its normalised text, how often it was asked, first and last seen
   (per day, so that a report over a period counts that period only);
-- per day and per answer source, how many questions were answered (a number, no text).
+- per day and per answer source, how many questions were answered (a number, no text);
+- dedupe keys (a Slack event id, ...) with an expiry, so that a retry delivered to another
+  process is recognised (:meth:`Store.first_time`);
+- the startups registry copy ``python -m bot sync`` fetched (:meth:`Store.save_registry`).
 
 No user or channel id, no other message text. Before a question is stored, Slack mentions and
 ids, e-mail addresses, phone numbers and long numbers are replaced by placeholders. Everything
 older than the retention period (``BOT_RETENTION_DAYS``, 90 days by default) is deleted when
-the file is opened and then every hour.
+the store is opened and then every hour; expired dedupe keys likewise.
 
-Writes never block an answer: ``record_*`` put the record on a queue and return; one writer
-thread per process stores them in short transactions. The file is in WAL mode with a busy
-timeout, so several processes and threads can write at once. A corrupted or locked file gives
-a :class:`RecordsError` with a clear message on open and on reads; a failed write is logged
-and dropped, and the bot keeps answering.
+Durability: ``record_*`` put the record on a queue and return a :class:`Receipt` at once; one
+writer thread per process stores the queue in short transactions (group commit). The receipt
+settles when the transaction holding the record has committed (``ok``) or failed (not ``ok``):
+a front end whose reply depends on a record waits for it before replying, so a ``kill -9`` at
+any moment loses nothing that was acknowledged. Reads and writes that fail give a
+:class:`RecordsError` with a clear message; a failed write is logged, its receipts say so,
+and the bot keeps answering.
+
+The schema is versioned (:mod:`bot.records.schema`): missing migrations are applied when a
+store opens, or by ``python -m bot migrate``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import hashlib
 import logging
 import queue
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.answering.compose import normalized_question
-from bot.answering.text import strip_slack
 from bot.errors import RecordsError
+from bot.records.schema import LATEST, Migration, pending
+from bot.records.scrub import scrub
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -45,66 +62,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILENAME = "records.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = LATEST
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 PURGE_EVERY_S = 3600.0
 MAX_QUEUE = 10_000
 DAY = 86400.0
+BATCH = 500
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS votes (
-    ts REAL NOT NULL,
-    question TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '',
-    vote INTEGER NOT NULL CHECK (vote IN (-1, 1))
-);
-CREATE INDEX IF NOT EXISTS votes_ts ON votes (ts);
-CREATE TABLE IF NOT EXISTS unanswered (
-    question TEXT NOT NULL,
-    day TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL,
-    PRIMARY KEY (question, day)
-);
-CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered (day);
-CREATE TABLE IF NOT EXISTS answered (
-    day TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '',
-    count INTEGER NOT NULL,
-    PRIMARY KEY (day, source)
-);
-"""
-
-# Personal data people sometimes type in a question, replaced before anything is stored.
-_SLACK_ID = re.compile(r"\b[UWBCGDTE](?=[A-Z0-9]*\d)[A-Z0-9]{8,}\b")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(
-    r"(?<!\w)(?:(?:\+|00)33[ .-]?(?:\(0\))?|0)[1-9](?:[ .-]?\d{2}){4}(?!\w)"
-    r"|(?<!\w)\+\d(?:[ .-]?\d){7,14}(?!\w)"
-)
-_NUMBER = re.compile(r"\d{6,}")
-_AT_NAME = re.compile(r"(?<![\w.])[@\uff20]\u2060?[\w.\-]+")  # "@jean", from <@U123|jean>
 _PUNCT = re.compile(r"[^\w\s@.'\-\[\]]")
-
-
-def scrub(text: str) -> str:
-    """Remove what could identify a person from a question: mentions (``<@U123>``, ``@jean``),
-    Slack ids, e-mail addresses, phone numbers, long numbers."""
-    text = strip_slack(str(text))
-    text = _SLACK_ID.sub(" ", text)
-    text = _EMAIL.sub(" [email] ", text)
-    text = _AT_NAME.sub(" ", text)
-    text = _PHONE.sub(" [telephone] ", text)
-    return _NUMBER.sub(" [numero] ", text)
 
 
 def record_form(question: str) -> str:
     """The exact text stored for a question: scrubbed, normalised, punctuation dropped (so
     that "Tarte tatin ?" and "tarte tatin" count as one question)."""
-    from bot.records.scrub import scrub as scrub_personal_data
-
-    text = _PUNCT.sub(" ", normalized_question(scrub_personal_data(question)))
+    text = _PUNCT.sub(" ", normalized_question(scrub(question)))
     return " ".join(w.strip(".-'") for w in text.split() if w.strip(".-'"))
 
 
@@ -176,6 +147,84 @@ class Summary:
         return max(1, round((self.end - self.start).total_seconds() / DAY))
 
 
+class Receipt:
+    """Settles once a record is durable (``ok``) or known not to be stored (not ``ok``).
+
+    ``wait(timeout)`` from a thread, ``await wait_async(timeout)`` from asyncio; both return
+    ``ok`` (False on timeout). ``value`` carries a result when there is one (:meth:`Store.claim`:
+    whether the key was new).
+    """
+
+    __slots__ = ("_done", "_lock", "_waiters", "ok", "value")
+
+    def __init__(self) -> None:
+        self.ok = False
+        self.value: bool | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = []
+
+    @classmethod
+    def settled(cls, ok: bool) -> Receipt:
+        receipt = cls()
+        receipt.settle(ok)
+        return receipt
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def settle(self, ok: bool) -> None:
+        settle_all([self], ok)
+
+    def _settle(self, ok: bool) -> list[tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]]:
+        with self._lock:
+            if self._done.is_set():
+                return []
+            self.ok = ok
+            self._done.set()
+            waiters, self._waiters = self._waiters, []
+        return waiters
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout) and self.ok
+
+    async def wait_async(self, timeout: float | None = None) -> bool:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._done.is_set():
+                return self.ok
+            future: asyncio.Future[bool] = loop.create_future()
+            self._waiters.append((loop, future))
+        timer = None if timeout is None else loop.call_later(timeout, _resolve, future, False)
+        try:
+            return await future
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+
+def _resolve(future: asyncio.Future[bool], ok: bool) -> None:
+    if not future.done():
+        future.set_result(ok)
+
+
+def _resolve_all(futures: list[asyncio.Future[bool]], ok: bool) -> None:
+    for future in futures:
+        _resolve(future, ok)
+
+
+def settle_all(receipts: list[Receipt], ok: bool) -> None:
+    """Settle many receipts, waking each waiting event loop once (not once per receipt)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[bool]]] = {}
+    for receipt in receipts:
+        for loop, future in receipt._settle(ok):
+            by_loop.setdefault(loop, []).append(future)
+    for loop, futures in by_loop.items():
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_resolve_all, futures, ok)
+
+
 @dataclass
 class _Item:
     kind: str
@@ -183,7 +232,475 @@ class _Item:
     question: str = ""
     source: str = ""
     vote: int = 0
+    receipt: Receipt | None = field(default=None, repr=False)
     done: threading.Event | None = field(default=None, repr=False)
+    ttl: float = 0.0
+    first: bool | None = None
+
+
+# Portable SQL (``?`` placeholders; the PostgreSQL store rewrites them to ``%s``).
+_DOWN = "SUM(CASE WHEN vote < 0 THEN 1 ELSE 0 END)"
+_UP = "SUM(CASE WHEN vote > 0 THEN 1 ELSE 0 END)"
+# One dedupe key: inserted (new), or taken over when its expiry has passed (new again);
+# otherwise nothing changes and no row is counted (already seen).
+_CLAIM = (
+    "INSERT INTO dedupe (key, expires) VALUES (?, ?) ON CONFLICT (key) "
+    "DO UPDATE SET expires = excluded.expires WHERE dedupe.expires < ?"
+)
+
+
+class Store(ABC):
+    """The store interface, and the machinery both implementations share: the write queue and
+    its writer thread, receipts, retention, the report's queries, dedupe keys, the registry
+    copy. An implementation says how to connect, run a transaction and describe its errors."""
+
+    kind = "store"
+    #: The statement that counts one more unanswered question (``?`` x4: question, day, ts, ts).
+    upsert_unanswered = ""
+
+    def __init__(
+        self,
+        retention_days: int = 90,
+        *,
+        clock: Callable[[], float] = time.time,
+        purge_every_s: float = PURGE_EVERY_S,
+    ) -> None:
+        self.retention_days = retention_days
+        self.clock = clock
+        self.purge_every_s = purge_every_s
+        self.last_error: RecordsError | None = None
+        self.dropped = 0
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=MAX_QUEUE)
+        self._closed = False
+        self._lock = threading.Lock()
+        self._last_purge = time.monotonic()
+        self._writer: threading.Thread | None = None
+        self.applied: list[Migration] = []  # migrations applied when this store opened
+
+    def _start(self) -> None:
+        """Open: migrate, purge, start the writer thread (called by the implementation)."""
+        self.applied = self.migrate()
+        self.purge()
+        self._last_purge = time.monotonic()
+        self._writer = threading.Thread(
+            target=self._write_loop, name=f"{self.kind}-writer", daemon=True
+        )
+        self._writer.start()
+        atexit.register(self.close)
+
+    # -- what an implementation provides ---------------------------------------------------
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the data lives, for messages (a path, a database without its password)."""
+
+    @abstractmethod
+    def _connection(self) -> AbstractContextManager[Any]:
+        """A connection for a short while (reads, dedupe, the registry copy, migrations)."""
+
+    @abstractmethod
+    def _transaction(self, conn: Any) -> AbstractContextManager[None]:
+        """BEGIN ... COMMIT on ``conn`` (ROLLBACK when the block raises)."""
+
+    @abstractmethod
+    def _execute(self, conn: Any, sql: str, params: tuple[object, ...] = ()) -> Any:
+        """Run one statement written with ``?`` placeholders; return its cursor."""
+
+    @abstractmethod
+    def _error(self, exc: Exception) -> RecordsError:
+        """A database error as a RecordsError with a message that tells the fix."""
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The schema version of the database (0 when empty)."""
+
+    @abstractmethod
+    def _apply(self, migrations: tuple[Migration, ...]) -> list[Migration]:
+        """Apply what is still missing of ``migrations`` (atomically); return what was applied."""
+
+    @abstractmethod
+    def _writer_connection(self) -> AbstractContextManager[Any]:
+        """The writer thread's connection for one batch."""
+
+    #: Errors of the driver that mean "the database failed" (turned into RecordsError).
+    db_errors: tuple[type[Exception], ...] = ()
+
+    def _close_connections(self) -> None:  # noqa: B027 (optional hook)
+        """Release pooled connections (after the writer has stopped)."""
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def migrate(self) -> list[Migration]:
+        """Bring the schema to the latest version; return the migrations applied (maybe none).
+        A database from a newer bot is refused (RecordsError)."""
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise RecordsError(
+                f"records database {self.describe()} was written by a newer version of the bot "
+                f"(schema {current}, this one knows {SCHEMA_VERSION}): upgrade the bot"
+            )
+        todo = pending(current)
+        if not todo:
+            return []
+        applied = self._apply(todo)
+        for m in applied:
+            log.info("records: schema migrated to version %d (%s)", m.version, m.description)
+        return applied
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _put(self, item: _Item) -> Receipt:
+        receipt = Receipt()
+        item.receipt = receipt
+        if self._closed:
+            receipt.settle(False)
+            return receipt
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self.dropped += 1
+            receipt.settle(False)
+            if self.dropped % 1000 == 1:
+                log.warning("records queue full, %d record(s) dropped so far", self.dropped)
+        return receipt
+
+    def record_vote(self, question: str, source: str | None, vote: int) -> Receipt:
+        """Keep one vote (+1 or -1) on the answer ``source`` gave to ``question``."""
+        if vote not in (1, -1):
+            raise ValueError(f"vote must be +1 or -1, got {vote!r}")
+        return self._put(_Item("vote", self.clock(), record_form(question), source or "", vote))
+
+    def record_unanswered(self, question: str) -> Receipt:
+        """Count one question the bot declined (kept normalised, without personal data)."""
+        text = record_form(question)
+        if not text:
+            return Receipt.settled(True)  # nothing to keep: nothing to lose
+        return self._put(_Item("unanswered", self.clock(), text))
+
+    def record_answered(self, source: str | None = None, count: int = 1) -> Receipt:
+        """Count one answered question (a number per day and source; no text is kept).
+        ``count=-1`` takes one back (the reply could not be delivered after all)."""
+        return self._put(_Item("answered", self.clock(), source=source or "", vote=count))
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every record queued so far is written (or dropped); True when done."""
+        if self._closed or self._writer is None or not self._writer.is_alive():
+            return True
+        done = threading.Event()
+        try:
+            self._queue.put(_Item("flush", 0.0, done=done), timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def close(self) -> None:
+        """Write what is queued, stop the writer thread, release connections. Safe twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(timeout=10)
+        atexit.unregister(self.close)
+        self._close_connections()
+
+    def purge(self) -> int:
+        """Delete everything older than the retention period, and expired dedupe keys, now;
+        return the rows deleted."""
+        with self._guard(), self._connection() as conn:
+            return self._purge(conn)
+
+    def _purge(self, conn: Any) -> int:
+        now = self.clock()
+        cutoff = now - self.retention_days * DAY
+        with self._transaction(conn):
+            n = self._execute(conn, "DELETE FROM votes WHERE ts < ?", (cutoff,)).rowcount
+            n += self._execute(
+                conn, "DELETE FROM unanswered WHERE last_seen < ?", (cutoff,)
+            ).rowcount
+            n += self._execute(conn, "DELETE FROM answered WHERE day < ?", (_day(cutoff),)).rowcount
+            expired = self._execute(
+                conn, "DELETE FROM dedupe WHERE expires < ?", (time.time(),)
+            ).rowcount
+        if n:
+            log.info("records: %d row(s) older than %d days deleted", n, self.retention_days)
+        return int(n) + int(expired)
+
+    def _write_loop(self) -> None:
+        stop = False
+        while not stop:
+            try:
+                first = self._queue.get(timeout=min(self.purge_every_s, 60.0))
+            except queue.Empty:
+                first = _Item("tick", 0.0)
+            batch: list[_Item] = []
+            waiters: list[threading.Event] = []
+            item: _Item | None = first
+            while True:
+                if item is None:
+                    stop = True
+                elif item.done is not None:
+                    waiters.append(item.done)
+                elif item.kind != "tick":
+                    batch.append(item)
+                if len(batch) >= BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            claims = [it for it in batch if it.kind == "dedupe"]
+            batch = [it for it in batch if it.kind != "dedupe"]
+            ok = False
+            try:
+                with self._guard(), self._writer_connection() as conn:
+                    if claims:
+                        # Dedupe keys first, in their own relaxed transaction (no flush to disk
+                        # per commit: a lost key costs at most one duplicate reply after a power
+                        # cut), answered at once; then the records, durable.
+                        claimed = False
+                        try:
+                            with self._relaxed_transaction(conn):
+                                self._claim(conn, claims)
+                            claimed = True
+                        finally:
+                            for it in claims:
+                                if it.receipt is not None:
+                                    it.receipt.value = it.first
+                            settle_all([it.receipt for it in claims if it.receipt], claimed)
+                    if batch:
+                        self._write(conn, batch)
+                    ok = True
+                    if time.monotonic() - self._last_purge >= self.purge_every_s:
+                        self._last_purge = time.monotonic()
+                        self._purge(conn)
+                self.last_error = None
+            except RecordsError as exc:
+                self.last_error = exc
+                if not ok:
+                    log.error("%d record(s) not stored: %s", len(batch), exc)
+                else:
+                    log.error("records: purge failed: %s", exc)
+            settle_all([it.receipt for it in batch if it.receipt is not None], ok)
+            for w in waiters:
+                w.set()
+
+    def _claim(self, conn: Any, claims: list[_Item]) -> None:
+        now = time.time()
+        for it in claims:
+            cursor = self._execute(conn, _CLAIM, (it.question, now + it.ttl, now))
+            it.first = bool(cursor.rowcount == 1)
+
+    def _relaxed_transaction(self, conn: Any) -> AbstractContextManager[None]:
+        """A transaction whose commit need not reach the disk before it returns (dedupe
+        keys); by default an ordinary one."""
+        return self._transaction(conn)
+
+    def _execute_many(self, conn: Any, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """Run one statement for each row (PostgreSQL: in one round trip)."""
+        for row in rows:
+            self._execute(conn, sql, row)
+
+    def _write(self, conn: Any, batch: list[_Item]) -> None:
+        votes = [(it.ts, it.question, it.source, it.vote) for it in batch if it.kind == "vote"]
+        unanswered = [
+            (it.question, _day(it.ts), it.ts, it.ts) for it in batch if it.kind == "unanswered"
+        ]
+        answered = [(_day(it.ts), it.source, it.vote) for it in batch if it.kind == "answered"]
+        # a count taken back to nothing leaves no row
+        emptied = sorted({(day, source) for day, source, n in answered if n < 0})
+        with self._transaction(conn):
+            if votes:
+                self._execute_many(
+                    conn,
+                    "INSERT INTO votes (ts, question, source, vote) VALUES (?, ?, ?, ?)",
+                    votes,
+                )
+            if unanswered:
+                self._execute_many(conn, self.upsert_unanswered, unanswered)
+            if answered:
+                self._execute_many(
+                    conn,
+                    "INSERT INTO answered (day, source, count) VALUES (?, ?, ?) "
+                    "ON CONFLICT (day, source) DO UPDATE SET "
+                    "count = answered.count + excluded.count",
+                    answered,
+                )
+            if emptied:
+                self._execute_many(
+                    conn,
+                    "DELETE FROM answered WHERE day = ? AND source = ? AND count <= 0",
+                    emptied,
+                )
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Driver errors become RecordsError (with the implementation's message)."""
+        try:
+            yield
+        except RecordsError:
+            raise
+        except self.db_errors as exc:
+            raise self._error(exc) from exc
+
+    # -- shared dedupe keys ------------------------------------------------------------------
+
+    def claim(self, key: str, ttl: float) -> Receipt:
+        """Like :meth:`first_time`, through the writer thread (batched with the other writes,
+        on its one connection): the receipt's ``value`` says whether ``key`` was new, once
+        ``ok``. For the event loop: no thread hand-off or connection per Slack event."""
+        receipt = Receipt()
+        if self._closed:
+            receipt.settle(False)
+            return receipt
+        try:
+            self._queue.put_nowait(_Item("dedupe", 0.0, key, receipt=receipt, ttl=ttl))
+        except queue.Full:
+            receipt.settle(False)
+        return receipt
+
+    def first_time(self, key: str, ttl: float) -> bool:
+        """True the first time ``key`` is offered within ``ttl`` seconds, by any process using
+        this store; False afterwards. One statement: ``INSERT ... ON CONFLICT`` on the key,
+        which takes over a key whose expiry has passed. RecordsError when the store fails."""
+        now = time.time()
+        with self._guard(), self._connection() as conn, self._transaction(conn):
+            cursor = self._execute(conn, _CLAIM, (key, now + ttl, now))
+            return bool(cursor.rowcount == 1)
+
+    # -- the registry copy -------------------------------------------------------------------
+
+    def save_registry(self, payload: str, name: str = "registry") -> str:
+        """Keep ``payload`` (the registry copy, JSON) as the current one; return its stamp."""
+        stamp = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        with self._guard(), self._connection() as conn, self._transaction(conn):
+            self._execute(
+                conn,
+                "INSERT INTO registry_copy (name, payload, stamp, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET payload = excluded.payload, "
+                "stamp = excluded.stamp, updated_at = excluded.updated_at",
+                (name, payload, stamp, time.time()),
+            )
+        return stamp
+
+    def registry_stamp(self, name: str = "registry") -> str | None:
+        """The stamp of the stored copy (cheap: for polling), None when there is none."""
+        with self._guard(), self._connection() as conn:
+            row = self._execute(
+                conn, "SELECT stamp FROM registry_copy WHERE name = ?", (name,)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def load_registry(self, name: str = "registry") -> tuple[str, str] | None:
+        """(payload, stamp) of the stored copy, None when there is none."""
+        with self._guard(), self._connection() as conn:
+            row = self._execute(
+                conn, "SELECT payload, stamp FROM registry_copy WHERE name = ?", (name,)
+            ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def summary(self, since: timedelta = timedelta(days=30), limit: int = 10) -> Summary:
+        """Top unanswered questions, most disliked answers and the answer rate since ``since``
+        ago. Raises RecordsError when the store cannot be read."""
+        now = self.clock()
+        start_ts = now - since.total_seconds()
+        start_day = _day(start_ts)
+        weekly = since > timedelta(days=31)
+        with self._guard(), self._connection() as conn:
+            run = self._execute
+            top = [
+                UnansweredQuestion(
+                    q,
+                    int(n),
+                    datetime.fromtimestamp(first, UTC),
+                    datetime.fromtimestamp(last, UTC),
+                )
+                for q, n, first, last in run(
+                    conn,
+                    "SELECT question, SUM(count) AS n, MIN(first_seen), MAX(last_seen) "
+                    "FROM unanswered WHERE last_seen >= ? GROUP BY question "
+                    "ORDER BY n DESC, MAX(last_seen) DESC, question LIMIT ?",
+                    (start_ts, limit),
+                ).fetchall()
+            ]
+            served = {
+                str(s): int(n)
+                for s, n in run(
+                    conn,
+                    "SELECT source, SUM(count) FROM answered WHERE day >= ? GROUP BY source",
+                    (start_day,),
+                ).fetchall()
+            }
+            disliked = []
+            for source, down, up in run(
+                conn,
+                f"SELECT source, {_DOWN} AS down, {_UP} AS up FROM votes "
+                f"WHERE ts >= ? GROUP BY source HAVING {_DOWN} > 0 "
+                "ORDER BY down DESC, up ASC, source LIMIT ?",
+                (start_ts, limit),
+            ).fetchall():
+                questions = tuple(
+                    str(q)
+                    for (q,) in run(
+                        conn,
+                        "SELECT question FROM votes WHERE ts >= ? AND source = ? AND vote < 0 "
+                        "GROUP BY question ORDER BY COUNT(*) DESC, MAX(ts) DESC, question LIMIT 3",
+                        (start_ts, source),
+                    ).fetchall()
+                )
+                disliked.append(
+                    DislikedAnswer(source, int(down), int(up), served.get(source, 0), questions)
+                )
+            up_total, down_total = run(
+                conn,
+                f"SELECT COALESCE({_UP}, 0), COALESCE({_DOWN}, 0) FROM votes WHERE ts >= ?",
+                (start_ts,),
+            ).fetchone()
+            per_day: dict[str, list[int]] = {}
+            for day, n in run(
+                conn,
+                "SELECT day, SUM(count) FROM answered WHERE day >= ? GROUP BY day",
+                (start_day,),
+            ).fetchall():
+                per_day.setdefault(day, [0, 0])[0] = int(n)
+            for day, n in run(
+                conn,
+                "SELECT day, SUM(count) FROM unanswered WHERE day >= ? GROUP BY day",
+                (start_day,),
+            ).fetchall():
+                per_day.setdefault(day, [0, 0])[1] = int(n)
+        periods = _periods(per_day, weekly)
+        return Summary(
+            start=datetime.fromtimestamp(start_ts, UTC),
+            end=datetime.fromtimestamp(now, UTC),
+            answered=sum(v[0] for v in per_day.values()),
+            unanswered=sum(v[1] for v in per_day.values()),
+            up=int(up_total),
+            down=int(down_total),
+            top_unanswered=tuple(top),
+            disliked=tuple(disliked),
+            periods=periods,
+            by="semaine" if weekly else "jour",
+            retention_days=self.retention_days,
+        )
+
+    def dump(self) -> dict[str, list[tuple[object, ...]]]:
+        """Every stored record, table by table (for audits and tests)."""
+        order = {
+            "votes": "ts, question, source, vote",
+            "unanswered": "question, day",
+            "answered": "day, source",
+        }
+        with self._guard(), self._connection() as conn:
+            return {
+                table: [
+                    tuple(r) for r in self._execute(conn, f"SELECT * FROM {table} ORDER BY {o}")
+                ]
+                for table, o in order.items()
+            }
 
 
 def _describe(exc: sqlite3.Error, path: Path) -> RecordsError:
@@ -207,8 +724,18 @@ def _describe(exc: sqlite3.Error, path: Path) -> RecordsError:
     return RecordsError(f"records file {path}: {text}")
 
 
-class Records:
-    """Feedback and unanswered questions over one SQLite file (see the module docstring)."""
+class SQLiteStore(Store):
+    """The store in one SQLite file (WAL mode, busy timeout: several processes and threads can
+    write at once). The embedded default, under ``BOT_DATA_DIR``."""
+
+    kind = "sqlite"
+    db_errors = (sqlite3.Error,)
+    upsert_unanswered = (
+        "INSERT INTO unanswered (question, day, count, first_seen, last_seen) "
+        "VALUES (?, ?, 1, ?, ?) ON CONFLICT (question, day) DO UPDATE SET "
+        "count = count + 1, first_seen = min(first_seen, excluded.first_seen), "
+        "last_seen = max(last_seen, excluded.last_seen)"
+    )
 
     def __init__(
         self,
@@ -219,32 +746,97 @@ class Records:
         clock: Callable[[], float] = time.time,
         purge_every_s: float = PURGE_EVERY_S,
     ) -> None:
+        super().__init__(retention_days, clock=clock, purge_every_s=purge_every_s)
         self.path = Path(path)
-        self.retention_days = retention_days
         self.busy_timeout_ms = busy_timeout_ms
-        self.clock = clock
-        self.purge_every_s = purge_every_s
-        self.last_error: RecordsError | None = None
-        self.dropped = 0
-        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=MAX_QUEUE)
-        self._closed = False
-        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
         self._init_file()
-        self._writer = threading.Thread(target=self._write_loop, name="records-writer", daemon=True)
-        self._writer.start()
-        atexit.register(self.close)
+        self._start()
 
-    # -- connection ------------------------------------------------------------------------
+    def describe(self) -> str:
+        return str(self.path)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _error(self, exc: Exception) -> RecordsError:
+        assert isinstance(exc, sqlite3.Error)
+        return _describe(exc, self.path)
+
+    def _connect(self, synchronous: str = "FULL") -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None
+                self.path,
+                timeout=self.busy_timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,
             )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            # FULL (the writer's records): a commit is on disk before the reply that depends on
+            # it. NORMAL (dedupe keys, reads): in WAL mode a commit survives the process being
+            # killed, without an fsync per Slack event; only a power cut could lose the last keys.
+            conn.execute(f"PRAGMA synchronous = {synchronous}")
         except sqlite3.Error as exc:
             raise _describe(exc, self.path) from exc
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        # A connection per use (a fraction of a millisecond): an idle process holds no lock
+        # on the file, so another process can always take it (``PRAGMA locking_mode``).
+        conn = self._connect("NORMAL")
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _writer_connection(self) -> Iterator[sqlite3.Connection]:
+        # The writer thread keeps its connection between batches; a failure drops it.
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        try:
+            yield conn
+        except BaseException:
+            with self._lock:
+                if conn in self._opened:
+                    self._opened.remove(conn)
+            self._local.conn = None
+            conn.close()
+            raise
+
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _execute(
+        self, conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()
+    ) -> sqlite3.Cursor:
+        return conn.execute(sql, params)
+
+    @contextmanager
+    def _relaxed_transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: survives a killed process
+        try:
+            with self._transaction(conn):
+                yield
+        finally:
+            conn.execute("PRAGMA synchronous = FULL")
+
+    def _close_connections(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -267,261 +859,42 @@ class Records:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("records file %s is not in WAL mode (%s)", self.path, mode)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RecordsError(
-                    f"records file {self.path} was written by a newer version of the bot "
-                    f"(schema {version}, this one knows {SCHEMA_VERSION}): upgrade the bot"
-                )
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise RecordsError(
                     f"records file {self.path} is corrupted ({check}): move it aside or "
                     "delete it, a new one is created at the next start"
                 )
-            if version < SCHEMA_VERSION:
-                try:
-                    conn.executescript(
-                        f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-                    )
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-            self._purge(conn)
-        self._last_purge = time.monotonic()
 
-    # -- writing ---------------------------------------------------------------------------
-
-    def _put(self, item: _Item) -> None:
-        if self._closed:
-            return
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
-            self.dropped += 1
-            if self.dropped % 1000 == 1:
-                log.warning("records queue full, %d record(s) dropped so far", self.dropped)
-
-    def record_vote(self, question: str, source: str | None, vote: int) -> None:
-        """Keep one vote (+1 or -1) on the answer ``source`` gave to ``question``."""
-        if vote not in (1, -1):
-            raise ValueError(f"vote must be +1 or -1, got {vote!r}")
-        self._put(_Item("vote", self.clock(), record_form(question), source or "", vote))
-
-    def record_unanswered(self, question: str) -> None:
-        """Count one question the bot declined (kept normalised, without personal data)."""
-        text = record_form(question)
-        if text:
-            self._put(_Item("unanswered", self.clock(), text))
-
-    def record_answered(self, source: str | None = None) -> None:
-        """Count one answered question (a number per day and source; no text is kept)."""
-        self._put(_Item("answered", self.clock(), source=source or ""))
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every record queued so far is written (or dropped); True when done."""
-        if self._closed or not self._writer.is_alive():
-            return True
-        done = threading.Event()
-        try:
-            self._queue.put(_Item("flush", 0.0, done=done), timeout=timeout)
-        except queue.Full:
-            return False
-        return done.wait(timeout)
-
-    def close(self) -> None:
-        """Write what is queued, stop the writer thread. Safe to call twice."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._queue.put(None)
-        self._writer.join(timeout=10)
-        atexit.unregister(self.close)
-
-    def purge(self) -> int:
-        """Delete everything older than the retention period now; return the rows deleted."""
+    def schema_version(self) -> int:
         with self._reading() as conn:
-            return self._purge(conn)
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
-    def _purge(self, conn: sqlite3.Connection) -> int:
-        cutoff = self.clock() - self.retention_days * DAY
-        cutoff_day = _day(cutoff)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            n = conn.execute("DELETE FROM votes WHERE ts < ?", (cutoff,)).rowcount
-            n += conn.execute("DELETE FROM unanswered WHERE last_seen < ?", (cutoff,)).rowcount
-            n += conn.execute("DELETE FROM answered WHERE day < ?", (cutoff_day,)).rowcount
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        if n:
-            log.info("records: %d row(s) older than %d days deleted", n, self.retention_days)
-        return n
-
-    def _write_loop(self) -> None:
-        conn: sqlite3.Connection | None = None
-        stop = False
-        while not stop:
+    def _apply(self, migrations: tuple[Migration, ...]) -> list[Migration]:
+        with self._reading() as conn:
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                first = self._queue.get(timeout=min(self.purge_every_s, 60.0))
-            except queue.Empty:
-                first = _Item("tick", 0.0)
-            batch: list[_Item] = []
-            waiters: list[threading.Event] = []
-            item: _Item | None = first
-            while True:
-                if item is None:
-                    stop = True
-                elif item.done is not None:
-                    waiters.append(item.done)
-                elif item.kind != "tick":
-                    batch.append(item)
-                if len(batch) >= 500:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            try:
-                if conn is None:
-                    conn = self._connect()
-                if batch:
-                    self._write(conn, batch)
-                if time.monotonic() - self._last_purge >= self.purge_every_s:
-                    self._last_purge = time.monotonic()
-                    self._purge(conn)
-                self.last_error = None
-            except (sqlite3.Error, RecordsError) as exc:
-                err = exc if isinstance(exc, RecordsError) else _describe(exc, self.path)
-                self.last_error = err
-                log.error("%d record(s) not stored: %s", len(batch), err)
-                if conn is not None:
-                    conn.close()
-                conn = None
-            for w in waiters:
-                w.set()
-        if conn is not None:
-            conn.close()
+                current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                todo = [m for m in migrations if m.version > current]
+                for m in todo:
+                    for statement in _statements(m.sqlite):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {int(m.version)}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return todo
 
-    def _write(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for it in batch:
-                if it.kind == "vote":
-                    conn.execute(
-                        "INSERT INTO votes (ts, question, source, vote) VALUES (?, ?, ?, ?)",
-                        (it.ts, it.question, it.source, it.vote),
-                    )
-                elif it.kind == "unanswered":
-                    conn.execute(
-                        "INSERT INTO unanswered (question, day, count, first_seen, last_seen) "
-                        "VALUES (?, ?, 1, ?, ?) ON CONFLICT (question, day) DO UPDATE SET "
-                        "count = count + 1, first_seen = min(first_seen, excluded.first_seen), "
-                        "last_seen = max(last_seen, excluded.last_seen)",
-                        (it.question, _day(it.ts), it.ts, it.ts),
-                    )
-                elif it.kind == "answered":
-                    conn.execute(
-                        "INSERT INTO answered (day, source, count) VALUES (?, ?, 1) "
-                        "ON CONFLICT (day, source) DO UPDATE SET count = count + 1",
-                        (_day(it.ts), it.source),
-                    )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
-    # -- reading ---------------------------------------------------------------------------
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script (ours: no ``;`` inside a statement)."""
+    return [s.strip() for s in script.split(";") if s.strip()]
 
-    def summary(self, since: timedelta = timedelta(days=30), limit: int = 10) -> Summary:
-        """Top unanswered questions, most disliked answers and the answer rate since ``since``
-        ago. Raises RecordsError when the file cannot be read."""
-        now = self.clock()
-        start_ts = now - since.total_seconds()
-        start_day = _day(start_ts)
-        weekly = since > timedelta(days=31)
-        with self._reading() as conn:
-            top = [
-                UnansweredQuestion(
-                    q,
-                    int(n),
-                    datetime.fromtimestamp(first, UTC),
-                    datetime.fromtimestamp(last, UTC),
-                )
-                for q, n, first, last in conn.execute(
-                    "SELECT question, SUM(count) AS n, MIN(first_seen), MAX(last_seen) "
-                    "FROM unanswered WHERE last_seen >= ? GROUP BY question "
-                    "ORDER BY n DESC, MAX(last_seen) DESC, question LIMIT ?",
-                    (start_ts, limit),
-                )
-            ]
-            served = dict(
-                conn.execute(
-                    "SELECT source, SUM(count) FROM answered WHERE day >= ? GROUP BY source",
-                    (start_day,),
-                ).fetchall()
-            )
-            disliked = []
-            for source, down, up in conn.execute(
-                "SELECT source, SUM(vote < 0) AS down, SUM(vote > 0) AS up FROM votes "
-                "WHERE ts >= ? GROUP BY source HAVING down > 0 "
-                "ORDER BY down DESC, up ASC, source LIMIT ?",
-                (start_ts, limit),
-            ).fetchall():
-                questions = tuple(
-                    q
-                    for (q,) in conn.execute(
-                        "SELECT question FROM votes WHERE ts >= ? AND source = ? AND vote < 0 "
-                        "GROUP BY question ORDER BY COUNT(*) DESC, MAX(ts) DESC LIMIT 3",
-                        (start_ts, source),
-                    )
-                )
-                disliked.append(
-                    DislikedAnswer(
-                        source, int(down), int(up), int(served.get(source, 0)), questions
-                    )
-                )
-            up_total, down_total = conn.execute(
-                "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) FROM votes "
-                "WHERE ts >= ?",
-                (start_ts,),
-            ).fetchone()
-            per_day: dict[str, list[int]] = {}
-            for day, n in conn.execute(
-                "SELECT day, SUM(count) FROM answered WHERE day >= ? GROUP BY day", (start_day,)
-            ):
-                per_day.setdefault(day, [0, 0])[0] = int(n)
-            for day, n in conn.execute(
-                "SELECT day, SUM(count) FROM unanswered WHERE day >= ? GROUP BY day",
-                (start_day,),
-            ):
-                per_day.setdefault(day, [0, 0])[1] = int(n)
-        periods = _periods(per_day, weekly)
-        return Summary(
-            start=datetime.fromtimestamp(start_ts, UTC),
-            end=datetime.fromtimestamp(now, UTC),
-            answered=sum(v[0] for v in per_day.values()),
-            unanswered=sum(v[1] for v in per_day.values()),
-            up=int(up_total),
-            down=int(down_total),
-            top_unanswered=tuple(top),
-            disliked=tuple(disliked),
-            periods=periods,
-            by="semaine" if weekly else "jour",
-            retention_days=self.retention_days,
-        )
 
-    def dump(self) -> dict[str, list[tuple[object, ...]]]:
-        """Every stored row, table by table (for audits and tests)."""
-        with self._reading() as conn:
-            return {
-                table: conn.execute(f"SELECT * FROM {table}").fetchall()
-                for table in ("votes", "unanswered", "answered")
-            }
+#: The SQLite store under its historical name.
+Records = SQLiteStore
 
 
 def _periods(per_day: dict[str, list[int]], weekly: bool) -> tuple[Period, ...]:
@@ -546,6 +919,38 @@ def records_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / FILENAME
 
 
-def open_records(settings: Settings) -> Records:
-    """Open (or create) the records file in BOT_DATA_DIR; RecordsError when unusable."""
-    return Records(records_path(settings), retention_days=settings.retention_days)
+def open_store(settings: Settings) -> Store:
+    """PostgreSQL when ``DATABASE_URL`` is set, else the SQLite file in ``BOT_DATA_DIR``;
+    migrated to the latest schema. RecordsError (naming the database) when unusable."""
+    if settings.database_url:
+        from bot.records.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url, retention_days=settings.retention_days)
+    return SQLiteStore(records_path(settings), retention_days=settings.retention_days)
+
+
+def open_records(settings: Settings) -> Store:
+    """Open (or create) the store the settings name (see :func:`open_store`)."""
+    return open_store(settings)
+
+
+def run_migrate(settings: Settings) -> int:
+    """``python -m bot migrate``: bring the store's schema to the latest version; say what was
+    done in one line. 1 and ``migrate failed: <reason>`` when the store cannot be used."""
+    import sys
+
+    try:
+        store = open_store(settings)
+    except RecordsError as exc:
+        print(f"migrate failed: {exc}", file=sys.stderr)
+        return 1
+    try:
+        where = f"{store.kind} {store.describe()}"
+        if store.applied:
+            done = ", ".join(f"{m.version} ({m.description})" for m in store.applied)
+            print(f"{where}: schema version {SCHEMA_VERSION}, applied {done}")
+        else:
+            print(f"{where}: schema version {SCHEMA_VERSION}, up to date")
+    finally:
+        store.close()
+    return 0

@@ -7,6 +7,14 @@ a registry, then replaces the copy in ``BOT_DATA_DIR`` in one atomic rename. Any
 leaves the last good copy untouched and reads as one line: ``sync failed: <reason>``.
 
 ``refresh_forever`` does the same in the background of ``serve``.
+
+With ``DATABASE_URL`` the copy also goes to the shared store (``db``: any object with
+``save_registry`` / ``registry_stamp`` / ``load_registry``, such as
+``bot.records.store.Store``), so that a ``sync`` run by any process (a one-off
+``scalingo run python -m bot sync``) reaches every one of them: each process brings the
+database's copy into its own ``BOT_DATA_DIR`` with :func:`pull_stored` (at start, and from the
+hot-reload watcher), where the engine and the watcher read it as before. Files stay the
+default: without a store nothing changes.
 """
 
 from __future__ import annotations
@@ -24,10 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 
-from bot.errors import RegistryError, one_line
+from bot.errors import BotError, RegistryError, one_line
 from bot.registry.model import (
     STORED_FORMAT,
     Registry,
@@ -46,6 +55,17 @@ BACKOFF = 0.5  # seconds before the first retry, doubled each time (with jitter)
 MAX_BYTES = 32 * 1024 * 1024  # the real startups.json is ~4 MB
 RETRY_AFTER_FAILURE = 15 * 60  # background refresh: seconds before trying again
 USER_AGENT = "betagouv-community-bot/0.1 (+https://beta.gouv.fr)"
+STAMP_FILE = "registry.stamp"  # beside registry.json: the stamp of the store's copy it holds
+
+
+class RegistryStore(Protocol):
+    """Where the shared registry copy lives (``bot.records.store.Store``)."""
+
+    def save_registry(self, payload: str, name: str = ...) -> str: ...
+
+    def registry_stamp(self, name: str = ...) -> str | None: ...
+
+    def load_registry(self, name: str = ...) -> tuple[str, str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -243,11 +263,13 @@ def store(
     docs: tuple[object, object] | dict[str, Fetched],
     *,
     base_url: str = "",
+    db: RegistryStore | None = None,
 ) -> Registry:
     """Validate the documents by parsing them, then write the copy atomically.
 
     ``docs`` is (startups_doc, incubators_doc), or fetched documents with their
     validators. The previous copy stays in place until the new one is complete on disk.
+    With ``db`` the copy is saved there first (one transaction), for every process.
     """
     if isinstance(docs, dict):
         fetched = docs
@@ -263,24 +285,65 @@ def store(
             for name, f in fetched.items()
         },
     }
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    stamp = ""
+    if db is not None:
+        try:
+            stamp = db.save_registry(text)
+        except BotError as exc:
+            raise RegistryError(f"cannot save the registry copy in the database: {exc}") from None
+    _write_copy(data_dir, text, stamp)
+    return registry
+
+
+def _write_copy(data_dir: Path, text: str, stamp: str) -> None:
+    """Write ``registry.json`` atomically (and its stamp when it comes from the store)."""
     target = stored_path(data_dir)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".registry.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, ensure_ascii=False, separators=(",", ":"))
+                fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        stamp_path = target.parent / STAMP_FILE
+        if stamp:
+            stamp_path.write_text(stamp, encoding="utf-8")
+        else:
+            stamp_path.unlink(missing_ok=True)
     except OSError as exc:
         raise RegistryError(
             f"cannot write the registry copy in {target.parent}: {exc.strerror or exc}"
         ) from None
-    return registry
+
+
+def pull_stored(db: RegistryStore, data_dir: Path) -> bool:
+    """Bring the store's registry copy into ``data_dir`` when it differs from the one there;
+    True when a new copy was written. RegistryError when the store cannot be read."""
+    try:
+        stamp = db.registry_stamp()
+        if stamp is None:
+            return False
+        try:
+            local = (Path(data_dir) / STAMP_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            local = ""
+        if local == stamp and stored_path(data_dir).exists():
+            return False
+        loaded = db.load_registry()
+    except BotError as exc:
+        raise RegistryError(f"cannot read the registry copy from the database: {exc}") from None
+    if loaded is None:
+        return False
+    text, stamp = loaded
+    _write_copy(data_dir, text, stamp)
+    log.info("registry copy %s brought from the database into %s", stamp[:8], data_dir)
+    return True
 
 
 async def sync_once(
@@ -291,8 +354,12 @@ async def sync_once(
     retries: int = RETRIES,
     max_bytes: int = MAX_BYTES,
     backoff: float = BACKOFF,
+    db: RegistryStore | None = None,
 ) -> SyncResult:
-    """Fetch (conditionally), validate and store; the stored copy is kept on any failure."""
+    """Fetch (conditionally), validate and store; the stored copy is kept on any failure.
+    With ``db``, the shared copy is the reference (pulled first) and receives the new one."""
+    if db is not None:
+        await asyncio.to_thread(pull_stored, db, data_dir)
     previous = await asyncio.to_thread(stored_documents, data_dir)
     fetched = await fetch_documents(
         base_url,
@@ -311,18 +378,28 @@ async def sync_once(
         with contextlib.suppress(OSError):
             os.utime(path)  # remember when the copy was last confirmed fresh
         return SyncResult(registry, False, path, statuses)
-    registry = await asyncio.to_thread(store, data_dir, fetched, base_url=base_url)
+    registry = await asyncio.to_thread(store, data_dir, fetched, base_url=base_url, db=db)
     return SyncResult(registry, True, path, statuses)
 
 
 def run_sync(settings: Settings) -> int:
-    """``python -m bot sync``: 0 and a one-line summary, or 1 and ``sync failed: <reason>``."""
+    """``python -m bot sync``: 0 and a one-line summary, or 1 and ``sync failed: <reason>``.
+    With ``DATABASE_URL`` the copy goes to the database too (every process picks it up)."""
+    db = None
     try:
-        result = asyncio.run(sync_once(settings.beta_api_url, settings.data_dir))
-    except RegistryError as exc:
+        if settings.database_url:
+            from bot.records.store import open_store
+
+            db = open_store(settings)
+        result = asyncio.run(sync_once(settings.beta_api_url, settings.data_dir, db=db))
+    except BotError as exc:
         print(f"sync failed: {exc}", file=sys.stderr)
         return 1
-    print(result.summary())
+    finally:
+        if db is not None:
+            db.close()
+    where = " and the database" if db is not None else ""
+    print(result.summary() + where)
     return 0
 
 
@@ -341,6 +418,8 @@ async def refresh_forever(
     timeout: float = TIMEOUT,
     retries: int = RETRIES,
     backoff: float = BACKOFF,
+    db: RegistryStore | None = None,
+    on_result: Callable[[str], None] | None = None,
 ) -> None:
     """Serve's background refresh: sync every ``settings.refresh_hours`` (0 = off).
 
@@ -348,8 +427,10 @@ async def refresh_forever(
     ``on_update`` (which typically rebuilds indexes, then swaps them in with one
     assignment) run in a worker thread, so answers are never blocked. ``on_update`` is
     called with the new registry only when the data changed. Never raises (except on
-    cancellation): a failure is logged and the last copy keeps serving.
+    cancellation): a failure is logged and the last copy keeps serving. ``on_result`` hears
+    ``updated``, ``unchanged`` or ``failed`` after each attempt (metrics).
     """
+    report = on_result or (lambda _result: None)
     interval = settings.refresh_hours * 3600.0
     if interval <= 0:
         return
@@ -363,15 +444,19 @@ async def refresh_forever(
                 timeout=timeout,
                 retries=retries,
                 backoff=backoff,
+                db=db,
             )
         except RegistryError as exc:
             log.warning("registry refresh failed, keeping the last copy: %s", exc)
+            report("failed")
             delay = min(interval, RETRY_AFTER_FAILURE)
             continue
         except Exception:
             log.exception("registry refresh failed unexpectedly, keeping the last copy")
+            report("failed")
             delay = min(interval, RETRY_AFTER_FAILURE)
             continue
+        report("updated" if result.changed else "unchanged")
         delay = interval
         if result.changed:
             log.info("%s", result.summary())

@@ -7,11 +7,16 @@ How a request flows:
 1. Bolt's built-in middleware verifies the v0 signature (401 otherwise) and authorises the
    single workspace (one ``auth.test``, cached).
 2. The ``drop_duplicate_events`` middleware acknowledges and drops an Events API delivery whose
-   ``event_id`` was already seen (Slack's retries, ``X-Slack-Retry-Num``).
+   ``event_id`` was already seen (Slack's retries, ``X-Slack-Retry-Num``): by this process
+   (in memory), or by any process sharing the store (``Store.first_time``: with
+   ``DATABASE_URL``, a retry delivered to the other process is recognised too).
 3. Listeners acknowledge at once (events are acknowledged by Bolt before the listener runs;
    commands and actions call ``ack()`` first) and hand the Slack Web API calls to
    :class:`BackgroundTasks`, so the HTTP response never waits on Slack.
-4. One message gets one reply: the reply is keyed on the user's message (channel + ``ts``), so
+4. A record a reply depends on is durable before the reply is sent (the store's receipt):
+   the unanswered question or answered count before the answer is posted, the vote before
+   the thanks (which says so when it could not be recorded).
+5. One message gets one reply: the reply is keyed on the user's message (channel + ``ts``), so
    the ``app_mention`` + ``message`` pair Slack sends for one mention, an edit that re-fires a
    mention, or a retry with a new ``event_id`` never produce a second answer.
 """
@@ -36,7 +41,8 @@ from bot.answering.answer import Answer
 from bot.answering.conversation import Conversation, Conversations
 from bot.answering.text import detect_lang
 from bot.eligibility.schemes import Scheme
-from bot.errors import RecordsError
+from bot.errors import BotError, RecordsError
+from bot.frontends.metrics import Metrics
 from bot.frontends.slack.answering import AnswerPool, default_workers
 from bot.frontends.slack.blocks import (
     KnowledgeSummary,
@@ -61,6 +67,7 @@ DEDUPE_MAX = 50_000
 DRAIN_TIMEOUT = 10.0
 HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 REPORT_PERIOD = timedelta(days=30)  # the admins' App Home report: the last 30 days
+RECORD_TIMEOUT = 2.0  # a record not durable by then is reported as not recorded
 REPORT_TIMEOUT = 3.0  # a slow (locked) records file delays the App Home at most this long
 HELP_WORDS = frozenset({"aide", "help", "?", "-h", "--help", "sos", "usage"})
 KIND_ORDER = ("phase", "eligibility", "contact", "programme", "general")
@@ -76,6 +83,14 @@ class Records(Protocol):
     def record_vote(self, question: str, source: str | None, vote: int) -> object: ...
 
     def record_unanswered(self, question: str) -> object: ...
+
+
+class _NoTokenWarning(logging.Filter):
+    """Bolt warns "As you gave `client` as well, `token` will be unused" whenever
+    SLACK_BOT_TOKEN is in the environment, though our client carries that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
 
 
 class Engine(Protocol):
@@ -128,7 +143,7 @@ class BackgroundTasks:
     """Tasks started after the acknowledgement; kept referenced, logged, drained on shutdown."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
         async def run() -> None:
@@ -143,6 +158,11 @@ class BackgroundTasks:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def track(self, future: asyncio.Future[None]) -> None:
+        """Count ``future`` (work queued elsewhere, e.g. an acknowledged event) until it is done."""
+        self._tasks.add(future)
+        future.add_done_callback(self._tasks.discard)
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
         """Wait for the running tasks (and those they start), cancelling what outlives ``timeout``."""
@@ -193,11 +213,6 @@ def summarize(engine: Engine) -> KnowledgeSummary:
     )
 
 
-async def _maybe_await(value: object) -> None:
-    if inspect.isawaitable(value):
-        await value
-
-
 class BetaApp(AsyncApp):
     """The Bolt app plus the little state one process needs (no module globals)."""
 
@@ -207,15 +222,20 @@ class BetaApp(AsyncApp):
         engine: Engine,
         records: Records | None = None,
         answer_workers: int | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         settings.require_slack()
+        bolt_log = logging.getLogger("bot.frontends.slack.bolt")
+        if not any(isinstance(f, _NoTokenWarning) for f in bolt_log.filters):
+            bolt_log.addFilter(_NoTokenWarning())
         super().__init__(
             name="betagouv-bot",
             client=api_client(settings),
             signing_secret=settings.slack_signing_secret or "",
-            logger=logging.getLogger("bot.frontends.slack.bolt"),
+            logger=bolt_log,
             process_before_response=False,
         )
+        self.metrics = metrics if metrics is not None else Metrics()
         self.settings = settings
         self.engine = engine
         self.records = records
@@ -289,35 +309,79 @@ class BetaApp(AsyncApp):
                 self.engine.remember(conversation, text, answer)
         return build_answer_blocks(answer, question=text), answer
 
-    async def record_unanswered(self, question: str) -> None:
-        if self.records is None:
+    async def _durable(self, kind: str, record: Callable[[], object]) -> bool:
+        """Run ``record`` (a store's ``record_*``: it queues and returns a receipt) and wait
+        until the record is durable; False (logged, counted) when it could not be stored."""
+        try:
+            result = record()
+            if inspect.isawaitable(result):
+                result = await result
+            wait = getattr(result, "wait_async", None)
+            ok = True if wait is None else bool(await wait(RECORD_TIMEOUT))
+        except Exception:
+            log.exception("could not record %s", kind)
+            ok = False
+        if not ok:
+            log.warning("%s not recorded", kind)
+            self.metrics.records_failed.labels(kind=kind).inc()
+        return ok
+
+    async def record_unanswered(self, question: str) -> bool:
+        """Count one declined question; True once it is durable."""
+        records = self.records
+        if records is None:
             log.info("unanswered question: %r", question[:200])
-            return
-        try:
-            await _maybe_await(await asyncio.to_thread(self.records.record_unanswered, question))
-        except Exception:
-            log.exception("could not record an unanswered question")
+            return False
+        return await self._durable("unanswered", lambda: records.record_unanswered(question))
 
-    async def record_vote(self, question: str, source: str | None, vote: int) -> None:
-        if self.records is None:
+    async def record_vote(self, question: str, source: str | None, vote: int) -> bool:
+        """Keep one feedback vote; True once it is durable."""
+        records = self.records
+        if records is None:
             log.info("feedback vote %+d on %s for %r", vote, source, question[:200])
-            return
-        try:
-            await _maybe_await(
-                await asyncio.to_thread(self.records.record_vote, question, source, vote)
-            )
-        except Exception:
-            log.exception("could not record a feedback vote")
+            return False
+        return await self._durable("vote", lambda: records.record_vote(question, source, vote))
 
-    async def record_answered(self, source: str | None) -> None:
+    async def record_answered(self, source: str | None) -> bool:
         """Count one answered question (for the report's answer rate; no text is kept)."""
         record = getattr(self.records, "record_answered", None)
         if record is None:
+            return False
+        return await self._durable("answered", lambda: record(source))
+
+    async def record_outcome(self, question: str, answer: Answer | None) -> None:
+        """What the report needs of one answer: the declined question, or the answered count."""
+        if answer is None:
             return
+        if answer.answered:
+            await self.record_answered(answer.source_id)
+        else:
+            await self.record_unanswered(question)
+
+    async def first_event(self, event_id: str) -> bool:
+        """True the first time an Events API ``event_id`` is delivered: not seen by this
+        process (in memory), nor by another one sharing the store. A store that fails is
+        logged and the in-memory answer stands."""
+        if not self.events.first_time(("event", event_id)):
+            self.metrics.dedupe_hits.labels(where="memory").inc()
+            return False
+        claim = getattr(self.records, "claim", None)
+        if claim is None:
+            return True
+        key = f"slack:event:{event_id}"
         try:
-            await _maybe_await(await asyncio.to_thread(record, source))
-        except Exception:
-            log.exception("could not count an answered question")
+            receipt = claim(key, DEDUPE_TTL)
+            ok = await receipt.wait_async(RECORD_TIMEOUT)
+        except BotError as exc:
+            log.warning("shared dedupe unavailable, this process's memory only: %s", exc)
+            return True
+        if not ok:
+            log.warning("shared dedupe unavailable for %s, this process's memory only", key)
+            return True
+        first = bool(receipt.value)
+        if not first:
+            self.metrics.dedupe_hits.labels(where="store").inc()
+        return first
 
     async def admin_report_blocks(self, user_id: str) -> list[JsonDict]:
         """The maintainers' report (last 30 days) for an admin's App Home; nothing for anyone
@@ -365,11 +429,18 @@ class BetaApp(AsyncApp):
         thread (or the direct message) is a conversation: a follow-up continues its subject."""
         answer: Answer | None = None
         conversation = self.conversations.get(f"{channel}/{thread_ts or ''}")
+        started = time.perf_counter()
+        failed = False
         try:
             message, answer = await self.compose_off_loop(question, conversation)
         except Exception:
             log.exception("the engine failed on %r", question[:200])
             message = build_error_message(detect_lang(question))
+            failed = True
+        if answer is not None or failed:  # not for the help or "too long" notices
+            self.metrics.observe_answer(answer, time.perf_counter() - started, "event")
+        # Durable before the reply: a kill -9 after the post never loses what it reported.
+        await self.record_outcome(question, answer)
         try:
             await client.chat_postMessage(
                 channel=channel,
@@ -380,11 +451,11 @@ class BetaApp(AsyncApp):
             )
         except SEND_ERRORS as exc:
             log.warning("could not post the answer in %s: %s", channel, exc)
-            return
-        if answer is not None and not answer.answered:
-            await self.record_unanswered(question)
-        elif answer is not None:
-            await self.record_answered(answer.source_id)
+            retract = getattr(self.records, "record_answered", None)
+            if answer is not None and answer.answered and retract is not None:
+                # counted before the post (durability): not delivered, so not answered
+                source = answer.source_id
+                await self._durable("answered", lambda: retract(source, -1))
 
     def first_reply(self, event: JsonDict) -> bool:
         """False when this user message was already answered (or is being answered)."""
@@ -398,6 +469,7 @@ def create_app(
     records: Records | None = None,
     *,
     answer_workers: int | None = None,
+    metrics: Metrics | None = None,
 ) -> BetaApp:
     """The Bolt app: events, ``/beta``, ``/eligibilite``, actions, App Home, one error handler.
 
@@ -405,7 +477,7 @@ def create_app(
     or more are available, else none: answers are then computed in process).
     Raises :class:`bot.errors.SettingsError` naming the first missing Slack variable.
     """
-    app = BetaApp(settings, engine, records, answer_workers)
+    app = BetaApp(settings, engine, records, answer_workers, metrics)
     app.middleware(app.provide_beta)
     events.register(app)
     commands.register(app)

@@ -5,9 +5,16 @@
   with 401 before any parsing, the signature itself is checked by Bolt (401 when forged or older
   than five minutes).
 - ``GET /health``: ``{"ok": true, "mode": ..., "knowledge": {...}}`` for load balancers and people.
+- Events API deliveries (``event_callback``) are acknowledged first: once their v0 signature
+  and timestamp are checked, the 200 goes back to Slack and Bolt handles the event after the
+  response (dedupe, listeners, the one Web API call of the answer). Slack waits for none of it.
+  Commands, interactivity and ``url_verification`` go through Bolt before the response, as
+  their acknowledgement carries Bolt's answer.
+- ``GET /metrics``: Prometheus metrics of this process (``bot.frontends.metrics.Metrics``): answers,
+  declines by reason, answer and acknowledgement latency, reloads, syncs, dedupe hits.
 
 ``run(settings, engine, records=None, on_startup=None)`` is what ``python -m bot serve`` calls:
-HTTP mode on ``settings.port``, or Socket Mode when ``SLACK_APP_TOKEN`` is set (``/health`` is
+HTTP mode on ``settings.host``:``settings.port`` (``BOT_HOST``, ``PORT``), or Socket Mode when ``SLACK_APP_TOKEN`` is set (``/health`` is
 still served on ``settings.port``, so the process can run as a ``worker`` with a health check).
 """
 
@@ -20,6 +27,7 @@ import logging
 import re
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,8 +36,10 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.frontends.metrics import Metrics
 from bot.frontends.slack.app import BetaApp, Records, create_app, summarize
 from bot.frontends.slack.kit import JsonDict
 from bot.settings import Settings
@@ -38,15 +48,87 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
+METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # Slack payloads are a few KB; anything past 1 MiB is refused (413)
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
+# An Events API envelope (only the envelope's own type is "event_callback"): found without
+# parsing the JSON, which Bolt does after the acknowledgement.
+_EVENT_CALLBACK = re.compile(rb'"type"\s*:\s*"event_callback"')
 
 StartupHook = Callable[[web.Application], Awaitable[None]]
 
 SLACK_APP: web.AppKey[BetaApp] = web.AppKey("slack_app", BetaApp)
 ENGINE: web.AppKey[Any] = web.AppKey("engine", object)
 MODE: web.AppKey[str] = web.AppKey("mode", str)
+VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("verifier", SignatureVerifier)
+EVENT_CONSUMERS = 8  # events handled at once after their ack: the loop stays free for acks
+EVENT_BACKLOG = 10_000  # acknowledged events waiting for Bolt; past it, Bolt runs before the ack
+
+
+# body, query string, headers (lower-case names)
+Delivery = tuple[bytes, str, dict[str, str | Sequence[str]]]
+
+
+class EventQueue:
+    """Acknowledged Events API deliveries waiting for Bolt, handled by a few consumer tasks.
+
+    A bounded number of handlers in flight keeps the event loop's ready queue short, so an
+    incoming request is acknowledged after a few callbacks, not after every pending event."""
+
+    def __init__(self, slack_app: BetaApp, consumers: int = EVENT_CONSUMERS) -> None:
+        self.slack_app = slack_app
+        self.queue: asyncio.Queue[tuple[Delivery, asyncio.Future[None]]] = asyncio.Queue(
+            EVENT_BACKLOG
+        )
+        self.consumers = consumers
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def put(self, delivery: Delivery) -> bool:
+        if not self._tasks:
+            return False
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        try:
+            self.queue.put_nowait((delivery, done))
+        except asyncio.QueueFull:
+            return False
+        self.slack_app.tasks.track(done)  # pending replies (/health) and drains count it
+        return True
+
+    async def start(self, _app: web.Application | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._consume(), name=f"slack events {i}")
+            for i in range(self.consumers)
+        ]
+
+    async def _consume(self) -> None:
+        while True:
+            (raw, query, headers), done = await self.queue.get()
+            try:
+                bolt_request = AsyncBoltRequest(
+                    body=raw.decode("utf-8"), query=query, headers=headers
+                )
+                await _dispatch_after_ack(self.slack_app, bolt_request)
+            except Exception:
+                log.exception("event handled after its acknowledgement failed")
+            finally:
+                if not done.done():
+                    done.set_result(None)
+                self.queue.task_done()
+
+    async def stop(self, _app: web.Application | None = None, timeout: float = 10.0) -> None:
+        """Handle what was acknowledged (up to ``timeout``), then stop the consumers."""
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.queue.join(), timeout)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+
+EVENTS: web.AppKey[EventQueue] = web.AppKey("events", EventQueue)
 
 
 # Interaction payloads Bolt reads (and our listeners answer); any other type is acknowledged and
@@ -157,8 +239,35 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
             return _json(401, {"error": "invalid request"})
         log.warning("Slack request acknowledged and ignored: %s", unsupported)
         return web.Response(status=200)
+    early = await ack_event_first(request, slack_app, raw)
+    if early is not None:
+        return early
     bolt_response = await slack_app.async_dispatch(await to_bolt_request(request))
     return await to_aiohttp_response(bolt_response)
+
+
+async def ack_event_first(
+    request: web.Request, slack_app: BetaApp, raw: bytes
+) -> web.StreamResponse | None:
+    """Acknowledge an Events API delivery as soon as its signature is checked, and hand it to
+    Bolt after the response; None for anything else (Bolt answers it before the response)."""
+    if request.content_type != "application/json" or not _EVENT_CALLBACK.search(raw):
+        return None
+    verifier = request.app[VERIFIER]
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    signature = request.headers.get("X-Slack-Signature")
+    if not verifier.is_valid(raw, timestamp, signature):
+        return _json(401, {"error": "invalid request"})  # forged, or older than five minutes
+    headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in request.headers.items()}
+    if not request.app[EVENTS].put((raw, request.query_string, headers)):
+        return None  # not started, or a huge backlog: Bolt handles it before the ack
+    return web.Response(status=200)
+
+
+async def _dispatch_after_ack(slack_app: BetaApp, bolt_request: AsyncBoltRequest) -> None:
+    response = await slack_app.async_dispatch(bolt_request)
+    if response.status >= 400:
+        log.warning("event handled after its acknowledgement: Bolt answered %d", response.status)
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -174,6 +283,27 @@ async def handle_health(request: web.Request) -> web.Response:
             "pending_replies": len(slack_app.tasks),
         },
     )
+
+
+async def handle_metrics(request: web.Request) -> web.Response:
+    body, content_type = request.app[SLACK_APP].metrics.render()
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+@web.middleware
+async def time_acks(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Observe how long Slack waits for each acknowledgement (``bot_slack_ack_seconds``)."""
+    if request.path != EVENTS_PATH:
+        response: web.StreamResponse = await handler(request)
+        return response
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+        return response
+    finally:
+        request.app[SLACK_APP].metrics.ack_seconds.observe(time.perf_counter() - started)
 
 
 async def _open_http_session(app: web.Application) -> None:
@@ -218,8 +348,14 @@ def create_web_app(
     app[ENGINE] = engine
     app[MODE] = mode
     if serve_events:
+        app[VERIFIER] = SignatureVerifier(slack_app.settings.slack_signing_secret or "-")
+        app[EVENTS] = EventQueue(slack_app)
+        app.on_startup.append(app[EVENTS].start)
+        app.on_cleanup.append(app[EVENTS].stop)
         app.router.add_post(EVENTS_PATH, handle_events)
     app.router.add_get(HEALTH_PATH, handle_health)
+    app.router.add_get(METRICS_PATH, handle_metrics)
+    app.middlewares.append(time_acks)
     app.on_startup.append(_open_http_session)
     app.on_startup.append(_start_answer_workers)
     app.on_startup.extend(on_startup)
@@ -233,12 +369,15 @@ async def serve(
     records: Records | None = None,
     on_startup: Sequence[StartupHook] = (),
     *,
-    host: str = "0.0.0.0",
+    host: str | None = None,
     stop: asyncio.Event | None = None,
     ready: Callable[[int], None] | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
-    """Serve until ``stop`` is set (or SIGINT / SIGTERM); ``ready(port)`` once listening."""
-    slack_app = create_app(settings, engine, records)
+    """Serve until ``stop`` is set (or SIGINT / SIGTERM); ``ready(port)`` once listening.
+    ``host`` defaults to ``settings.host`` (``BOT_HOST``, 0.0.0.0)."""
+    host = settings.host if host is None else host
+    slack_app = create_app(settings, engine, records, metrics=metrics)
     socket_mode = bool(settings.slack_app_token)
     web_app = create_web_app(
         slack_app,
@@ -291,10 +430,11 @@ def run(
     engine: Any,
     records: Records | None = None,
     on_startup: Sequence[StartupHook] | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
     """``python -m bot serve``: serve until interrupted. Raises SettingsError on bad settings."""
     settings.require_slack()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, engine, records, on_startup or ()))
+        asyncio.run(serve(settings, engine, records, on_startup or (), metrics=metrics))

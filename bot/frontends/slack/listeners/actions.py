@@ -15,6 +15,7 @@ from bot.frontends.slack.blocks import (
     ACTION_VOTE_DOWN,
     ACTION_VOTE_UP,
     build_expired,
+    build_notice,
     build_vote_thanks,
     decode_value,
 )
@@ -22,6 +23,13 @@ from bot.frontends.slack.kit import JsonDict
 from bot.frontends.slack.listeners import beta_of, tell
 
 log = logging.getLogger(__name__)
+
+NOT_RECORDED = {
+    "fr": "Merci ! Votre avis n'a pas pu être enregistré (incident technique), "
+    "vous pouvez réessayer dans un moment.",
+    "en": "Thanks! Your feedback could not be recorded (technical incident); "
+    "please try again in a moment.",
+}
 
 
 async def on_share(
@@ -74,14 +82,14 @@ async def on_vote(
     first = beta.clicks.first_time(("vote", user, container.get("message_ts"), source, question))
 
     async def record() -> None:
-        if first:
-            await beta.record_vote(question, source, vote)
-        await tell(
-            respond,
-            response_type="ephemeral",
-            replace_original=False,
-            **build_vote_thanks(vote, lang, already=not first),
+        # The thanks waits until the vote is durable, and says so when it could not be kept.
+        recorded = await beta.record_vote(question, source, vote) if first else True
+        thanks = (
+            build_vote_thanks(vote, lang, already=not first)
+            if recorded or beta.records is None
+            else build_notice(NOT_RECORDED["en" if lang == "en" else "fr"])
         )
+        await tell(respond, response_type="ephemeral", replace_original=False, **thanks)
 
     beta.tasks.spawn(record(), name=f"vote by {user}")
 

@@ -1,8 +1,10 @@
-"""``/beta <question>``: the answer comes back in the acknowledgement itself (ephemeral)."""
+"""``/beta <question>``: the answer comes back in the acknowledgement itself (ephemeral), once
+what the report keeps of it (the declined question, or the answered count) is durable."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -22,16 +24,18 @@ async def on_beta(ack: AsyncAck, command: JsonDict, context: AsyncBoltContext) -
     beta = beta_of(context)
     question = from_slack(bounded(command.get("text")))
     answer: Answer | None
+    started = time.perf_counter()
+    failed = False
     try:
         message, answer = beta.compose(question, show_question=True, shareable=True)
     except Exception:
         log.exception("the engine failed on %r", question[:200])
         message, answer = build_error_message(detect_lang(question)), None
+        failed = True
+    if answer is not None or failed:
+        beta.metrics.observe_answer(answer, time.perf_counter() - started, "command")
+    await beta.record_outcome(question, answer)  # durable before the answer is shown
     await ack(response_type="ephemeral", **message)
-    if answer is not None and not answer.answered:
-        beta.tasks.spawn(beta.record_unanswered(question), name="record unanswered")
-    elif answer is not None:
-        beta.tasks.spawn(beta.record_answered(answer.source_id), name="record answered")
 
 
 def register(app: AsyncApp) -> None:

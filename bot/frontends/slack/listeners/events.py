@@ -48,12 +48,13 @@ async def drop_duplicate_events(
     next: Callable[[], Awaitable[Any]],
 ) -> BoltResponse | None:
     """Acknowledge, and go no further, an Events API delivery already seen (same event_id):
-    Slack's retries (X-Slack-Retry-Num) and repeated deliveries. A retry of an event this
-    process never saw (the first delivery was lost) is handled normally."""
+    Slack's retries (X-Slack-Retry-Num) and repeated deliveries, whichever process of the app
+    saw it first (``BetaApp.first_event``). A retry of an event no process saw (the first
+    delivery was lost) is handled normally."""
     if isinstance(body, dict) and body.get("type") == "event_callback":
         event_id = body.get("event_id")
         retry = (request.headers.get("x-slack-retry-num") or [""])[0]
-        if event_id and not beta_of(context).events.first_time(("event", event_id)):
+        if event_id and not await beta_of(context).first_event(str(event_id)):
             reason = (request.headers.get("x-slack-retry-reason") or [""])[0]
             log.info("duplicate event %s dropped (retry %s %s)", event_id, retry, reason)
             return BoltResponse(status=200, body="")
