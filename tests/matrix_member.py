@@ -180,6 +180,12 @@ class Member:
                 await asyncio.wait_for(self._new.wait(), min(left, 1.0))
 
 
+async def wait_in_thread(member: Member, root: str, timeout: float = WAIT) -> Event:
+    """The first message received in the thread rooted at ``root``."""
+    match = in_thread_of(root)
+    return await member.wait_for(lambda _room, ev: match(ev), timeout)
+
+
 def in_thread_of(root: str) -> Callable[[Event], bool]:
     def match(ev: Event) -> bool:
         rel = ev.get("content", {}).get("m.relates_to") or {}

@@ -186,5 +186,13 @@ def vote_of(event: JsonDict, bot_user_id: str) -> tuple[str, int] | None:
     return None
 
 
+_MXID = re.compile(r"[@\uff20][^\s:@]+:[\w.\-]+(?::\d+)?")
+
+
+def without_user_ids(text: str) -> str:
+    """The text with Matrix user ids (``@jean:serveur``) removed, before anything is stored."""
+    return _MXID.sub(" ", text)
+
+
 def server_of(user_id: str) -> str:
     return user_id.split(":", 1)[1].lower() if ":" in user_id else ""

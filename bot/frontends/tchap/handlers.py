@@ -26,6 +26,7 @@ from bot.frontends.tchap.events import (
     read_message,
     server_of,
     vote_of,
+    without_user_ids,
 )
 
 if TYPE_CHECKING:
@@ -107,11 +108,11 @@ async def reply_answer(bot: TchapBot, incoming: Incoming, question: str) -> None
     bot.handled += 1
     if event_id is None:
         return
-    bot.remember_answer(event_id, question, answer.source_id)
+    bot.remember_answer(event_id, without_user_ids(question), answer.source_id)
     if answer.answered:
         bot.record("record_answered", answer.source_id)
     else:
-        bot.record("record_unanswered", question)
+        bot.record("record_unanswered", without_user_ids(question))
 
 
 async def start_eligibility(bot: TchapBot, incoming: Incoming, name: str) -> None:

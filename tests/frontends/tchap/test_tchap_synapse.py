@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import BotProcess
 from matrix_homeserver import Synapse
-from matrix_member import Member, in_thread_of
+from matrix_member import Member, in_thread_of, wait_in_thread
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -224,8 +224,7 @@ async def test_rate_limited_replies_are_retried_after_retry_after_ms(
                 )
             ]
             for event_id in asked:
-                in_thread = in_thread_of(event_id)
-                await alice.wait_for(lambda r, ev: in_thread(ev))
+                await wait_in_thread(alice, event_id)
     finally:
         synapse.request("DELETE", path, admin)
     assert "ratelimited" in tchap_bot.output()
