@@ -169,7 +169,7 @@ class Synapse:
 
     def register(self, name: str, *, admin: bool = False) -> tuple[str, str]:
         """Register ``@name:localhost`` with register_new_matrix_user; (user id, password)."""
-        password = secrets.token_urlsafe(12)
+        password = "pw" + secrets.token_hex(8)  # never starts with "-" (an option)
         subprocess.run(
             [
                 sys.executable,

@@ -44,6 +44,7 @@ class Member:
             config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False),
         )
         self.received: list[tuple[str, Event, float]] = []  # (room, others' event, arrival time)
+        self.own: dict[str, Event] = {}  # our own messages as the homeserver echoed them
         self._new = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -57,6 +58,7 @@ class Member:
 
         async def on_message(room: MatrixRoom, event: RoomMessage) -> None:
             if event.sender == self.user_id:
+                self.own[event.event_id] = event.source
                 return  # what others write, not our own echo
             self.received.append((room.room_id, event.source, time.perf_counter()))
             self._new.set()
