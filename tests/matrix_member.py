@@ -26,6 +26,7 @@ from nio import (
 Event = dict[str, Any]
 WAIT = 60.0  # a bound on every wait: a failure shows as a timeout, never as a hang
 
+SYNC_FILTER = {"room": {"timeline": {"limit": 500}}}  # no gap under load (the default is 10)
 ENCRYPTION_STATE = {
     "type": "m.room.encryption",
     "state_key": "",
@@ -65,7 +66,9 @@ class Member:
 
         await self.client.sync(timeout=0, full_state=True)  # old messages are not "received"
         self.client.add_event_callback(on_message, RoomMessage)
-        self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
+        self._task = asyncio.create_task(
+            self.client.sync_forever(timeout=1000, sync_filter=SYNC_FILTER)
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:

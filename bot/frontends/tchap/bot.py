@@ -66,13 +66,14 @@ SYNC_TIMEOUT_MS = 30_000
 MAX_AGE_S = 600.0  # a message older than this (the bot was down) is not answered
 MAX_LIMIT_EXCEEDED = 20  # M_LIMIT_EXCEEDED retries of one request before giving up
 MAX_RETRY_WAIT_S = 5.0  # longest wait between two tries when the homeserver is unreachable
+TIMELINE_LIMIT = 200  # events per room and sync; more (a long outage in a busy room) leaves a gap
 SEEN_MAX = 20_000
 ANSWERS_MAX = 10_000
 FORMS_MAX = 1_000
 SYNC_FILTER: JsonDict = {
     "presence": {"types": []},
     "account_data": {"types": []},
-    "room": {"timeline": {"limit": 50}, "ephemeral": {"types": []}},
+    "room": {"timeline": {"limit": TIMELINE_LIMIT}, "ephemeral": {"types": []}},
 }
 
 
@@ -396,6 +397,11 @@ class TchapBot:
             log.warning("sync failed: %s %s", resp.status_code, resp.message)
             return False
         if isinstance(resp, SyncResponse):
+            for room_id, room in resp.rooms.join.items():
+                if room.timeline.limited and not first:
+                    log.warning(
+                        "more than %d new events in %s: older ones skipped", TIMELINE_LIMIT, room_id
+                    )
             await self._after_sync()
         return True
 
