@@ -179,6 +179,7 @@ class TchapBot:
         )
         self.seen = Seen()
         self.forms: OrderedDict[ConversationKey, Form] = OrderedDict()
+        self.locks: dict[ConversationKey, asyncio.Lock] = {}
         self.sent: OrderedDict[str, Sent] = OrderedDict()
         self.direct: set[str] = self._load_direct()
         self.undecryptable: Seen = Seen(1000)
@@ -309,6 +310,18 @@ class TchapBot:
         while len(self.forms) > FORMS_MAX:
             self.forms.popitem(last=False)
 
+    def lock_for(self, key: ConversationKey) -> asyncio.Lock:
+        """One lock per conversation: its replies go out in the order its messages came."""
+        lock = self.locks.get(key)
+        if lock is None:
+            lock = self.locks[key] = asyncio.Lock()
+            while len(self.locks) > FORMS_MAX:
+                oldest, old = next(iter(self.locks.items()))
+                if old.locked():
+                    break
+                del self.locks[oldest]
+        return lock
+
     def answer(self, key: ConversationKey, question: str) -> Answer:
         """The engine's answer to ``question`` asked in conversation ``key``."""
         return self.engine.answer(question)
@@ -381,6 +394,7 @@ class TchapBot:
 
     async def sync_once(self, *, first: bool = False) -> bool:
         """One sync; False when the homeserver answered an error (the caller backs off)."""
+        known = set(self.client.rooms)  # a room just joined starts "limited": no gap there
         resp = await self.client.sync(
             timeout=0 if first else SYNC_TIMEOUT_MS,
             sync_filter=SYNC_FILTER,
@@ -398,7 +412,7 @@ class TchapBot:
             return False
         if isinstance(resp, SyncResponse):
             for room_id, room in resp.rooms.join.items():
-                if room.timeline.limited and not first:
+                if room.timeline.limited and not first and room_id in known:
                     log.warning(
                         "more than %d new events in %s: older ones skipped", TIMELINE_LIMIT, room_id
                     )

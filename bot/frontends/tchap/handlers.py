@@ -66,7 +66,12 @@ def on_room_message(bot: TchapBot, room_id: str, event: JsonDict) -> None:
 
 
 async def handle_message(bot: TchapBot, incoming: Incoming) -> None:
-    """Decide what a person's message asks for and reply."""
+    """Decide what a person's message asks for and reply (in order within a conversation)."""
+    async with bot.lock_for(incoming.key):
+        await _handle(bot, incoming)
+
+
+async def _handle(bot: TchapBot, incoming: Incoming) -> None:
     text = question_text(incoming.body, bot.user_id, bot.display_name)
     command = parse_command(text)
     key = incoming.key

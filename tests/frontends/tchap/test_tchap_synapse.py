@@ -233,6 +233,7 @@ async def test_rate_limited_replies_are_retried_after_retry_after_ms(
 async def test_the_bot_reconnects_after_the_homeserver_restarts(
     synapse: Synapse, tchap_bot: BotProcess, tmp_path: Path
 ) -> None:
+    before = len(tchap_bot.output())
     synapse.restart()
     async with member(synapse, tmp_path, "alice") as alice:
         room = await room_with_bot(alice, tchap_bot)
@@ -242,3 +243,34 @@ async def test_the_bot_reconnects_after_the_homeserver_restarts(
         answer = await alice.wait_for(lambda r, ev: in_thread_of(question)(ev))
         assert answer["sender"] == tchap_bot.user_id
     assert tchap_bot.process is not None and tchap_bot.process.poll() is None
+    lost = tchap_bot.output()[before:]
+    assert "Timed out" in lost or "sync failed" in lost  # it did lose the homeserver
+
+
+async def test_login_with_an_access_token_and_a_refused_password(
+    synapse: Synapse, engine: Any, tmp_path: Path
+) -> None:
+    from bot.frontends.tchap.bot import TchapBot, TchapError
+    from bot.settings import Settings
+
+    user_id = synapse.user_id("bob")
+    base = {"TCHAP_HOMESERVER": synapse.url, "TCHAP_USER": user_id}
+    token = synapse.login(user_id)
+    settings = Settings.from_env(
+        base | {"BOT_DATA_DIR": str(tmp_path / "a"), "TCHAP_ACCESS_TOKEN": token}
+    )
+    bot = TchapBot(settings, engine)
+    try:
+        await bot.login()
+        assert bot.client.device_id and bot.client.access_token == token
+    finally:
+        await bot.client.close()
+    settings = Settings.from_env(
+        base | {"BOT_DATA_DIR": str(tmp_path / "b"), "TCHAP_PASSWORD": "faux"}
+    )
+    bot = TchapBot(settings, engine)
+    try:
+        with pytest.raises(TchapError, match="TCHAP_PASSWORD"):
+            await bot.login()
+    finally:
+        await bot.client.close()
