@@ -66,8 +66,9 @@ class Member:
 
         await self.client.sync(timeout=0, full_state=True)  # old messages are not "received"
         self.client.add_event_callback(on_message, RoomMessage)
+        stored = await self.client.upload_filter(room=SYNC_FILTER["room"])
         self._task = asyncio.create_task(
-            self.client.sync_forever(timeout=1000, sync_filter=SYNC_FILTER)
+            self.client.sync_forever(timeout=1000, sync_filter=stored.filter_id)
         )
         return self
 

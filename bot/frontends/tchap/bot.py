@@ -44,6 +44,7 @@ from nio import (
     SyncError,
     SyncResponse,
     UnknownEvent,
+    UploadFilterResponse,
     WhoamiResponse,
 )
 from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
@@ -184,6 +185,7 @@ class TchapBot:
         self.direct: set[str] = self._load_direct()
         self.undecryptable: Seen = Seen(1000)
         self.tasks: set[asyncio.Task[None]] = set()
+        self.sync_filter: str | JsonDict = SYNC_FILTER  # its id once uploaded
         self.live = False  # False while reading what happened before this start
         self.started_at = clock()
         self.synced = asyncio.Event()
@@ -392,12 +394,24 @@ class TchapBot:
                 await client.keys_claim(client.get_users_for_key_claiming())
             await client.send_to_device_messages()
 
+    async def _upload_filter(self) -> None:
+        """Store the sync filter on the homeserver once (it parses an id faster than JSON)."""
+        resp = await self.client.upload_filter(
+            presence=SYNC_FILTER["presence"],
+            account_data=SYNC_FILTER["account_data"],
+            room=SYNC_FILTER["room"],
+        )
+        if isinstance(resp, UploadFilterResponse):
+            self.sync_filter = str(resp.filter_id)
+        else:
+            log.info("sync filter not stored (%s): sent with every sync", resp)
+
     async def sync_once(self, *, first: bool = False) -> bool:
         """One sync; False when the homeserver answered an error (the caller backs off)."""
         known = set(self.client.rooms)  # a room just joined starts "limited": no gap there
         resp = await self.client.sync(
             timeout=0 if first else SYNC_TIMEOUT_MS,
-            sync_filter=SYNC_FILTER,
+            sync_filter=self.sync_filter,
             full_state=True if first else None,
         )
         if isinstance(resp, SyncError):
@@ -423,6 +437,7 @@ class TchapBot:
         """Log in and catch up: after this, new messages are answered."""
         self._register()
         await self.login()
+        await self._upload_filter()
         resumed = bool(self.client.loaded_sync_token)
         self.live = resumed  # the very first start answers nothing that was already there
         while not await self.sync_once(first=True):
