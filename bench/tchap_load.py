@@ -178,6 +178,9 @@ def main() -> int:
             if bot is not None:
                 bot.terminate()
                 bot.wait(30)
+                for line in (tmp / "bot.log").read_text(errors="replace").splitlines():
+                    if "from sync to reply sent" in line:
+                        print("bot's own share (its log):", line.split(": ", 1)[1])
             server.stop()
     return 0
 

@@ -25,7 +25,7 @@ import logging
 import os
 import signal
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +71,7 @@ TIMELINE_LIMIT = 200  # events per room and sync; more (a long outage in a busy 
 SEEN_MAX = 20_000
 ANSWERS_MAX = 10_000
 FORMS_MAX = 1_000
+TIMINGS_MAX = 10_000
 SYNC_FILTER: JsonDict = {
     "presence": {"types": []},
     "account_data": {"types": []},
@@ -181,6 +182,7 @@ class TchapBot:
         self.seen = Seen()
         self.forms: OrderedDict[ConversationKey, Form] = OrderedDict()
         self.locks: dict[ConversationKey, asyncio.Lock] = {}
+        self.timings: deque[float] = deque(maxlen=TIMINGS_MAX)  # ms from sync to reply sent
         self.sent: OrderedDict[str, Sent] = OrderedDict()
         self.direct: set[str] = self._load_direct()
         self.undecryptable: Seen = Seen(1000)
@@ -468,6 +470,21 @@ class TchapBot:
     def stop(self) -> None:
         self._stop.set()
 
+    def timing_summary(self) -> str:
+        """The bot's own share of the latency: from the sync that brought a message to its
+        reply accepted by the homeserver."""
+        if not self.timings:
+            return "Tchap: no message handled"
+        values = sorted(self.timings)
+
+        def at(q: float) -> float:
+            return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+        return (
+            f"Tchap: {len(values)} message(s) handled; from sync to reply sent: "
+            f"p50 {at(0.5):.0f} ms, p99 {at(0.99):.0f} ms, max {values[-1]:.0f} ms"
+        )
+
     async def close(self) -> None:
         self.stop()
         for task in self._background:
@@ -518,3 +535,4 @@ async def serve(settings: Settings, engine: Any, records: Records | None) -> Non
     finally:
         await hook.stop()
         await bot.close()
+        log.info("%s", bot.timing_summary())

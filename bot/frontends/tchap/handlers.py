@@ -14,6 +14,7 @@ Each one only decides; the work that waits on the homeserver runs in a task
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from bot.frontends.tchap import render
@@ -62,13 +63,19 @@ def on_room_message(bot: TchapBot, room_id: str, event: JsonDict) -> None:
     )
     if incoming is None or not bot.seen.first_time(("message", incoming.event_id)):
         return
-    bot.spawn(handle_message(bot, incoming), name=f"message {room_id}/{incoming.event_id}")
+    bot.spawn(
+        handle_message(bot, incoming, time.perf_counter()),
+        name=f"message {room_id}/{incoming.event_id}",
+    )
 
 
-async def handle_message(bot: TchapBot, incoming: Incoming) -> None:
-    """Decide what a person's message asks for and reply (in order within a conversation)."""
+async def handle_message(bot: TchapBot, incoming: Incoming, received: float | None = None) -> None:
+    """Decide what a person's message asks for and reply (in order within a conversation).
+    ``received`` (perf_counter) is when the sync brought it, to time the bot's own share."""
     async with bot.lock_for(incoming.key):
         await _handle(bot, incoming)
+    if received is not None:
+        bot.timings.append((time.perf_counter() - received) * 1000)
 
 
 async def _handle(bot: TchapBot, incoming: Incoming) -> None:
