@@ -72,6 +72,7 @@ SEEN_MAX = 20_000
 ANSWERS_MAX = 10_000
 FORMS_MAX = 1_000
 TIMINGS_MAX = 10_000
+LOGIN_TIMEOUT_S = 60.0  # a homeserver that does not answer at start: a clear error
 SYNC_FILTER: JsonDict = {
     "presence": {"types": []},
     "account_data": {"types": []},
@@ -435,10 +436,16 @@ class TchapBot:
             await self._after_sync()
         return True
 
-    async def start(self) -> None:
+    async def start(self, login_timeout: float = LOGIN_TIMEOUT_S) -> None:
         """Log in and catch up: after this, new messages are answered."""
         self._register()
-        await self.login()
+        try:
+            await asyncio.wait_for(self.login(), login_timeout)
+        except TimeoutError:
+            raise TchapError(
+                f"cannot reach TCHAP_HOMESERVER {self.settings.tchap_homeserver} "
+                f"(no answer within {login_timeout:.0f} s): check the URL"
+            ) from None
         await self._upload_filter()
         resumed = bool(self.client.loaded_sync_token)
         self.live = resumed  # the very first start answers nothing that was already there

@@ -304,3 +304,24 @@ def test_python_m_bot_tchap_without_settings_says_which_variable(run_bot: Any) -
     out = run_bot("tchap")
     assert out.returncode == 1
     assert "TCHAP_HOMESERVER" in out.stderr and "Traceback" not in out.stderr
+
+
+async def test_an_unreachable_homeserver_is_a_clear_error(engine: Engine, tmp_path: Path) -> None:
+    from matrix_homeserver import free_port
+
+    from bot.frontends.tchap.bot import TchapError
+
+    settings = Settings.from_env(
+        {
+            "BOT_DATA_DIR": str(tmp_path),
+            "TCHAP_HOMESERVER": f"http://127.0.0.1:{free_port()}",
+            "TCHAP_USER": BOT,
+            "TCHAP_PASSWORD": "x",
+        }
+    )
+    tchap = TchapBot(settings, engine)
+    try:
+        with pytest.raises(TchapError, match="cannot reach TCHAP_HOMESERVER"):
+            await tchap.start(login_timeout=0.5)
+    finally:
+        await tchap.client.close()
