@@ -64,9 +64,9 @@ def conversation_key(
     room_id: str, is_dm: bool, event_id: str, thread_root: str | None
 ) -> ConversationKey:
     """``(room_id, thread root)`` for a room (the message starts a thread when not in one),
-    ``(room_id,)`` for a DM (``(room_id, root)`` when the person writes in a thread there)."""
+    ``(room_id,)`` for a DM (one conversation, threads included)."""
     if is_dm:
-        return (room_id,) if thread_root is None else (room_id, thread_root)
+        return (room_id,)
     return (room_id, thread_root or event_id)
 
 

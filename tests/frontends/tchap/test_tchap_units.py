@@ -89,7 +89,7 @@ def test_conversations_are_keyed_by_room_and_thread_root_or_by_dm_room() -> None
     assert threaded.key == ("!room", "$root") and threaded.reply_root == "$root"
     dm = read(message("quoi ?"), dm=True)
     assert dm.key == ("!room",) and dm.reply_root is None
-    assert conversation_key("!r", True, "$e", "$t") == ("!r", "$t")
+    assert conversation_key("!r", True, "$e", "$t") == ("!r",)
 
 
 def test_commands() -> None:
