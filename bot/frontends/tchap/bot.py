@@ -189,6 +189,8 @@ class TchapBot:
         self.undecryptable: Seen = Seen(1000)
         self.tasks: set[asyncio.Task[None]] = set()
         self.sync_filter: str | JsonDict = SYNC_FILTER  # its id once uploaded
+        self._known_rooms: set[str] | None = None  # rooms joined before the sync in progress
+        self.joined_at: dict[str, float] = {}  # room -> when the bot asked to join (this run)
         self.live = False  # False while reading what happened before this start
         self.started_at = clock()
         self.synced = asyncio.Event()
@@ -353,6 +355,17 @@ class TchapBot:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
+    def before_join(self, room_id: str, event: JsonDict) -> bool:
+        """True for history in the first sync of a room the bot just joined: what was written
+        before the bot asked to join (all of that sync when it did not ask in this run)."""
+        if self._known_rooms is None or room_id in self._known_rooms:
+            return False
+        asked = self.joined_at.get(room_id)
+        ts = event.get("origin_server_ts")
+        if asked is None or not isinstance(ts, int | float):
+            return True
+        return ts / 1000 < asked
+
     def too_old(self, event: JsonDict) -> bool:
         ts = event.get("origin_server_ts")
         return isinstance(ts, int | float) and ts / 1000 < self.started_at - MAX_AGE_S
@@ -412,6 +425,7 @@ class TchapBot:
     async def sync_once(self, *, first: bool = False) -> bool:
         """One sync; False when the homeserver answered an error (the caller backs off)."""
         known = set(self.client.rooms)  # a room just joined starts "limited": no gap there
+        self._known_rooms = None if first else known
         resp = await self.client.sync(
             timeout=0 if first else SYNC_TIMEOUT_MS,
             sync_filter=self.sync_filter,

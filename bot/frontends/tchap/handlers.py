@@ -52,8 +52,8 @@ ERROR = "Désolé, une erreur m'empêche de répondre pour le moment. Réessayez
 
 def on_room_message(bot: TchapBot, room_id: str, event: JsonDict) -> None:
     """A message in a room or DM (see the module docstring)."""
-    if not bot.live or bot.too_old(event):
-        return
+    if not bot.live or bot.too_old(event) or bot.before_join(room_id, event):
+        return  # history: before this start, or before the bot joined the room
     incoming = read_message(
         event,
         room_id,
@@ -176,6 +176,7 @@ def on_invite(bot: TchapBot, room_id: str, event: JsonDict, content: dict[str, A
 
 
 async def _join(bot: TchapBot, room_id: str) -> None:
+    bot.joined_at[room_id] = bot.clock()
     resp = await bot.client.join(room_id)
     if getattr(resp, "room_id", None) != room_id:
         log.warning("could not join %s: %s", room_id, getattr(resp, "message", resp))

@@ -68,6 +68,21 @@ async def test_mention_is_answered_in_a_thread_with_an_html_link_and_chatter_is_
         assert second["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == follow
 
 
+async def test_what_was_written_before_the_bot_joined_is_not_answered(
+    synapse: Synapse, tchap_bot: BotProcess, tmp_path: Path
+) -> None:
+    async with member(synapse, tmp_path, "alice") as alice:
+        room = await alice.create_room([])
+        before = await alice.send(room, "beta-bot c'est quoi le FAST ?", mention=tchap_bot.user_id)
+        await alice.client.room_invite(room, tchap_bot.user_id)
+        await alice.wait_joined(room, tchap_bot.user_id)
+        after = await alice.send(room, "beta-bot c'est quoi le FAST ?", mention=tchap_bot.user_id)
+        await wait_in_thread(alice, after)
+        assert not [
+            ev for ev in alice.from_user(tchap_bot.user_id, room) if in_thread_of(before)(ev)
+        ]
+
+
 async def test_a_dm_is_answered_without_a_mention(
     synapse: Synapse, tchap_bot: BotProcess, tmp_path: Path
 ) -> None:
