@@ -34,8 +34,8 @@ def defang(text: str) -> str:
 
 
 def escape(text: str) -> str:
-    """HTML-escaped, defanged text (quotes included, for attributes too)."""
-    return html.escape(defang(text), quote=True)
+    """HTML-escaped, defanged text, for a text node (attributes use ``html.escape(quote=True)``)."""
+    return html.escape(defang(text), quote=False)
 
 
 def _safe_url(url: str) -> str | None:
