@@ -193,8 +193,6 @@ class TchapBot:
         self.joined_at: dict[str, float] = {}  # room -> when the bot asked to join (this run)
         self.live = False  # False while reading what happened before this start
         self.started_at = clock()
-        self.synced = asyncio.Event()
-        self.handled = 0  # messages answered (tests and the benchmark wait on it)
         self._stop = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
 
@@ -466,7 +464,6 @@ class TchapBot:
         while not await self.sync_once(first=True):
             await asyncio.sleep(MAX_RETRY_WAIT_S)
         self.live = True
-        self.synced.set()
         log.info("Tchap: %s, listening", "resumed" if resumed else "first start")
 
     async def run(self) -> None:

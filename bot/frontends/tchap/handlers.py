@@ -117,7 +117,6 @@ async def reply_answer(bot: TchapBot, incoming: Incoming, question: str) -> None
         return
     content = render.in_thread(render.render_answer(answer), incoming.reply_root, incoming.event_id)
     event_id = await bot.send(incoming.room_id, content)
-    bot.handled += 1
     if event_id is None:
         return
     bot.remember_answer(event_id, without_user_ids(question), answer.source_id)
@@ -138,7 +137,6 @@ async def send_texts(bot: TchapBot, incoming: Incoming, texts: list[str]) -> Non
     for text in texts:
         content = render.in_thread(render.render_text(text), incoming.reply_root, incoming.event_id)
         await bot.send(incoming.room_id, content)
-    bot.handled += 1
 
 
 def on_reaction(bot: TchapBot, room_id: str, event: JsonDict) -> None:
