@@ -50,6 +50,7 @@ class Form:
 
     scheme: Scheme
     today: dt.date | None = None
+    person: str = ""  # who started it: only their replies in the thread fill it
     answers: dict[str, bool] = field(default_factory=dict)
     position: int = 0
     retries: int = 0

@@ -83,7 +83,7 @@ async def _handle(bot: TchapBot, incoming: Incoming) -> None:
     command = parse_command(text)
     key = incoming.key
     form = bot.forms.get(key)
-    if command is None and form is not None:
+    if command is None and form is not None and form.person in ("", incoming.sender):
         messages = form.reply(text)
         bot.set_form(key, form)
         await send_texts(bot, incoming, messages)
@@ -129,6 +129,8 @@ async def reply_answer(bot: TchapBot, incoming: Incoming, question: str) -> None
 async def start_eligibility(bot: TchapBot, incoming: Incoming, name: str) -> None:
     """``!eligibilite [programme]``: start the form in the thread (or list the schemes)."""
     form, messages = start_form(bot.engine.schemes, name)
+    if form is not None:
+        form.person = incoming.sender
     bot.set_form(incoming.key, form)
     await send_texts(bot, incoming, messages)
 

@@ -325,3 +325,18 @@ async def test_an_unreachable_homeserver_is_a_clear_error(engine: Engine, tmp_pa
             await tchap.start(login_timeout=0.5)
     finally:
         await tchap.client.close()
+
+
+async def test_only_the_person_who_started_the_form_fills_it(bot: Any) -> None:
+    tchap, sent = bot
+    await handlers.handle_message(tchap, read(message("!eligibilite fast")))
+    asked = len(sent)
+    other = message("oui", **{"m.relates_to": {"rel_type": "m.thread", "event_id": "$q1"}})
+    other["sender"] = "@bob:agent.tchap.gouv.fr"
+    other["event_id"] = "$bob"
+    await handlers.handle_message(tchap, read(other))
+    assert len(sent) == asked and tchap.forms[("!room", "$q1")].position == 0
+    mine = message("oui", **{"m.relates_to": {"rel_type": "m.thread", "event_id": "$q1"}})
+    mine["event_id"] = "$alice2"
+    await handlers.handle_message(tchap, read(mine))
+    assert len(sent) == asked + 1 and "[2/" in sent[-1][1]["body"]
