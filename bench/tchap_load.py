@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "frontends" / "tchap"))
 
 from matrix_homeserver import Synapse, start_synapse  # noqa: E402
 from matrix_member import Member  # noqa: E402

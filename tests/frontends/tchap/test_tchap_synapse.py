@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BotProcess
+from bot_process import BotProcess
 from matrix_homeserver import Synapse
 from matrix_member import Member, in_thread_of, wait_in_thread
 
