@@ -1,9 +1,9 @@
 """Tchap load: answer latency at 20 messages/s against a real Synapse on loopback.
 
-Starts the same homeserver as the tests (tests/matrix_homeserver.py: Synapse with relaxed rate
-limits on a free port), registers the bot and a few members, runs ``python -m bot tchap`` as a
-real process, then the members mention the bot in their rooms at a steady rate. The latency of
-message is measured twice:
+Starts the same homeserver as the tests (tests/frontends/tchap/matrix_homeserver.py: Synapse
+with relaxed rate limits on a free port), registers the bot and a few members, runs
+``python -m bot tchap`` as a real process, then the members mention the bot in their rooms at a
+steady rate. The latency of each message is measured twice:
 
 - on the homeserver: from the question's ``origin_server_ts`` to the answer's (the homeserver
   stamped both: the bot's own delay, its sync included);
