@@ -7,12 +7,14 @@ at import time: call :meth:`Settings.from_env`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import SettingsError
 
+_MXID = re.compile(r"^@[^:\s]+:[^\s]+$")
 DEFAULT_BETA_API_URL = "https://beta.gouv.fr/api/v2.6"
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"  # containers (Scalingo, Docker) route to the process from outside
@@ -94,6 +96,11 @@ class Settings:
     retention_days: int = 90
     host: str = DEFAULT_HOST
     database_url: str | None = None
+    tchap_homeserver: str | None = None
+    tchap_user: str | None = None
+    tchap_password: str | None = None
+    tchap_access_token: str | None = None
+    tchap_allowed_servers: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +134,15 @@ class Settings:
             retention_days=_int(env, "BOT_RETENTION_DAYS", 90, 1, 3650),
             host=env.get("BOT_HOST", "").strip() or DEFAULT_HOST,
             database_url=_database_url(env),
+            tchap_homeserver=_url(env, "TCHAP_HOMESERVER", None),
+            tchap_user=env.get("TCHAP_USER", "").strip() or None,
+            tchap_password=env.get("TCHAP_PASSWORD", "") or None,
+            tchap_access_token=env.get("TCHAP_ACCESS_TOKEN", "").strip() or None,
+            tchap_allowed_servers=frozenset(
+                s.strip().lower()
+                for s in env.get("TCHAP_ALLOWED_SERVERS", "").split(",")
+                if s.strip()
+            ),
         )
 
     def require_slack(self) -> None:
@@ -146,4 +162,25 @@ class Settings:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET is not set: copy the signing secret of your Slack app "
                 "(or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+
+    def require_tchap(self) -> None:
+        """Raise SettingsError naming the first Tchap variable ``tchap`` needs and lacks."""
+        if not self.tchap_homeserver:
+            raise SettingsError(
+                "TCHAP_HOMESERVER is not set: the URL of the bot's homeserver, "
+                "e.g. https://matrix.agent.dinum.tchap.gouv.fr"
+            )
+        if not self.tchap_user:
+            raise SettingsError(
+                "TCHAP_USER is not set: the bot's full Matrix id, e.g. @bot-beta:agent.dinum.tchap.gouv.fr"
+            )
+        if not _MXID.match(self.tchap_user):
+            raise SettingsError(
+                f"TCHAP_USER must be a full Matrix id such as @bot:example.org, got {self.tchap_user!r}"
+            )
+        if not (self.tchap_password or self.tchap_access_token):
+            raise SettingsError(
+                "TCHAP_PASSWORD is not set (nor TCHAP_ACCESS_TOKEN): give the bot account's password "
+                "or an access token"
             )

@@ -1,4 +1,4 @@
-"""Command line: console chat (default), ask, check, serve, sync, report."""
+"""Command line: console chat (default), ask, check, serve, tchap, sync, report."""
 
 from __future__ import annotations
 
@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, help="file or folder (default: knowledge/)")
 
     sub.add_parser("serve", help="serve Slack (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    sub.add_parser(
+        "tchap",
+        help="serve Tchap/Matrix (TCHAP_HOMESERVER, TCHAP_USER, TCHAP_PASSWORD or _ACCESS_TOKEN)",
+    )
     sub.add_parser("sync", help="fetch the startups registry from BETA_API_URL into BOT_DATA_DIR")
 
     sub.add_parser(
@@ -234,6 +238,29 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_tchap(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_tchap()
+    engine = _engine(settings, args.site, args.knowledge)
+    import asyncio
+
+    from bot.frontends.tchap.bot import serve
+
+    records = None
+    try:
+        from bot.records.store import open_records
+
+        records = open_records(settings)
+    except BotError as exc:  # answers keep flowing without records
+        print(f"warning: records disabled: {exc}", file=sys.stderr)
+    logging.getLogger("bot").setLevel(logging.INFO)
+    try:
+        asyncio.run(serve(settings, engine, records))
+    finally:
+        if records is not None:
+            records.close()
+    return 0
+
+
 def _registry_refresh_hook(
     settings: Settings,
     engine: Engine,
@@ -290,6 +317,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "check": cmd_check,
     "serve": cmd_serve,
+    "tchap": cmd_tchap,
     "sync": cmd_sync,
     "report": cmd_report,
     "migrate": cmd_migrate,
