@@ -50,6 +50,7 @@ from nio import (
 from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
 
 from bot.answering.answer import Answer
+from bot.answering.conversation import Conversations
 from bot.errors import BotError, SettingsError
 from bot.frontends.tchap.eligibility import Form
 from bot.frontends.tchap.events import ConversationKey, JsonDict
@@ -181,6 +182,7 @@ class TchapBot:
             config=config,
         )
         self.seen = Seen()
+        self.conversations = Conversations()  # threads and DMs, in memory only
         self.forms: OrderedDict[ConversationKey, Form] = OrderedDict()
         self.locks: dict[ConversationKey, asyncio.Lock] = {}
         self.timings: deque[float] = deque(maxlen=TIMINGS_MAX)  # ms from sync to reply sent
@@ -328,8 +330,9 @@ class TchapBot:
         return lock
 
     def answer(self, key: ConversationKey, question: str) -> Answer:
-        """The engine's answer to ``question`` asked in conversation ``key``."""
-        return self.engine.answer(question)
+        """The engine's answer to ``question`` asked in conversation ``key`` (a thread or a DM):
+        a follow-up continues the conversation's subject."""
+        return self.engine.answer(question, self.conversations.get("/".join(key)))
 
     def record(self, method: str, *args: Any) -> None:
         """Call ``records.<method>(*args)``; records never stop an answer."""

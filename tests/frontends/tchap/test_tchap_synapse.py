@@ -66,6 +66,9 @@ async def test_mention_is_answered_in_a_thread_with_an_html_link_and_chatter_is_
             )
         )
         assert second["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == follow
+        # the thread is a conversation: the follow-up keeps the question's facet (a duration)
+        assert "semaines" in body(second) or "mois" in body(second)
+        assert "investigation" in html(second)
 
 
 async def test_what_was_written_before_the_bot_joined_is_not_answered(
@@ -95,6 +98,26 @@ async def test_a_dm_is_answered_without_a_mention(
         assert "FAST" in body(answer)
         assert "m.relates_to" not in answer["content"]  # a DM is answered in the conversation
         assert "<a href=" in html(answer)
+
+        # the DM is a conversation: a follow-up that names nothing continues its subject
+        await bob.send(room, "c'est quoi la phase d'accélération ?")
+        first = await bob.wait_for(
+            lambda r, ev: (
+                r == room
+                and ev.get("sender") == tchap_bot.user_id
+                and ev["event_id"] != answer["event_id"]
+            )
+        )
+        assert "accélération" in body(first)
+        await bob.send(room, "et ça dure combien de temps ?")
+        follow = await bob.wait_for(
+            lambda r, ev: (
+                r == room
+                and ev.get("sender") == tchap_bot.user_id
+                and ev["event_id"] not in (answer["event_id"], first["event_id"])
+            )
+        )
+        assert "12 mois" in body(follow)  # alone, this question is declined
 
 
 async def test_an_encrypted_dm_is_decrypted_and_answered_encrypted(
