@@ -30,7 +30,15 @@ from rapidfuzz import fuzz, process
 from bot.answering.answer import Link
 from bot.answering.text import CONTACT_WORDS, STOP_WORDS, clip, deaccent, format_date, strip_slack
 from bot.knowledge.urls import SITE
-from bot.registry.model import GRADUATED, STOPPED, Incubator, Phase, Registry, Startup
+from bot.registry.model import (
+    GRADUATED,
+    STOPPED,
+    FastGrant,
+    Incubator,
+    Phase,
+    Registry,
+    Startup,
+)
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -691,13 +699,18 @@ class StartupFinder:
                 if en
                 else f"Contact : pas d'adresse d'équipe ; l'incubateur répond à {inc.contact}"
             )
+        if s.fast and "fast" in _low(question):
+            # only when asked: a grant is not the service's budget, which no card gives
+            lines["fast"] = ("FAST: " if en else "FAST : ") + " ; ".join(
+                _grant(g, lang) for g in s.fast
+            )
         if s.link:
             lines["link"] = ("Website: " if en else "Site : ") + s.link
         replaced = focus if focus in ("contact", "incubator", "link", "mission") else "phase"
         lead = self._startup_lead(s, inc, focus, lines, lang)
         rest = [
             lines[k]
-            for k in ("phase", "mission", "incubator", "contact", "link")
+            for k in ("phase", "mission", "incubator", "contact", "fast", "link")
             if k in lines and k != replaced
         ]
         return _fit([self._renamed_note(s, match, lang), lead, *rest])
@@ -879,3 +892,13 @@ def _focus(question: str) -> str:
     if _has_phrase(spaced, MISSION_PHRASES):
         return "mission"
     return "phase"
+
+
+def _grant(grant: FastGrant, lang: str) -> str:
+    """ "300 000 € (FAST 13)": a FAST grant as the card shows it."""
+    parts = []
+    if grant.amount is not None:
+        parts.append(f"{grant.amount:,}".replace(",", " " if lang == "fr" else ",") + " €")
+    if grant.edition is not None:
+        parts.append(f"(FAST {grant.edition})" if parts else f"FAST {grant.edition}")
+    return " ".join(parts)

@@ -50,7 +50,7 @@ from nio import (
 from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
 
 from bot.answering.answer import Answer
-from bot.answering.conversation import Conversations
+from bot.answering.conversation import Conversation, Conversations
 from bot.errors import BotError, SettingsError
 from bot.frontends.tchap.eligibility import Form
 from bot.frontends.tchap.events import ConversationKey, JsonDict
@@ -94,7 +94,7 @@ class Records(Protocol):
 
 
 class Engine(Protocol):
-    def answer(self, question: str) -> Answer: ...
+    def answer(self, question: str, conversation: Conversation | None = None) -> Answer: ...
 
     @property
     def schemes(self) -> dict[str, Scheme]: ...
