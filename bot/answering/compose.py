@@ -771,7 +771,11 @@ def respond(
             and _names_service(match)
             and alias_keys(match.span) not in index.topic_names
         )
-        if plainly_named or not programme_strong:
+        # "X a touché combien au FAST ?": the FAST grant of X is on X's card, not on the
+        # FAST's pages (which list editions, not what each service received)
+        service = state.registry.startup(match.id) if state.registry is not None else None
+        granted = match.kind == "startup" and "fast" in qwords and bool(service and service.fast)
+        if plainly_named or granted or not programme_strong:
             note("decide", f"named {match.kind} {match.id} (name score {match.score:.0f})")
             return registry_answer(state, match, text, lang)
     if unanswerable(text):

@@ -57,6 +57,13 @@ REGISTRY = Registry(
             ("construction", "2025-02-01"),
         ),
         service(
+            "portail-suivi",
+            "Portail Suivi",
+            "Réunir en un seul endroit les démarches des usagers d'une commune",
+            "atelier-territoires",
+            ("investigation", "2025-06-01"),
+        ),
+        service(
             "react",
             "React",
             "Retrouver les arrêtés préfectoraux publiés dans les recueils administratifs",
@@ -346,3 +353,26 @@ def test_the_asks_of_a_question_are_split_at_a_new_question(question: str, parts
     from bot.answering.compose import asks
 
     assert len(asks(question)) == parts
+
+
+def test_a_services_fast_grant_is_asked_of_the_service_not_of_the_fast_pages(
+    engine: Engine,
+) -> None:
+    answer = engine.answer("Phare Libre a eu combien au FAST 15 ?")
+    assert answer.source_id == "startup:phare-libre" and "120 000 €" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "portail suivi statut actuel ?",
+        "portail suivi elle en est où ?",
+        "portail suivi, current status?",
+    ],
+)
+def test_asking_where_a_service_stands_cues_its_name(engine: Engine, question: str) -> None:
+    """A name made of everyday words counts as a name when the question asks where the
+    service stands."""
+    answer = engine.answer(question)
+    assert answer.answered and answer.source_id == "startup:portail-suivi"
+    assert "investigation" in answer.text
