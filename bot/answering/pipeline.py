@@ -31,7 +31,7 @@ from bot.answering.query import Query, parse, sentences_of
 from bot.answering.search import Doc
 from bot.answering.text import MONTHS_EN, MONTHS_FR, fold, format_date, normalize
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
-from bot.registry.startups import StartupMatch
+from bot.registry.startups import SCORE_WEAK_HINT, StartupMatch
 
 if TYPE_CHECKING:
     from bot.engine import State
@@ -443,6 +443,12 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     kinds = {ENTITY_FACETS[f.name] for f in facets if f.name in ENTITY_FACETS}
     if not kinds or state.finder.match(query.focus) is not None:
         return None
+    if "status" in {f.name for f in facets}:
+        # only a service has a phase: the service named, even where an incubator is too
+        # ("l'appli X, à la Fabrique Y : dans quelle phase est le produit ?")
+        service = state.finder.match(query.text, kind="startup")
+        if service is not None and service.score >= SCORE_WEAK_HINT:
+            return service
     named = state.finder.match(query.text)
     if named is None or named.score < compose.STARTUP_SURE:
         return None

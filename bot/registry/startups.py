@@ -479,8 +479,9 @@ class StartupFinder:
 
     # ------------------------------------------------------------------ match
 
-    def match(self, question: str) -> StartupMatch | None:
-        """The service or incubator the question names, or None (score below MIN_SCORE)."""
+    def match(self, question: str, kind: str | None = None) -> StartupMatch | None:
+        """The service or incubator the question names (of ``kind``, "startup" or
+        "incubator", when given), or None (score below MIN_SCORE)."""
         words = _words(str(question or ""))[:MAX_WORDS]
         if not words:
             return None
@@ -512,6 +513,8 @@ class StartupFinder:
                 if not keys:
                     continue
                 for key in keys:
+                    if kind is not None and key.kind != kind:
+                        continue
                     if spread and not key.weak:
                         key = replace(key, weak=True)
                     score = self._score(key, ctx, i, i + n)
@@ -529,6 +532,8 @@ class StartupFinder:
                 best_rank, best = rank, (i, n, key)
         if best_rank is None or best_rank[0] < SCORE_WEAK_CUED:
             fuzzy = self._fuzzy_match(ctx)
+            if fuzzy is not None and kind is not None and fuzzy[3].kind != kind:
+                fuzzy = None
             if fuzzy is not None and (best_rank is None or fuzzy[0] > best_rank[0]):
                 best_rank, best = (fuzzy[0], 0, True, 0.0), fuzzy[1:]
         if best_rank is None or best is None:

@@ -376,3 +376,14 @@ def test_asking_where_a_service_stands_cues_its_name(engine: Engine, question: s
     answer = engine.answer(question)
     assert answer.answered and answer.source_id == "startup:portail-suivi"
     assert "investigation" in answer.text
+
+
+def test_a_phase_asked_in_a_long_message_is_the_services_not_its_incubators(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour ! Je rejoins bientôt en freelance l'équipe de l'appli Portail Suivi, à "
+        "L'Atelier des territoires. Vous savez dans quelle phase est le produit aujourd'hui ?"
+    )
+    assert answer.answered and answer.source_id == "startup:portail-suivi"
+    assert "investigation" in answer.text
