@@ -732,6 +732,17 @@ def respond(
     index = state.index
     domain = state.vocabulary.domain if state.vocabulary is not None else DOMAIN_TERMS
     terms = index.query_terms(text)
+    if state.vocabulary is not None:
+        # words our pages never use but common in general language ("désolé", "exactement")
+        # say nothing of the subject; rare ones ("rugby", "regex") say it is elsewhere
+        filler = {
+            t
+            for w in words(text)
+            if state.vocabulary.is_everyday(w)
+            for t in tokens(w)
+            if not index.known(t) and index.correct(t) is None
+        }
+        terms = [t for t in terms if t not in filler] or terms
     match = state.finder.match(text) if state.finder is not None else None
     if (
         match is not None
