@@ -340,6 +340,11 @@ _AMOUNT_Q = re.compile(
 _AMOUNT_A = re.compile(r"(\d[\d  .,]*\s*(?:€|euros?|millions?|k€|m€))|(?:€\s*\d)")
 _NEEDS_Q = re.compile(
     r"\b(faut|faudrait|prerequis|pre-requis|conditions?|criteres?|requis|necessaire|il nous faut|what do (?:we|i) need|requirements?|criteria|eligible|eligibilite|cocher)\b"
+    # "on peut candidater si ... ?", "can we apply if ...?": whether one may enter
+    r"|\b(?:peut|peuvent|pouvons|pourrait|pourrions|puis-je|peut-on|est-ce qu on peut|"
+    r"can (?:we|i|a|an|our|my)|could (?:we|i)|are we allowed to|is it possible to)\b"
+    r".{0,40}\b(?:candidater|postuler|rentrer|entrer|integrer|participer|beneficier|pretendre|"
+    r"apply|join|enter|take part|be selected|qualify)\b"
 )
 _NEEDS_A = re.compile(r"(condition|critere|prerequis|eligib|requirement|criteria|piliers?)")
 # "combien d'agents ?", "how many people": a number next to that word
