@@ -294,9 +294,15 @@ def _stem_cached(word: str) -> str:
     return stem(word)
 
 
+# The programme's own name, however it is written: "beta gouv", "betagouv", "beta.gouv",
+# "Beta.gouv.fr" are one word, as the pages write it.
+_PROGRAMME_NAME = re.compile(r"\bbeta(?:[ .]?gouv)(?:[ .]fr)?\b")
+
+
 def words(text: str) -> list[str]:
     """Normalised words, stop words included (for phrases and language detection)."""
-    return [SLANG.get(w, w) for w in _WORD.findall(normalize(text))]
+    normal = _PROGRAMME_NAME.sub("beta.gouv.fr", normalize(text))
+    return [SLANG.get(w, w) for w in _WORD.findall(normal)]
 
 
 def tokens(text: str, *, keep_stop: bool = False) -> list[str]:
