@@ -232,3 +232,24 @@ def test_an_ordinal_reads_as_its_number(typed: str, number: str) -> None:
 @pytest.mark.parametrize("question", ["who runs beta.gouv.fr?", "where is Tchap?", "is FAST open?"])
 def test_a_short_question_opening_in_english_is_english(question: str) -> None:
     assert detect_lang(question) == "en"
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["beta.gouv.fr", "Beta.gouv", "beta gouv", "betagouv", "BETA GOUV FR", "beta.gouv fr"],
+)
+def test_the_programmes_name_is_one_word_however_it_is_written(written: str) -> None:
+    from bot.answering.text import tokens
+
+    assert tokens(f"c'est quoi {written} ?") == ["beta.gouv.fr"]
+
+
+def test_the_programme_asked_about_by_any_spelling_of_its_name() -> None:
+    from paths import KNOWLEDGE
+
+    from bot.engine import Engine, build_state
+
+    engine = Engine(build_state(KNOWLEDGE), KNOWLEDGE)
+    for question in ("c'est quoi beta gouv", "betagouv c'est quoi ?", "what is beta.gouv?"):
+        answer = engine.answer(question)
+        assert answer.answered and "incubat" in answer.text.lower(), question
