@@ -123,6 +123,9 @@ def bot_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     private data folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_"))}
     env["BOT_DATA_DIR"] = str(tmp_path_factory.mktemp("bot-data"))
+    # never the real API from the tests: a port nobody listens on (the console's first
+    # fetch of the registry fails at once and says how to get it later)
+    env["BETA_API_URL"] = "http://127.0.0.1:9/api/v2.6"
     env["PYTHONIOENCODING"] = "utf-8"
     env.pop("PYTHONPATH", None)
     return env

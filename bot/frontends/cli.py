@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+FIRST_SYNC_S = 8.0  # the console's first fetch of the registry gives up after this
+
+
 def _engine(
     settings: Settings, site: Path | None, knowledge: Path | None, *, pull: bool = True
 ) -> Engine:
@@ -309,8 +312,34 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.frontends.console.chat import run_console
 
-    engine = _engine(settings, getattr(args, "sub_site", None) or args.site, args.knowledge)
+    site = getattr(args, "sub_site", None) or args.site
+    if site is None and settings.site_path is None and not settings.database_url:
+        _first_sync(settings)
+    engine = _engine(settings, site, args.knowledge)
     return run_console(engine)
+
+
+def _first_sync(settings: Settings) -> None:
+    """A fresh install has no copy of the startups registry: fetch it once, quickly, so that
+    questions about services are answered; offline, say how to get it later."""
+    import asyncio
+
+    from bot.registry.model import stored_path
+    from bot.registry.sync import sync_once
+
+    if settings.refresh_hours <= 0 or stored_path(settings.data_dir).exists():
+        return
+    try:
+        result = asyncio.run(
+            sync_once(settings.beta_api_url, settings.data_dir, timeout=FIRST_SYNC_S, retries=0)
+        )
+    except BotError as exc:
+        print(
+            f"(registre des startups non récupéré : {exc} ; plus tard : python -m bot sync)",
+            file=sys.stderr,
+        )
+        return
+    print(f"({result.summary()})", file=sys.stderr)
 
 
 COMMANDS = {

@@ -4,6 +4,9 @@ the console chat works piped, and no input ever ends in a traceback."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -219,3 +222,49 @@ def test_the_console_subcommand_is_the_same_chat(run_bot) -> None:
     result = run_bot("console", stdin=f"{CONSTRUCTION}\n")
     assert result.returncode == 0, result.stderr
     assert f"{SITE}/approche/construction" in result.stdout
+
+
+def test_a_fresh_console_fetches_the_registry_once_then_answers_on_services(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A fresh install has no registry: the console fetches it at its first start (from the
+    loopback API here), and services are answered; offline it says how to get it later."""
+    from api_fakes import ApiServer, fixture_documents
+    from paths import PROJECT
+
+    from bot.registry.model import stored_path
+
+    env = dict(bot_env, BOT_DATA_DIR=str(tmp_path / "data"))
+    question = "dans quelle phase est Aidants Connect ?\n"
+
+    offline = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input=question,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=PROJECT,
+        timeout=60,
+    )
+    assert offline.returncode == 0 and "python -m bot sync" in offline.stderr
+    assert "Traceback" not in offline.stderr
+
+    server = ApiServer(fixture_documents())
+    server.start()
+    try:
+        online = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            input=question,
+            env=dict(env, BETA_API_URL=server.base_url),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            cwd=PROJECT,
+            timeout=60,
+        )
+    finally:
+        server.stop()
+    assert online.returncode == 0, online.stderr
+    assert f"{SITE}/startups/aidantsconnect" in online.stdout
+    assert stored_path(tmp_path / "data").exists()  # fetched once, kept for the next start
