@@ -20,10 +20,10 @@ import html
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 from bot.errors import RegistryError, one_line
@@ -378,8 +378,9 @@ def _site_startup(path: Path, problems: list[str]) -> Startup | None:
         problems.append(f"{path.name}: skipped (no title)")
         return None
     incubator = meta.get("incubator")
-    if not incubator and isinstance(meta.get("incubators"), list) and meta["incubators"]:
-        incubator = meta["incubators"][0]
+    incubators = meta.get("incubators")
+    if not incubator and isinstance(incubators, list) and incubators:
+        incubator = incubators[0]
     return Startup(
         id=path.stem,
         name=name,
@@ -495,7 +496,7 @@ def _api_startup(item: object, index: int, problems: list[str]) -> Startup | Non
     )
 
 
-def _api_incubator(iid: str, attrs: dict[str, Any]) -> Incubator | None:
+def _api_incubator(iid: str, attrs: Mapping[str, object]) -> Incubator | None:
     title = _text(attrs.get("title"))
     if not iid or not title:
         return None
@@ -575,7 +576,16 @@ def stored_path(data_dir: Path) -> Path:
     return Path(data_dir) / STORED_FILE
 
 
-def read_stored(data_dir: Path) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class StoredCopy:
+    """The stored copy as read back: when it was fetched, and per document (``startups``,
+    ``incubators``) what was kept of it: ``{"doc": ..., "etag": str, "last_modified": str}``."""
+
+    fetched_at: str
+    documents: dict[str, dict[str, object]]
+
+
+def read_stored(data_dir: Path) -> StoredCopy | None:
     """The stored copy as written by ``bot.registry.sync.store`` (None when there is none).
 
     Shape: ``{"format": 1, "fetched_at": iso, "base_url": str,
@@ -591,21 +601,24 @@ def read_stored(data_dir: Path) -> dict[str, Any] | None:
             f"cannot read the registry copy {path}: {exc.strerror or exc}"
         ) from None
     try:
-        stored = json.loads(raw)
+        stored: object = json.loads(raw)
     except ValueError as exc:
         raise RegistryError(
             f"the registry copy {path} is not valid JSON ({one_line(exc)}); run `python -m bot sync`"
         ) from None
-    if (
-        not isinstance(stored, dict)
-        or stored.get("format") != STORED_FORMAT
-        or not isinstance(stored.get("startups"), dict)
-        or not isinstance(stored.get("incubators"), dict)
-    ):
+    if not isinstance(stored, dict) or stored.get("format") != STORED_FORMAT:
         raise RegistryError(
             f"the registry copy {path} has an unknown layout; run `python -m bot sync`"
         )
-    return stored
+    documents: dict[str, dict[str, object]] = {}
+    for name in ("startups", "incubators"):
+        entry = stored.get(name)
+        if not isinstance(entry, dict):
+            raise RegistryError(
+                f"the registry copy {path} has an unknown layout; run `python -m bot sync`"
+            )
+        documents[name] = {str(k): v for k, v in entry.items()}
+    return StoredCopy(_text(stored.get("fetched_at")), documents)
 
 
 def load_stored(data_dir: Path) -> Registry | None:
@@ -613,8 +626,10 @@ def load_stored(data_dir: Path) -> Registry | None:
     stored = read_stored(data_dir)
     if stored is None:
         return None
-    registry = parse_api_documents(stored["startups"].get("doc"), stored["incubators"].get("doc"))
-    fetched = _text(stored.get("fetched_at"))
+    registry = parse_api_documents(
+        stored.documents["startups"].get("doc"), stored.documents["incubators"].get("doc")
+    )
+    fetched = stored.fetched_at
     return Registry(
         registry.startups,
         registry.incubators,

@@ -248,7 +248,7 @@ def stored_documents(data_dir: Path) -> dict[str, Fetched] | None:
         return None
     out = {}
     for name in DOCUMENTS:
-        entry = stored[name]
+        entry = stored.documents[name]
         out[name] = Fetched(
             name,
             entry.get("doc"),

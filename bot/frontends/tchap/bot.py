@@ -29,7 +29,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from nio import (
     AsyncClient,
@@ -50,7 +50,7 @@ from nio import (
 from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
 
 from bot.answering.answer import Answer
-from bot.answering.conversation import Conversations
+from bot.answering.conversation import Conversation, Conversations
 from bot.errors import BotError, SettingsError
 from bot.frontends.tchap.eligibility import Form
 from bot.frontends.tchap.events import ConversationKey, JsonDict
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from nio import MatrixRoom
 
     from bot.eligibility.schemes import Scheme
+    from bot.engine import Engine as CoreEngine
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class Records(Protocol):
 
 
 class Engine(Protocol):
-    def answer(self, question: str) -> Answer: ...
+    def answer(self, question: str, conversation: Conversation | None = None) -> Answer: ...
 
     @property
     def schemes(self) -> dict[str, Scheme]: ...
@@ -334,14 +335,14 @@ class TchapBot:
         a follow-up continues the conversation's subject."""
         return self.engine.answer(question, self.conversations.get("/".join(key)))
 
-    def record(self, method: str, *args: Any) -> None:
-        """Call ``records.<method>(*args)``; records never stop an answer."""
+    def record(self, what: str, write: Callable[[Records], object]) -> None:
+        """``write(records)`` (``what`` names it in the log); records never stop an answer."""
         if self.records is None:
             return
         try:
-            getattr(self.records, method)(*args)
+            write(self.records)
         except Exception:
-            log.exception("could not store a record (%s)", method)
+            log.exception("could not store a record (%s)", what)
 
     def spawn(self, coro: Awaitable[None], name: str) -> None:
         async def run() -> None:
@@ -532,7 +533,7 @@ def _write_private(path: Path, text: str) -> None:
         raise TchapError(f"cannot write {path}: {exc}; check BOT_DATA_DIR") from exc
 
 
-async def serve(settings: Settings, engine: Any, records: Records | None) -> None:
+async def serve(settings: Settings, engine: CoreEngine, records: Records | None) -> None:
     """``python -m bot tchap``: run until interrupted, with hot reload and registry refresh."""
     from bot.watch import watch_startup_hook
 
