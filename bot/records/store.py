@@ -137,12 +137,9 @@ class DislikedAnswer:
     questions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Period:
-    """Questions answered and declined in one period (a day or an ISO week)."""
+class _AnswerRate:
+    """Questions asked and the answer rate, from ``answered`` and ``unanswered``."""
 
-    label: str
-    start: date
     answered: int
     unanswered: int
 
@@ -156,7 +153,17 @@ class Period:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Period(_AnswerRate):
+    """Questions answered and declined in one period (a day or an ISO week)."""
+
+    label: str
+    start: date
+    answered: int
+    unanswered: int
+
+
+@dataclass(frozen=True)
+class Summary(_AnswerRate):
     """What the report and the admins' App Home show."""
 
     start: datetime
@@ -170,14 +177,6 @@ class Summary:
     periods: tuple[Period, ...] = ()
     by: str = "jour"
     retention_days: int = 90
-
-    @property
-    def asked(self) -> int:
-        return self.answered + self.unanswered
-
-    @property
-    def rate(self) -> float | None:
-        return self.answered / self.asked if self.asked else None
 
     @property
     def days(self) -> int:
@@ -699,18 +698,13 @@ class Store(ABC, Generic[Conn]):
                 (start_ts,),
             ).fetchone() or (0, 0)
             per_day: dict[str, list[int]] = {}
-            for day, n in run(
-                conn,
-                "SELECT day, SUM(count) FROM answered WHERE day >= ? GROUP BY day",
-                (start_day,),
-            ).fetchall():
-                per_day.setdefault(str(day), [0, 0])[0] = _int(n)
-            for day, n in run(
-                conn,
-                "SELECT day, SUM(count) FROM unanswered WHERE day >= ? GROUP BY day",
-                (start_day,),
-            ).fetchall():
-                per_day.setdefault(str(day), [0, 0])[1] = _int(n)
+            for column, table in enumerate(("answered", "unanswered")):  # per_day[day][column]
+                for day, n in run(
+                    conn,
+                    f"SELECT day, SUM(count) FROM {table} WHERE day >= ? GROUP BY day",
+                    (start_day,),
+                ).fetchall():
+                    per_day.setdefault(str(day), [0, 0])[column] = _int(n)
         periods = _periods(per_day, weekly)
         return Summary(
             start=datetime.fromtimestamp(start_ts, UTC),

@@ -364,19 +364,31 @@ def _front_matter(path: Path, keys: frozenset[str]) -> tuple[YamlMap, str]:
     return meta, split.body
 
 
-def _site_startup(path: Path, problems: list[str]) -> Startup | None:
+def _site_entry(
+    path: Path, keys: frozenset[str], problems: list[str]
+) -> tuple[YamlMap, str, str] | None:
+    """(front matter, body, title) of a site file; None (and why in ``problems``) when it
+    cannot be read or has no title."""
     try:
-        meta, body = _front_matter(path, _STARTUP_KEYS)
+        meta, body = _front_matter(path, keys)
     except YamlError as exc:
         problems.append(f"{path.name}: skipped (line {exc.problem.line}: {exc.problem.message})")
         return None
     except ValueError as exc:
         problems.append(f"{path.name}: skipped ({one_line(exc)})")
         return None
-    name = _text(meta.get("title"))
-    if not name:
+    title = _text(meta.get("title"))
+    if not title:
         problems.append(f"{path.name}: skipped (no title)")
         return None
+    return meta, body, title
+
+
+def _site_startup(path: Path, problems: list[str]) -> Startup | None:
+    entry = _site_entry(path, _STARTUP_KEYS, problems)
+    if entry is None:
+        return None
+    meta, body, name = entry
     incubator = meta.get("incubator")
     incubators = meta.get("incubators")
     if not incubator and isinstance(incubators, list) and incubators:
@@ -395,18 +407,10 @@ def _site_startup(path: Path, problems: list[str]) -> Startup | None:
 
 
 def _site_incubator(path: Path, problems: list[str]) -> Incubator | None:
-    try:
-        meta, body = _front_matter(path, _INCUBATOR_KEYS)
-    except YamlError as exc:
-        problems.append(f"{path.name}: skipped (line {exc.problem.line}: {exc.problem.message})")
+    entry = _site_entry(path, _INCUBATOR_KEYS, problems)
+    if entry is None:
         return None
-    except ValueError as exc:
-        problems.append(f"{path.name}: skipped ({one_line(exc)})")
-        return None
-    title = _text(meta.get("title"))
-    if not title:
-        problems.append(f"{path.name}: skipped (no title)")
-        return None
+    meta, body, title = entry
     return Incubator(
         id=path.stem,
         title=title,

@@ -52,6 +52,7 @@ from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
 from bot.answering.answer import Answer
 from bot.answering.conversation import Conversation, Conversations
 from bot.errors import BotError, SettingsError
+from bot.frontends.tasks import BackgroundTasks
 from bot.frontends.tchap.eligibility import Form
 from bot.frontends.tchap.events import ConversationKey, JsonDict
 
@@ -190,7 +191,7 @@ class TchapBot:
         self.sent: OrderedDict[str, Sent] = OrderedDict()
         self.direct: set[str] = self._load_direct()
         self.undecryptable: Seen = Seen(1000)
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks = BackgroundTasks()
         self.sync_filter: str | JsonDict = SYNC_FILTER  # its id once uploaded
         self._known_rooms: set[str] | None = None  # rooms joined before the sync in progress
         self.joined_at: dict[str, float] = {}  # room -> when the bot asked to join (this run)
@@ -345,17 +346,7 @@ class TchapBot:
             log.exception("could not store a record (%s)", what)
 
     def spawn(self, coro: Awaitable[None], name: str) -> None:
-        async def run() -> None:
-            try:
-                await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("%s failed", name)
-
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks.spawn(coro, name)
 
     def before_join(self, room_id: str, event: JsonDict) -> bool:
         """True for history in the first sync of a room the bot just joined: what was written
@@ -511,8 +502,7 @@ class TchapBot:
         self.stop()
         for task in self._background:
             task.cancel()
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=10)
+        await self.tasks.drain()
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
