@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.registry.startups import StartupMatch
 
 MAX_TEXT = 600
+SECOND_ASK = 300  # the part of the answer given to a question's second ask
 KNOWLEDGE_BOOST = 1.25
 STARTUP_SURE = 88.0
 STARTUP_FALLBACK = 90.0
@@ -152,19 +153,41 @@ def confident(top: Hit, unknown: list[str]) -> bool:
     return top.score >= 20 and top.coverage >= 0.3
 
 
-def _complement(doc: Doc, hits: list[Hit], wants: list[Want], lang: str) -> str:
-    """A question asking for two kinds of fact ("depuis quand, et combien d'agents ?"):
-    the part of the same page that gives the one the chosen section lacks."""
+def _complement(
+    top: Hit, hits: list[Hit], wants: list[Want], lang: str, index: Index, text: str
+) -> str:
+    """A question asking two things ("combien de temps, et jusqu'à quand candidater ?"):
+    the part of the same page that answers the one the chosen section leaves out. Either
+    the kind of fact (a duration, an amount, a count) the chosen section lacks, or the
+    question's own words the chosen section does not match while another section of the
+    page does."""
+    doc = top.doc
+    same = [h for h in hits if h.doc.page_id == doc.page_id and h.doc.id != doc.id]
     missing = [w for w in wants if w[0] in ("duration", "amount", "count")]
+    if _DATE_Q.search(fold(text)):
+        # a date is a complement only: sections are not ranked by the dates they carry
+        missing.append(("deadline", _DATE_A))
     missing = [w for w in missing if not _has_wanted(doc, [w])]
     for want in missing:
-        for h in hits:
-            if (
-                h.doc.page_id == doc.page_id
-                and h.doc.id != doc.id
-                and _has_wanted(h.doc, [want]) == 1.0
-            ):
+        for h in same:
+            if _has_wanted(h.doc, [want]) == 1.0:
                 return h.doc.text_en if lang == "en" and h.doc.text_en else h.doc.text
+    # a question in two asks ("..., et c'est pour qui ?"): the section of the same page that
+    # best answers an ask the chosen section does not
+    page_terms = _page_terms(doc.page_title, doc.page_aliases)
+    for ask in asks(text)[1:] if len(asks(text)) > 1 else ():
+        terms = [t for t in index.query_terms(ask) if t not in page_terms]
+        if not terms:
+            continue
+        found = [
+            h for h in index.search(ask, limit=40, terms=terms) if h.doc.page_id == doc.page_id
+        ]
+        if not found or found[0].doc.id == doc.id or found[0].coverage < ASK_MIN_COVERAGE:
+            continue
+        if any(h.doc.id == doc.id and h.coverage >= ASK_MIN_COVERAGE for h in found):
+            continue  # the chosen section answers this ask too
+        best = found[0].doc
+        return best.text_en if lang == "en" and best.text_en else best.text
     return ""
 
 
@@ -299,6 +322,18 @@ _DURATION_Q = re.compile(
 _DURATION_A = re.compile(
     rf"\b{_NUM}(?:\s*(?:a|à|to|-)\s*{_NUM})?\s+(?:semaines?|mois|ans?|annees?|jours?|journees?|weeks?|months?|years?|days?)\b"
 )
+# "jusqu'à quand candidater ?", "what's the deadline?": a date, as pages write one
+_DATE_Q = re.compile(
+    r"\b(jusqu['’ ]?(?:a|au) quand|jusqu['’ ]?a quelle date|date limite|date de (?:cloture|fin)|"
+    r"avant quelle date|a quelle date|quelle date|deadline|closing date|until when|by when|"
+    r"due date|when (?:is|are|does|do|did|was|will)|c['’ ]est quand|quand (?:est|a lieu|se tient|"
+    r"commence|ferme|s ouvre|ouvre|se termine|finit))\b"
+)
+_DATE_A = re.compile(
+    r"\b(?:\d{1,2}(?:er)? )?(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
+    r"octobre|novembre|decembre|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december) \d{4}\b"
+)
 _AMOUNT_Q = re.compile(
     r"\b(combien|budget|montant|euros?|cout|coute|finance|financement|how much|amount|money|enveloppe|valeur)\b"
 )
@@ -316,6 +351,23 @@ _PEOPLE = frozenset(
 STOP_COUNT = frozenset("temps coute coutent faut les des est".split())
 _MONEY_WORDS = frozenset("euros euro argent budget financement cout money".split())
 TYPE_BONUS = 0.35
+# The second ask of a question is answered by another section of the page when that section
+# matches this share of the ask's words (beyond the page's own names).
+ASK_MIN_COVERAGE = 0.5
+# Where a question's second ask starts: a new question sentence, or "et"/"and" before a
+# question word ("combien de temps, et c'est pour qui ?").
+_ASK_SPLIT = re.compile(
+    r"(?<=\?)\s+|[,;]?\s+(?:et|and|puis|also)\s+(?=(?:c est|c'est|qui|quand|comment|combien|"
+    r"ou|où|quel|quelle|quels|quelles|ca|ça|il|elle|ils|elles|on|y a|est-ce|pour qui|"
+    r"what|how|who|when|which|where|is|are|does|do|can|should|will)\b)",
+    re.IGNORECASE,
+)
+
+
+def asks(text: str) -> list[str]:
+    """The asks of a question, in order ("X dure combien de temps et c'est pour qui ?" ->
+    two): each new question sentence, or "et"/"and" before a question word."""
+    return [p.strip() for p in _ASK_SPLIT.split(text) if p and len(p.strip()) > 3]
 
 
 Want = tuple[str, re.Pattern[str]]
@@ -669,7 +721,9 @@ def _status_meaning(state: State, startup_id: str, lang: str) -> str:
     return ""
 
 
-def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> Result:
+def respond(
+    state: State, text: str, lang: str, trace: Trace | None = None, *, complement: bool = True
+) -> Result:
     """Retrieve and decide: the named service, or the best section when sure enough."""
     note = trace.add if trace is not None else (lambda stage, what: None)
     qwords = set(words(text))
@@ -717,7 +771,11 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
             and _names_service(match)
             and alias_keys(match.span) not in index.topic_names
         )
-        if plainly_named or not programme_strong:
+        # "X a touché combien au FAST ?": the FAST grant of X is on X's card, not on the
+        # FAST's pages (which list editions, not what each service received)
+        service = state.registry.startup(match.id) if state.registry is not None else None
+        granted = match.kind == "startup" and "fast" in qwords and bool(service and service.fast)
+        if plainly_named or granted or not programme_strong:
             note("decide", f"named {match.kind} {match.id} (name score {match.score:.0f})")
             return registry_answer(state, match, text, lang)
     if unanswerable(text):
@@ -755,12 +813,14 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
     note("compose", f"from {doc.id}")
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)
-        extra = _complement(doc, hits, wants, lang)
-        room = MAX_TEXT - len(body) - 1
-        if extra and room >= 80:
-            body = body + "\n" + clip(extra, room)
+        extra = _complement(top, hits, wants, lang, index, text) if complement else ""
+        body = clip(body, MAX_TEXT)
+        if extra:
+            # the second ask gets its own paragraph, up to the second-ask budget
+            extra = re.sub(r"\*\*(.+?)\*\*", r"*\1*", re.sub(r"\n{2,}", "\n", extra).strip())
+            body = body + "\n" + clip(extra, max(SECOND_ASK, MAX_TEXT - len(body) - 1))
         support = _support(state, doc, body, terms, index)
-        answer_text = clip(body, MAX_TEXT)
+        answer_text = body
         if support and support not in answer_text and len(body) <= MAX_TEXT - 120:
             # our text stays whole; the page's own sentence comes on top of it
             label = "On the page" if lang == "en" else "Sur la page"
@@ -790,7 +850,7 @@ def respond(state: State, text: str, lang: str, trace: Trace | None = None) -> R
             answer_text = criteria_text(scheme, lang)
             others = [link for link in links if _page(link[0]) != _page(scheme.source)]
             links = [(scheme.source, scheme.title), *others[:2]]
-        answer_text = clip(answer_text, MAX_TEXT + 100 - len(tip)) + "\n" + tip
+        answer_text = clip(answer_text, MAX_TEXT + SECOND_ASK + 100 - len(tip)) + "\n" + tip
     return Result(
         True,
         _intent(doc, qwords, answer_text),

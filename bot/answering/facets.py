@@ -60,11 +60,14 @@ def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
     return tuple(facets)
 
 
-def asking_words(question: str) -> set[str]:
-    """The words of ``question`` that ask for a facet ("qui contacter", "combien de temps")."""
+def asking_words(question: str, only: frozenset[str] | None = None) -> set[str]:
+    """The words of ``question`` that ask for a facet ("qui contacter", "combien de temps"),
+    of the facets named ``only`` when given."""
     normal = normalize(question)
     found: set[str] = set()
     for facet in load_facets():
+        if only is not None and facet.name not in only:
+            continue
         for cue in facet.cues:
             for m in cue.finditer(normal):
                 found.update(m.group(0).split())

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from bot.answering import compose
 from bot.answering.compose import Result, decline
 from bot.answering.facets import Facet, asked_facets
-from bot.answering.query import Query, parse
+from bot.answering.query import Query, parse, sentences_of
 from bot.answering.search import Doc
 from bot.answering.text import MONTHS_EN, MONTHS_FR, fold, format_date, normalize
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
@@ -55,6 +55,7 @@ class Stages:
     registry_lists: bool = True
     describe: bool = True
     facet_check: bool = True
+    complement: bool = True  # the second ask of a question, from another section of the page
 
     @classmethod
     def without(cls, names: set[str] | frozenset[str]) -> Stages:
@@ -265,22 +266,32 @@ def describe(
     index = state.service_index if kind == "startup" else state.incubator_index
     if index is None or state.finder is None:
         return None
-    hits = index.search(query.text, limit=2)
-    if not hits:
-        return None
-    best = hits[0]
-    second = hits[1].score if len(hits) > 1 else 0.0
-    trace.add(
-        "describe",
-        f"best {best.doc.id} score={best.score:.1f} coverage={best.coverage:.2f} next={second:.1f}",
-    )
-    if (
-        len(best.matched) < DESCRIBE_MIN_WORDS
-        or best.coverage < DESCRIBE_MIN_COVERAGE[kind]
-        or best.score < second * DESCRIBE_MARGIN[kind]
-    ):
-        return None
-    match = StartupMatch(kind, best.doc.id.split(":", 1)[1], best.doc.title, 90.0, "")
+    # the whole message, else the one sentence of a long message that describes it (coverage
+    # is a share of the words searched: a greeting and a story dilute the description)
+    found: dict[str, str] = {}  # id -> title
+    for text in (query.text, *sentences_of(query)):
+        hits = index.search(text, limit=2)
+        if not hits:
+            continue
+        best = hits[0]
+        second = hits[1].score if len(hits) > 1 else 0.0
+        trace.add(
+            "describe",
+            f"best {best.doc.id} score={best.score:.1f} coverage={best.coverage:.2f} "
+            f"next={second:.1f}",
+        )
+        if (
+            len(best.matched) >= DESCRIBE_MIN_WORDS
+            and best.coverage >= DESCRIBE_MIN_COVERAGE[kind]
+            and best.score >= second * DESCRIBE_MARGIN[kind]
+        ):
+            found[best.doc.id] = best.doc.title
+            if text == query.text:
+                break
+    if len(found) != 1:
+        return None  # none stands out, or two sentences describe two different ones
+    ((found_id, title),) = found.items()
+    match = StartupMatch(kind, found_id.split(":", 1)[1], title, 90.0, "")
     return compose.registry_answer(state, match, query.focus, lang)
 
 
@@ -368,10 +379,10 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
             if found is not None:
                 trace.add("describe", f"an incubator by its administration: {found.source_id}")
                 return _checked(found, facets, lang, stages, trace)
-    result = compose.respond(state, query.focus, lang, trace)
+    result = compose.respond(state, query.focus, lang, trace, complement=stages.complement)
     if not result.answered and query.focused:
         trace.add("decide", "the focus alone is not answered: the whole message")
-        result = compose.respond(state, query.text, lang, trace)
+        result = compose.respond(state, query.text, lang, trace, complement=stages.complement)
     return _checked(result, facets, lang, stages, trace)
 
 
@@ -380,7 +391,7 @@ _MONTH_NUMBER = {fold(m): i + 1 for i, m in enumerate(MONTHS_FR)} | {
 }
 _DEADLINE = re.compile(
     r"(?P<lead>jusqu.au|jusqu.à|avant le|au plus tard le|clôture le|until|by|deadline:?)\s+"
-    r"(?P<day>\d{1,2})(?:er)?\s+(?P<month>[a-zéèûô]+)\s+(?P<year>20\d\d)",
+    r"\*?(?P<day>\d{1,2})(?:er)?\s+(?P<month>[a-zéèûô]+)\s+(?P<year>20\d\d)\*?",
     re.IGNORECASE,
 )
 

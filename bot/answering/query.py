@@ -47,6 +47,14 @@ def is_question(sentence: str) -> bool:
     return first in _OPENERS or bool(_ASKING.search(folded))
 
 
+def sentences_of(query: Query) -> list[str]:
+    """The sentences of a long message (none for a short one: it is read whole)."""
+    if len(words(query.text)) <= LONG_WORDS:
+        return []
+    found = [m.group(0).strip() for m in _SENTENCE.finditer(query.text)]
+    return [s for s in found if s] if len(found) > 1 else []
+
+
 def parse(raw: str) -> Query:
     text = strip_slack(raw).strip()
     if len(words(text)) <= LONG_WORDS:

@@ -94,6 +94,44 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class FastGrant:
+    """What a service received from the FAST: the edition (promotion) and the amount in euros,
+    when the registry gives them."""
+
+    edition: int | None
+    amount: int | None
+
+
+_AMOUNT = re.compile(r"(\d[\d  .]*\d|\d)\s*(?:€|euros?\b|eur\b)", re.IGNORECASE)
+_EDITION = re.compile(r"(?:promotion|promo|fast|édition|edition)\s*n?°?\s*(\d{1,2})\b", re.I)
+
+
+def _int(value: object) -> int | None:
+    digits = re.sub(r"[^\d]", "", str(value)) if value is not None else ""
+    return int(digits) if digits and len(digits) <= 9 else None
+
+
+def _fast_grants(fast: object, events: object) -> tuple[FastGrant, ...]:
+    """The FAST grants of a service: the site's ``fast:`` block (promotion, montant), else its
+    ``fast`` events, whose comment says the amount and the promotion."""
+    if isinstance(fast, dict) and (fast.get("promotion") or fast.get("montant")):
+        return (FastGrant(_int(fast.get("promotion")), _int(fast.get("montant"))),)
+    grants = []
+    for event in events if isinstance(events, list) else ():
+        if not isinstance(event, dict) or _text(event.get("name")).lower() != "fast":
+            continue
+        comment = _text(event.get("comment"))
+        amount = _AMOUNT.search(comment)
+        edition = _EDITION.search(comment)
+        grant = FastGrant(
+            _int(edition.group(1)) if edition else None, _int(amount.group(1)) if amount else None
+        )
+        if grant.edition is not None or grant.amount is not None:
+            grants.append(grant)
+    return tuple(grants)
+
+
+@dataclass(frozen=True)
 class Incubator:
     id: str
     title: str
@@ -120,6 +158,7 @@ class Startup:
     phases: tuple[Phase, ...] = ()
     description: str = ""
     aliases: tuple[str, ...] = ()  # former ids (the site's redirect_from), e.g. "locatio"
+    fast: tuple[FastGrant, ...] = ()
 
     # ``description`` is the page's markdown body as written; see ``summary``.
 
@@ -327,7 +366,18 @@ def _relation_id(value: object) -> str:
 # Front-matter keys read from the site's files; the others (stats, sponsors, events...) are
 # dropped before parsing, which halves the YAML work on 662 files.
 _STARTUP_KEYS = frozenset(
-    {"title", "mission", "incubator", "incubators", "contact", "link", "phases", "redirect_from"}
+    {
+        "title",
+        "mission",
+        "incubator",
+        "incubators",
+        "contact",
+        "link",
+        "phases",
+        "redirect_from",
+        "fast",
+        "events",
+    }
 )
 _INCUBATOR_KEYS = frozenset(
     {"title", "contact", "website", "short_description", "owner", "highlighted_startups"}
@@ -403,6 +453,7 @@ def _site_startup(path: Path, problems: list[str]) -> Startup | None:
         phases=_phases(meta.get("phases"), path.name, problems),
         description=body.strip(),
         aliases=_former_ids(meta.get("redirect_from")),
+        fast=_fast_grants(meta.get("fast"), meta.get("events")),
     )
 
 
@@ -497,6 +548,7 @@ def _api_startup(item: object, index: int, problems: list[str]) -> Startup | Non
         phases=_phases(attrs.get("phases"), f"{where} ({sid})", problems),
         description=body.strip(),
         aliases=_former_ids(attrs.get("redirect_from")),
+        fast=_fast_grants(attrs.get("fast"), attrs.get("events")),
     )
 
 

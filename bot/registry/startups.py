@@ -28,9 +28,21 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz, process
 
 from bot.answering.answer import Link
+from bot.answering.facets import asking_words
 from bot.answering.text import CONTACT_WORDS, STOP_WORDS, clip, deaccent, format_date, strip_slack
 from bot.knowledge.urls import SITE
-from bot.registry.model import GRADUATED, STOPPED, Incubator, Phase, Registry, Startup
+from bot.registry.model import (
+    GRADUATED,
+    STOPPED,
+    FastGrant,
+    Incubator,
+    Phase,
+    Registry,
+    Startup,
+)
+
+# The facets (data/facets.yaml) whose words, asked next to a name, say it names a service.
+ENTITY_FACETS = frozenset({"status", "contact"})
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -238,6 +250,27 @@ class _Key:
     acronym: bool = False
 
 
+_NAME_PART = re.compile(r"[A-ZÀ-Ý]?[a-zà-ÿ]+|[A-ZÀ-Ý]+(?![a-zà-ÿ])|\d+")
+
+
+def _cuts(parts: list[str]) -> frozenset[int]:
+    """Where a run of words is cut, as offsets in the words written together."""
+    out, at = set(), 0
+    for part in parts[:-1]:
+        at += len(part)
+        out.add(at)
+    return frozenset(out)
+
+
+def _name_cuts(*names: str) -> frozenset[int]:
+    """Where a name may be cut into words: its spaces, hyphens, dots and capitals
+    ("DossierFacile" at 7, "MonServiceSécurisé" at 3 and 10), in either of its forms."""
+    found: set[int] = set()
+    for name in names:
+        found |= _cuts([p.lower() for p in _NAME_PART.findall(name)])
+    return frozenset(found)
+
+
 @dataclass(frozen=True)
 class _Word:
     low: str
@@ -249,6 +282,7 @@ class _Context:
     words: list[_Word]
     incubator_cue: bool
     shouting: bool
+    asking: frozenset[str] = frozenset()  # words asking a service's status or contact
 
 
 def _ascii(text: str) -> str:
@@ -455,6 +489,9 @@ class StartupFinder:
             words=words,
             incubator_cue=bool(set(low) & INCUBATOR_CUES),
             shouting=sum(w.raw.isupper() and len(w.raw) > 1 for w in words) * 2 > len(words),
+            # "X statut actuel ?", "X elle en est où ?": asking where a service stands, or
+            # whom to write to, cues its name as much as "la startup X" does
+            asking=frozenset(_ascii(w).lower() for w in asking_words(question, ENTITY_FACETS)),
         )
         found: list[tuple[float, int, int, _Key]] = []
         for i in range(len(low)):
@@ -467,6 +504,11 @@ class StartupFinder:
                 if keys is None and n <= MAX_COLLAPSED:
                     keys = self._collapsed.get("".join(span))
                     spread = n > 1 and self._is_weak(span)
+                    if keys and n > 1:
+                        # "dossier facile" is DossierFacile, cut where the name is; "them is"
+                        # is not Themis, cut inside one of its words
+                        cuts = _cuts(span)
+                        keys = [k for k in keys if cuts <= _name_cuts(k.name, k.id)]
                 if not keys:
                     continue
                 for key in keys:
@@ -514,7 +556,12 @@ class StartupFinder:
         def is_cue(word: str) -> bool:
             # status words count when the question asks whether it got there; the words
             # naming the service's own incubator count too ("One Vision DGFIP")
-            return word in NAME_CUES or (moves and word in STATUS_WORDS) or word in incubator
+            return (
+                word in NAME_CUES
+                or (moves and word in STATUS_WORDS)
+                or word in incubator
+                or word in ctx.asking
+            )
 
         # "comment joindre X ?" asks for a contact, not how the programme works
         contact = any(w.low in SERVICE_CONTACT_WORDS for w in outside)
@@ -691,13 +738,18 @@ class StartupFinder:
                 if en
                 else f"Contact : pas d'adresse d'équipe ; l'incubateur répond à {inc.contact}"
             )
+        if s.fast and "fast" in _low(question):
+            # only when asked: a grant is not the service's budget, which no card gives
+            lines["fast"] = ("FAST: " if en else "FAST : ") + " ; ".join(
+                _grant(g, lang) for g in s.fast
+            )
         if s.link:
             lines["link"] = ("Website: " if en else "Site : ") + s.link
         replaced = focus if focus in ("contact", "incubator", "link", "mission") else "phase"
         lead = self._startup_lead(s, inc, focus, lines, lang)
         rest = [
             lines[k]
-            for k in ("phase", "mission", "incubator", "contact", "link")
+            for k in ("phase", "mission", "incubator", "contact", "fast", "link")
             if k in lines and k != replaced
         ]
         return _fit([self._renamed_note(s, match, lang), lead, *rest])
@@ -879,3 +931,13 @@ def _focus(question: str) -> str:
     if _has_phrase(spaced, MISSION_PHRASES):
         return "mission"
     return "phase"
+
+
+def _grant(grant: FastGrant, lang: str) -> str:
+    """ "300 000 € (FAST 13)": a FAST grant as the card shows it."""
+    parts = []
+    if grant.amount is not None:
+        parts.append(f"{grant.amount:,}".replace(",", " " if lang == "fr" else ",") + " €")
+    if grant.edition is not None:
+        parts.append(f"(FAST {grant.edition})" if parts else f"FAST {grant.edition}")
+    return " ".join(parts)

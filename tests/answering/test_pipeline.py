@@ -3,6 +3,7 @@ here (services and incubators invented for the tests, in our own words)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from paths import KNOWLEDGE
 
 from bot.answering.pipeline import Stages
 from bot.engine import Engine, build_state
-from bot.registry.model import Incubator, Phase, Registry, Startup
+from bot.registry.model import FastGrant, Incubator, Phase, Registry, Startup
 
 TODAY = date(2026, 9, 1)
 
@@ -37,13 +38,16 @@ REGISTRY = Registry(
             ("investigation", "2024-01-10"),
             ("construction", "2024-05-02"),
         ),
-        service(
-            "phare-libre",
-            "Phare Libre",
-            "Signaler aux gardes-côtes les feux de navigation éteints le long du littoral",
-            "fabrique-mer",
-            ("construction", "2023-03-01"),
-            ("acceleration", "2024-09-15"),
+        replace(
+            service(
+                "phare-libre",
+                "Phare Libre",
+                "Signaler aux gardes-côtes les feux de navigation éteints le long du littoral",
+                "fabrique-mer",
+                ("construction", "2023-03-01"),
+                ("acceleration", "2024-09-15"),
+            ),
+            fast=(FastGrant(edition=15, amount=120000),),
         ),
         service(
             "cantine-claire",
@@ -51,6 +55,13 @@ REGISTRY = Registry(
             "Aider les communes à composer des menus de restauration scolaire équilibrés",
             "atelier-territoires",
             ("construction", "2025-02-01"),
+        ),
+        service(
+            "portail-suivi",
+            "Portail Suivi",
+            "Réunir en un seul endroit les démarches des usagers d'une commune",
+            "atelier-territoires",
+            ("investigation", "2025-06-01"),
         ),
         service(
             "react",
@@ -120,6 +131,26 @@ def test_a_count_in_english_is_answered_in_english(engine: Engine) -> None:
 
 
 # --------------------------------------------------------------------------- entities
+
+
+def test_a_services_fast_grant_is_on_its_card_when_the_fast_is_asked(engine: Engine) -> None:
+    answer = engine.answer("Phare Libre a reçu combien du FAST ?")
+    assert answer.answered and answer.source_id == "startup:phare-libre"
+    assert "FAST : 120 000 € (FAST 15)" in answer.text
+    english = engine.answer("how much did Phare Libre get from the FAST?")
+    assert "FAST: 120,000 € (FAST 15)" in english.text
+    # a grant is not the service's budget: that one no card gives
+    budget = engine.answer("quel est le budget annuel de Phare Libre ?")
+    assert not budget.answered and "120" not in budget.text
+
+
+def test_a_service_described_in_one_sentence_of_a_long_message(engine: Engine) -> None:
+    answer = engine.answer(
+        "Bonjour à toutes et tous, je travaille dans une direction départementale depuis "
+        "trois ans et je prépare une réunion avec mes collègues. On m'a parlé d'un outil pour "
+        "signaler aux gardes-côtes les feux de navigation éteints. Il s'appelle comment ?"
+    )
+    assert answer.answered and answer.source_id == "startup:phare-libre"
 
 
 def test_a_service_found_by_what_it_does(engine: Engine) -> None:
@@ -286,3 +317,62 @@ def test_related_links_carry_their_page_title(engine: Engine) -> None:
         answer = engine.answer(question)
         for link in answer.links:
             assert not link.title.startswith("/"), link
+
+
+# --------------------------------------------------------------------------- two asks
+
+
+def test_a_question_in_two_asks_gets_both_from_the_same_page(bare_engine: Engine) -> None:
+    answer = bare_engine.answer(
+        "le programme de consolidation dure combien de temps et jusqu'à quand candidater ?"
+    )
+    assert answer.answered
+    assert "6 mois" in answer.plain  # the first ask
+    assert "21 juin 2026 (date passée)" in answer.plain  # the second, marked as passed
+    alone = Engine(build_state(KNOWLEDGE), KNOWLEDGE)
+    alone.stages = Stages.without({"complement"})
+    assert (
+        "21 juin 2026"
+        not in alone.answer(
+            "le programme de consolidation dure combien de temps et jusqu'à quand candidater ?"
+        ).plain
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("la formation dure combien de temps et c'est pour qui ?", 2),
+        ("how long does it last, and who can apply?", 2),
+        ("c'est quoi le FAST ? et qui peut candidater ?", 2),
+        ("je suis intrapreneur et je voudrais savoir comment candidater", 1),
+        ("les besoins et les usages des agents", 1),
+    ],
+)
+def test_the_asks_of_a_question_are_split_at_a_new_question(question: str, parts: int) -> None:
+    from bot.answering.compose import asks
+
+    assert len(asks(question)) == parts
+
+
+def test_a_services_fast_grant_is_asked_of_the_service_not_of_the_fast_pages(
+    engine: Engine,
+) -> None:
+    answer = engine.answer("Phare Libre a eu combien au FAST 15 ?")
+    assert answer.source_id == "startup:phare-libre" and "120 000 €" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "portail suivi statut actuel ?",
+        "portail suivi elle en est où ?",
+        "portail suivi, current status?",
+    ],
+)
+def test_asking_where_a_service_stands_cues_its_name(engine: Engine, question: str) -> None:
+    """A name made of everyday words counts as a name when the question asks where the
+    service stands."""
+    answer = engine.answer(question)
+    assert answer.answered and answer.source_id == "startup:portail-suivi"
+    assert "investigation" in answer.text

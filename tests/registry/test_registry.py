@@ -18,6 +18,7 @@ from paths import SHARED as SHARED_ROOT
 
 from bot.errors import RegistryError
 from bot.registry.model import (
+    FastGrant,
     Phase,
     Startup,
     load_from_site,
@@ -403,3 +404,32 @@ def test_plain_text_drops_markup_and_keeps_words() -> None:
         text
         == "Le problème. Un service pour les agents : l'administration centrale; les DREAL. Fin."
     )
+
+
+def test_a_fast_grant_is_read_from_the_api_events_and_from_the_sites_fast_block(
+    tmp_path: Path,
+) -> None:
+    events = [
+        {"name": "product_launch", "date": "2021-02-01", "comment": "Mise en ligne"},
+        {
+            "name": "fast",
+            "date": "2022-06-01",
+            "comment": "Montant de 150 000€ pour la promotion 9",
+        },
+        {"name": "fast", "date": "2023-06-01", "comment": "Lauréat du FAST"},  # nothing to read
+    ]
+    startups = {"data": [startup_item("gamma-three", "Gamma Three", events=events)]}
+    grants = parse_api_documents(startups, {}).startup("gamma-three")
+    assert grants is not None and grants.fast == (FastGrant(edition=9, amount=150000),)
+
+    site = tmp_path / "site"
+    (site / "content" / "_startups").mkdir(parents=True)
+    (site / "content" / "_incubators").mkdir(parents=True)
+    (site / "content" / "_startups" / "delta.md").write_text(
+        "---\ntitle: Delta\nmission: Aider\nincubator: dinum\nphases:\n"
+        "  - name: construction\n    start: 2022-01-01\n"
+        "fast:\n  promotion: 12\n  montant: 80000\n---\nTexte.\n",
+        encoding="utf-8",
+    )
+    delta = load_from_site(site).startup("delta")
+    assert delta is not None and delta.fast == (FastGrant(edition=12, amount=80000),)

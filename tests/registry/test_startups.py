@@ -589,3 +589,18 @@ def test_a_name_joined_by_an_ampersand_is_one_name(synced: StartupFinder) -> Non
     match = synced.match("le site plante quand je me connecte")
     assert match is None or match.id != "plante-et-moi"
     assert ask(synced, "Plante & Moi c'est quoi ?")[0].id == "plante-et-moi"
+
+
+def test_a_name_written_in_two_words_is_cut_where_the_name_is() -> None:
+    """ "dossier facile" names DossierFacile; "one of them is" does not name Themis."""
+    registry = Registry(
+        startups=(
+            Startup(id="themis", name="Themis", mission="Aider les juges", incubator_id=""),
+            Startup(id="dossierfacile", name="DossierFacile", mission="Louer", incubator_id=""),
+        ),
+        incubators={},
+    )
+    finder = StartupFinder(registry, today=TODAY)
+    assert finder.match("I heard one of them is creating a separate legal entity?") is None
+    found = finder.match("dans quelle phase est dossier facile ?")
+    assert found is not None and found.id == "dossierfacile"

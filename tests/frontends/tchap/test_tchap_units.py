@@ -230,7 +230,8 @@ async def test_handle_message_answers_a_mention_and_records_it(bot: Any) -> None
     room, content = sent[0]
     assert room == "!room" and content["m.relates_to"]["event_id"] == "$q1"
     assert tchap.records.answered
-    await handlers.handle_message(tchap, read(message("Bot Beta quel est le numéro de Jean ?")))
+    other = dict(message("Bot Beta quel est le numéro de Jean ?"), event_id="$q2")  # new thread
+    await handlers.handle_message(tchap, read(other))
     assert tchap.records.unanswered
 
 
