@@ -230,11 +230,11 @@ class _FileChecker:
     def unknown_keys(self, data: _Map, allowed: set[str], where: str) -> None:
         for key, line in data.duplicates:
             self.add(line, f"key {shown(key)} is written twice{where}")
-        for key in data:
-            if key not in allowed:
+        for name in data:
+            if name not in allowed:
                 self.add(
-                    data.at(str(key)),
-                    f"unknown key {shown(key)}{where} (allowed: {', '.join(sorted(allowed))})",
+                    data.at(str(name)),
+                    f"unknown key {shown(name)}{where} (allowed: {', '.join(sorted(allowed))})",
                 )
 
     def text(self, data: _Map, key: str, limit: int, *, required: bool = True) -> str:

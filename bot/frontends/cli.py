@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.errors import BotError, KnowledgeError, Problem
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from bot.engine import Engine
+    from bot.registry.sync import RegistryStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +98,7 @@ def _engine(
     )
 
 
-def _pull_registry(settings: Settings, store: Any = None) -> None:
+def _pull_registry(settings: Settings, store: RegistryStore | None = None) -> None:
     """With DATABASE_URL: bring the registry copy a `sync` saved in the database into
     BOT_DATA_DIR, where the engine reads it (a failure keeps the local copy, with a warning)."""
     from bot.registry.sync import pull_stored
@@ -267,7 +268,7 @@ def cmd_tchap(args: argparse.Namespace, settings: Settings) -> int:
 def _registry_refresh_hook(
     settings: Settings,
     engine: Engine,
-    db: Any = None,
+    db: RegistryStore | None = None,
     on_result: Callable[[str], None] | None = None,
 ) -> Callable[[web.Application], Awaitable[None]]:
     """Start the background registry refresh with the server; stop it on shutdown."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
@@ -63,7 +62,7 @@ class YamlTimestamp(str):
     __slots__ = ()
 
 
-class YamlMap(dict[Any, Any]):
+class YamlMap(dict[object, object]):
     """A YAML mapping that remembers its line, each key's line, and keys written twice."""
 
     line: int = 1
@@ -81,7 +80,7 @@ class YamlMap(dict[Any, Any]):
         return self.key_lines.get(key, self.line)
 
 
-class YamlSeq(list[Any]):
+class YamlSeq(list[object]):
     """A YAML list that remembers its line and each item's line."""
 
     line: int = 1
@@ -174,7 +173,8 @@ def load_yaml(
             first_line, f"the YAML is {len(source)} characters long; keep it within {limits.size}"
         )
     stack: list[YamlMap | YamlSeq] = []
-    pending_key: list[Any] = []  # per mapping on the stack: the key waiting for its value
+    # per mapping on the stack: the key waiting for its value (and its line), None before a key
+    pending_key: list[tuple[object, int] | None] = []
     anchors: dict[str, tuple[object, int]] = {}
     sizes: list[int] = []  # values built so far under each open container
     total = 0
@@ -193,17 +193,18 @@ def load_yaml(
             parent.append(value)
             parent.item_lines.append(line)
             return
-        if pending_key[-1] is _NO_KEY:
+        pending = pending_key[-1]
+        if pending is None:
             if isinstance(value, YamlMap | YamlSeq):
                 raise fail(line, "a key must be plain text, not a list or a mapping")
             pending_key[-1] = (value, line)
             return
-        key, key_line = pending_key[-1]
+        key, key_line = pending
         if key in parent:
             parent.duplicates.append((str(key), key_line))
         parent[key] = value
         parent.key_lines[str(key)] = key_line
-        pending_key[-1] = _NO_KEY
+        pending_key[-1] = None
 
     try:
         for event in yaml.parse(source, Loader=_Parser):
@@ -255,7 +256,7 @@ def load_yaml(
                 if total > limits.values:
                     raise fail(line, f"more than {limits.values} values in one file")
                 stack.append(YamlMap(line) if is_map else YamlSeq(line))
-                pending_key.append(_NO_KEY)
+                pending_key.append(None)
                 sizes.append(1)
                 anchor_names.append(event.anchor)
             elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
@@ -273,13 +274,6 @@ def load_yaml(
     except RecursionError:  # pragma: no cover - the builder does not recurse
         raise fail(first_line, "lists or mappings nested too deep") from None
     return root
-
-
-class _NoKey:
-    pass
-
-
-_NO_KEY: Any = _NoKey()
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, first_line: int) -> tuple[int, str]:

@@ -142,7 +142,7 @@ def page_sections(body: str, title: str) -> list[tuple[str, str | None, str]]:
     return out
 
 
-def _front(path: Path) -> tuple[dict[str, object], str] | None:
+def _front(path: Path) -> tuple[dict[object, object], str] | None:
     try:
         raw = read_text(path)
         split = split_front_matter(raw)
@@ -170,7 +170,7 @@ def _kind_for(permalink: str) -> str:
     return "general"
 
 
-def _parsed(folder: Path, pattern: str) -> Iterator[tuple[Path, dict[str, object], str]]:
+def _parsed(folder: Path, pattern: str) -> Iterator[tuple[Path, dict[object, object], str]]:
     """(path, front matter, body) of every readable file of a folder, in order."""
     if not folder.is_dir():
         return

@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.errors import RecordsError
 from bot.records.schema import Migration
-from bot.records.store import _CLAIM, PURGE_EVERY_S, Store
+from bot.records.store import _CLAIM, PURGE_EVERY_S, Store, _Item
 
 POOL_MIN = 1
 POOL_MAX = 8  # the writer thread, dedupe checks (threads), reads: a handful is plenty
 CONNECT_TIMEOUT_S = 10.0
 _LOCK_ID = 0x62657461  # "beta": advisory lock held while migrating
 _PLACEHOLDER = re.compile(r"\?")
+
+Connection = psycopg.Connection[TupleRow]
 
 
 def redact(url: str) -> str:
@@ -41,7 +43,7 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class PostgresStore(Store):
+class PostgresStore(Store[Connection]):
     """The store in a PostgreSQL database (see the module docstring)."""
 
     kind = "postgres"
@@ -61,9 +63,9 @@ class PostgresStore(Store):
         *,
         pool_max: int = POOL_MAX,
         purge_every_s: float = PURGE_EVERY_S,
-        **kwargs: Any,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(retention_days, purge_every_s=purge_every_s, **kwargs)
+        super().__init__(retention_days, clock=clock, purge_every_s=purge_every_s)
         self.url = url
         self.pool = ConnectionPool(
             url,
@@ -107,22 +109,22 @@ class PostgresStore(Store):
         return RecordsError(f"database {self.describe()}: {_first_line(exc)}")
 
     @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def _connection(self) -> Iterator[Connection]:
         with self.pool.connection(timeout=CONNECT_TIMEOUT_S) as conn:
             yield conn
 
     @contextmanager
-    def _writer_connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def _writer_connection(self) -> Iterator[Connection]:
         with self._connection() as conn:
             yield conn
 
     @contextmanager
-    def _transaction(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
+    def _transaction(self, conn: Connection) -> Iterator[None]:
         with conn.transaction():
             yield
 
     @contextmanager
-    def _relaxed_transaction(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
+    def _relaxed_transaction(self, conn: Connection) -> Iterator[None]:
         with conn.transaction():
             # the server keeps the commit even if this process dies; only a server crash in
             # the next few hundred milliseconds could lose these keys
@@ -130,17 +132,15 @@ class PostgresStore(Store):
             yield
 
     def _execute(
-        self, conn: psycopg.Connection[Any], sql: str, params: tuple[object, ...] = ()
-    ) -> psycopg.Cursor[Any]:
+        self, conn: Connection, sql: str, params: tuple[object, ...] = ()
+    ) -> psycopg.Cursor[TupleRow]:
         return conn.execute(_PLACEHOLDER.sub("%s", sql), params)
 
-    def _execute_many(
-        self, conn: psycopg.Connection[Any], sql: str, rows: Sequence[tuple[object, ...]]
-    ) -> None:
+    def _execute_many(self, conn: Connection, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
         with conn.cursor() as cursor:
             cursor.executemany(_PLACEHOLDER.sub("%s", sql), rows)  # pipelined: one round trip
 
-    def _claim(self, conn: psycopg.Connection[Any], claims: list[Any]) -> None:
+    def _claim(self, conn: Connection, claims: list[_Item]) -> None:
         """Every key of the batch in one round trip; the keys that come back are new."""
         now = time.time()
         sql = _PLACEHOLDER.sub("%s", _CLAIM) + " RETURNING key"

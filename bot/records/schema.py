@@ -20,48 +20,42 @@ class Migration:
     postgres: str
 
 
+# The column types that differ between the two databases; a migration's SQL is written once
+# with ``{real}`` (a timestamp in seconds) and ``{smallint}`` where they differ.
+_TYPES = {
+    "sqlite": {"real": "REAL", "smallint": "INTEGER"},
+    "postgres": {"real": "DOUBLE PRECISION", "smallint": "SMALLINT"},
+}
+
+
+def _migration(version: int, description: str, sql: str) -> Migration:
+    """One migration from its SQL written once, in both databases' column types."""
+    return Migration(
+        version,
+        description,
+        sqlite=sql.format(**_TYPES["sqlite"]),
+        postgres=sql.format(**_TYPES["postgres"]),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
+    _migration(
         1,
         "records: votes, unanswered questions, answered counts",
-        sqlite="""
+        """
 CREATE TABLE IF NOT EXISTS votes (
-    ts REAL NOT NULL,
+    ts {real} NOT NULL,
     question TEXT NOT NULL,
     source TEXT NOT NULL DEFAULT '',
-    vote INTEGER NOT NULL CHECK (vote IN (-1, 1))
+    vote {smallint} NOT NULL CHECK (vote IN (-1, 1))
 );
 CREATE INDEX IF NOT EXISTS votes_ts ON votes (ts);
 CREATE TABLE IF NOT EXISTS unanswered (
     question TEXT NOT NULL,
     day TEXT NOT NULL,
     count INTEGER NOT NULL,
-    first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL,
-    PRIMARY KEY (question, day)
-);
-CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered (day);
-CREATE TABLE IF NOT EXISTS answered (
-    day TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '',
-    count INTEGER NOT NULL,
-    PRIMARY KEY (day, source)
-);
-""",
-        postgres="""
-CREATE TABLE IF NOT EXISTS votes (
-    ts DOUBLE PRECISION NOT NULL,
-    question TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '',
-    vote SMALLINT NOT NULL CHECK (vote IN (-1, 1))
-);
-CREATE INDEX IF NOT EXISTS votes_ts ON votes (ts);
-CREATE TABLE IF NOT EXISTS unanswered (
-    question TEXT NOT NULL,
-    day TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    first_seen DOUBLE PRECISION NOT NULL,
-    last_seen DOUBLE PRECISION NOT NULL,
+    first_seen {real} NOT NULL,
+    last_seen {real} NOT NULL,
     PRIMARY KEY (question, day)
 );
 CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered (day);
@@ -73,33 +67,20 @@ CREATE TABLE IF NOT EXISTS answered (
 );
 """,
     ),
-    Migration(
+    _migration(
         2,
         "shared dedupe keys (with an expiry) and the registry copy",
-        sqlite="""
+        """
 CREATE TABLE IF NOT EXISTS dedupe (
     key TEXT PRIMARY KEY,
-    expires REAL NOT NULL
+    expires {real} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dedupe_expires ON dedupe (expires);
 CREATE TABLE IF NOT EXISTS registry_copy (
     name TEXT PRIMARY KEY,
     payload TEXT NOT NULL,
     stamp TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-""",
-        postgres="""
-CREATE TABLE IF NOT EXISTS dedupe (
-    key TEXT PRIMARY KEY,
-    expires DOUBLE PRECISION NOT NULL
-);
-CREATE INDEX IF NOT EXISTS dedupe_expires ON dedupe (expires);
-CREATE TABLE IF NOT EXISTS registry_copy (
-    name TEXT PRIMARY KEY,
-    payload TEXT NOT NULL,
-    stamp TEXT NOT NULL,
-    updated_at DOUBLE PRECISION NOT NULL
+    updated_at {real} NOT NULL
 );
 """,
     ),

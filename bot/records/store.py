@@ -48,8 +48,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from bot.answering.compose import normalized_question
 from bot.errors import RecordsError
@@ -57,6 +58,7 @@ from bot.records.schema import LATEST, Migration, pending
 from bot.records.scrub import scrub
 
 if TYPE_CHECKING:
+    from bot.records.postgres import PostgresStore
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,41 @@ DAY = 86400.0
 BATCH = 500
 
 _PUNCT = re.compile(r"[^\w\s@.'\-\[\]]")
+
+#: A row as the database drivers give it (sqlite3 and psycopg: a tuple).
+Row = tuple[object, ...]
+
+
+class Cursor(Protocol):
+    """What the store reads of a DB-API cursor (``sqlite3.Cursor``, ``psycopg.Cursor``)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Row | None: ...
+
+    def fetchall(self) -> list[Row]: ...
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+
+#: An implementation's connection (``sqlite3.Connection``, ``psycopg.Connection``): the shared
+#: machinery only hands it back to the implementation's own methods.
+Conn = TypeVar("Conn")
+
+
+def _int(value: object) -> int:
+    """A count from a row: an int (SQLite), or an int or Decimal (PostgreSQL's SUM)."""
+    if isinstance(value, int | float | Decimal):
+        return int(value)
+    raise RecordsError(f"the records database returned {value!r} where a number was expected")
+
+
+def _float(value: object) -> float:
+    """A timestamp from a row."""
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    raise RecordsError(f"the records database returned {value!r} where a time was expected")
 
 
 def record_form(question: str) -> str:
@@ -100,12 +137,9 @@ class DislikedAnswer:
     questions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Period:
-    """Questions answered and declined in one period (a day or an ISO week)."""
+class _AnswerRate:
+    """Questions asked and the answer rate, from ``answered`` and ``unanswered``."""
 
-    label: str
-    start: date
     answered: int
     unanswered: int
 
@@ -119,7 +153,17 @@ class Period:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Period(_AnswerRate):
+    """Questions answered and declined in one period (a day or an ISO week)."""
+
+    label: str
+    start: date
+    answered: int
+    unanswered: int
+
+
+@dataclass(frozen=True)
+class Summary(_AnswerRate):
     """What the report and the admins' App Home show."""
 
     start: datetime
@@ -133,14 +177,6 @@ class Summary:
     periods: tuple[Period, ...] = ()
     by: str = "jour"
     retention_days: int = 90
-
-    @property
-    def asked(self) -> int:
-        return self.answered + self.unanswered
-
-    @property
-    def rate(self) -> float | None:
-        return self.answered / self.asked if self.asked else None
 
     @property
     def days(self) -> int:
@@ -249,7 +285,7 @@ _CLAIM = (
 )
 
 
-class Store(ABC):
+class Store(ABC, Generic[Conn]):
     """The store interface, and the machinery both implementations share: the write queue and
     its writer thread, receipts, retention, the report's queries, dedupe keys, the registry
     copy. An implementation says how to connect, run a transaction and describe its errors."""
@@ -295,15 +331,15 @@ class Store(ABC):
         """Where the data lives, for messages (a path, a database without its password)."""
 
     @abstractmethod
-    def _connection(self) -> AbstractContextManager[Any]:
+    def _connection(self) -> AbstractContextManager[Conn]:
         """A connection for a short while (reads, dedupe, the registry copy, migrations)."""
 
     @abstractmethod
-    def _transaction(self, conn: Any) -> AbstractContextManager[None]:
+    def _transaction(self, conn: Conn) -> AbstractContextManager[None]:
         """BEGIN ... COMMIT on ``conn`` (ROLLBACK when the block raises)."""
 
     @abstractmethod
-    def _execute(self, conn: Any, sql: str, params: tuple[object, ...] = ()) -> Any:
+    def _execute(self, conn: Conn, sql: str, params: tuple[object, ...] = ()) -> Cursor:
         """Run one statement written with ``?`` placeholders; return its cursor."""
 
     @abstractmethod
@@ -319,13 +355,13 @@ class Store(ABC):
         """Apply what is still missing of ``migrations`` (atomically); return what was applied."""
 
     @abstractmethod
-    def _writer_connection(self) -> AbstractContextManager[Any]:
+    def _writer_connection(self) -> AbstractContextManager[Conn]:
         """The writer thread's connection for one batch."""
 
     #: Errors of the driver that mean "the database failed" (turned into RecordsError).
     db_errors: tuple[type[Exception], ...] = ()
 
-    def _close_connections(self) -> None:  # noqa: B027 (optional hook)
+    def _close_connections(self) -> None:
         """Release pooled connections (after the writer has stopped)."""
 
     # -- schema ------------------------------------------------------------------------------
@@ -411,7 +447,7 @@ class Store(ABC):
         with self._guard(), self._connection() as conn:
             return self._purge(conn)
 
-    def _purge(self, conn: Any) -> int:
+    def _purge(self, conn: Conn) -> int:
         now = self.clock()
         cutoff = now - self.retention_days * DAY
         with self._transaction(conn):
@@ -486,23 +522,23 @@ class Store(ABC):
             for w in waiters:
                 w.set()
 
-    def _claim(self, conn: Any, claims: list[_Item]) -> None:
+    def _claim(self, conn: Conn, claims: list[_Item]) -> None:
         now = time.time()
         for it in claims:
             cursor = self._execute(conn, _CLAIM, (it.question, now + it.ttl, now))
             it.first = bool(cursor.rowcount == 1)
 
-    def _relaxed_transaction(self, conn: Any) -> AbstractContextManager[None]:
+    def _relaxed_transaction(self, conn: Conn) -> AbstractContextManager[None]:
         """A transaction whose commit need not reach the disk before it returns (dedupe
         keys); by default an ordinary one."""
         return self._transaction(conn)
 
-    def _execute_many(self, conn: Any, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+    def _execute_many(self, conn: Conn, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
         """Run one statement for each row (PostgreSQL: in one round trip)."""
         for row in rows:
             self._execute(conn, sql, row)
 
-    def _write(self, conn: Any, batch: list[_Item]) -> None:
+    def _write(self, conn: Conn, batch: list[_Item]) -> None:
         votes = [(it.ts, it.question, it.source, it.vote) for it in batch if it.kind == "vote"]
         unanswered = [
             (it.question, _day(it.ts), it.ts, it.ts) for it in batch if it.kind == "unanswered"
@@ -613,10 +649,10 @@ class Store(ABC):
             run = self._execute
             top = [
                 UnansweredQuestion(
-                    q,
-                    int(n),
-                    datetime.fromtimestamp(first, UTC),
-                    datetime.fromtimestamp(last, UTC),
+                    str(q),
+                    _int(n),
+                    datetime.fromtimestamp(_float(first), UTC),
+                    datetime.fromtimestamp(_float(last), UTC),
                 )
                 for q, n, first, last in run(
                     conn,
@@ -627,7 +663,7 @@ class Store(ABC):
                 ).fetchall()
             ]
             served = {
-                str(s): int(n)
+                str(s): _int(n)
                 for s, n in run(
                     conn,
                     "SELECT source, SUM(count) FROM answered WHERE day >= ? GROUP BY source",
@@ -652,34 +688,31 @@ class Store(ABC):
                     ).fetchall()
                 )
                 disliked.append(
-                    DislikedAnswer(source, int(down), int(up), served.get(source, 0), questions)
+                    DislikedAnswer(
+                        str(source), _int(down), _int(up), served.get(str(source), 0), questions
+                    )
                 )
             up_total, down_total = run(
                 conn,
                 f"SELECT COALESCE({_UP}, 0), COALESCE({_DOWN}, 0) FROM votes WHERE ts >= ?",
                 (start_ts,),
-            ).fetchone()
+            ).fetchone() or (0, 0)
             per_day: dict[str, list[int]] = {}
-            for day, n in run(
-                conn,
-                "SELECT day, SUM(count) FROM answered WHERE day >= ? GROUP BY day",
-                (start_day,),
-            ).fetchall():
-                per_day.setdefault(day, [0, 0])[0] = int(n)
-            for day, n in run(
-                conn,
-                "SELECT day, SUM(count) FROM unanswered WHERE day >= ? GROUP BY day",
-                (start_day,),
-            ).fetchall():
-                per_day.setdefault(day, [0, 0])[1] = int(n)
+            for column, table in enumerate(("answered", "unanswered")):  # per_day[day][column]
+                for day, n in run(
+                    conn,
+                    f"SELECT day, SUM(count) FROM {table} WHERE day >= ? GROUP BY day",
+                    (start_day,),
+                ).fetchall():
+                    per_day.setdefault(str(day), [0, 0])[column] = _int(n)
         periods = _periods(per_day, weekly)
         return Summary(
             start=datetime.fromtimestamp(start_ts, UTC),
             end=datetime.fromtimestamp(now, UTC),
             answered=sum(v[0] for v in per_day.values()),
             unanswered=sum(v[1] for v in per_day.values()),
-            up=int(up_total),
-            down=int(down_total),
+            up=_int(up_total),
+            down=_int(down_total),
             top_unanswered=tuple(top),
             disliked=tuple(disliked),
             periods=periods,
@@ -724,7 +757,7 @@ def _describe(exc: sqlite3.Error, path: Path) -> RecordsError:
     return RecordsError(f"records file {path}: {text}")
 
 
-class SQLiteStore(Store):
+class SQLiteStore(Store[sqlite3.Connection]):
     """The store in one SQLite file (WAL mode, busy timeout: several processes and threads can
     write at once). The embedded default, under ``BOT_DATA_DIR``."""
 
@@ -919,7 +952,7 @@ def records_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / FILENAME
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings) -> SQLiteStore | PostgresStore:
     """PostgreSQL when ``DATABASE_URL`` is set, else the SQLite file in ``BOT_DATA_DIR``;
     migrated to the latest schema. RecordsError (naming the database) when unusable."""
     if settings.database_url:
@@ -929,7 +962,7 @@ def open_store(settings: Settings) -> Store:
     return SQLiteStore(records_path(settings), retention_days=settings.retention_days)
 
 
-def open_records(settings: Settings) -> Store:
+def open_records(settings: Settings) -> SQLiteStore | PostgresStore:
     """Open (or create) the store the settings name (see :func:`open_store`)."""
     return open_store(settings)
 

@@ -20,10 +20,10 @@ import html
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 from bot.errors import RegistryError, one_line
@@ -414,22 +414,35 @@ def _front_matter(path: Path, keys: frozenset[str]) -> tuple[YamlMap, str]:
     return meta, split.body
 
 
-def _site_startup(path: Path, problems: list[str]) -> Startup | None:
+def _site_entry(
+    path: Path, keys: frozenset[str], problems: list[str]
+) -> tuple[YamlMap, str, str] | None:
+    """(front matter, body, title) of a site file; None (and why in ``problems``) when it
+    cannot be read or has no title."""
     try:
-        meta, body = _front_matter(path, _STARTUP_KEYS)
+        meta, body = _front_matter(path, keys)
     except YamlError as exc:
         problems.append(f"{path.name}: skipped (line {exc.problem.line}: {exc.problem.message})")
         return None
     except ValueError as exc:
         problems.append(f"{path.name}: skipped ({one_line(exc)})")
         return None
-    name = _text(meta.get("title"))
-    if not name:
+    title = _text(meta.get("title"))
+    if not title:
         problems.append(f"{path.name}: skipped (no title)")
         return None
+    return meta, body, title
+
+
+def _site_startup(path: Path, problems: list[str]) -> Startup | None:
+    entry = _site_entry(path, _STARTUP_KEYS, problems)
+    if entry is None:
+        return None
+    meta, body, name = entry
     incubator = meta.get("incubator")
-    if not incubator and isinstance(meta.get("incubators"), list) and meta["incubators"]:
-        incubator = meta["incubators"][0]
+    incubators = meta.get("incubators")
+    if not incubator and isinstance(incubators, list) and incubators:
+        incubator = incubators[0]
     return Startup(
         id=path.stem,
         name=name,
@@ -445,18 +458,10 @@ def _site_startup(path: Path, problems: list[str]) -> Startup | None:
 
 
 def _site_incubator(path: Path, problems: list[str]) -> Incubator | None:
-    try:
-        meta, body = _front_matter(path, _INCUBATOR_KEYS)
-    except YamlError as exc:
-        problems.append(f"{path.name}: skipped (line {exc.problem.line}: {exc.problem.message})")
+    entry = _site_entry(path, _INCUBATOR_KEYS, problems)
+    if entry is None:
         return None
-    except ValueError as exc:
-        problems.append(f"{path.name}: skipped ({one_line(exc)})")
-        return None
-    title = _text(meta.get("title"))
-    if not title:
-        problems.append(f"{path.name}: skipped (no title)")
-        return None
+    meta, body, title = entry
     return Incubator(
         id=path.stem,
         title=title,
@@ -547,7 +552,7 @@ def _api_startup(item: object, index: int, problems: list[str]) -> Startup | Non
     )
 
 
-def _api_incubator(iid: str, attrs: dict[str, Any]) -> Incubator | None:
+def _api_incubator(iid: str, attrs: Mapping[str, object]) -> Incubator | None:
     title = _text(attrs.get("title"))
     if not iid or not title:
         return None
@@ -627,7 +632,16 @@ def stored_path(data_dir: Path) -> Path:
     return Path(data_dir) / STORED_FILE
 
 
-def read_stored(data_dir: Path) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class StoredCopy:
+    """The stored copy as read back: when it was fetched, and per document (``startups``,
+    ``incubators``) what was kept of it: ``{"doc": ..., "etag": str, "last_modified": str}``."""
+
+    fetched_at: str
+    documents: dict[str, dict[str, object]]
+
+
+def read_stored(data_dir: Path) -> StoredCopy | None:
     """The stored copy as written by ``bot.registry.sync.store`` (None when there is none).
 
     Shape: ``{"format": 1, "fetched_at": iso, "base_url": str,
@@ -643,21 +657,24 @@ def read_stored(data_dir: Path) -> dict[str, Any] | None:
             f"cannot read the registry copy {path}: {exc.strerror or exc}"
         ) from None
     try:
-        stored = json.loads(raw)
+        stored: object = json.loads(raw)
     except ValueError as exc:
         raise RegistryError(
             f"the registry copy {path} is not valid JSON ({one_line(exc)}); run `python -m bot sync`"
         ) from None
-    if (
-        not isinstance(stored, dict)
-        or stored.get("format") != STORED_FORMAT
-        or not isinstance(stored.get("startups"), dict)
-        or not isinstance(stored.get("incubators"), dict)
-    ):
+    if not isinstance(stored, dict) or stored.get("format") != STORED_FORMAT:
         raise RegistryError(
             f"the registry copy {path} has an unknown layout; run `python -m bot sync`"
         )
-    return stored
+    documents: dict[str, dict[str, object]] = {}
+    for name in ("startups", "incubators"):
+        entry = stored.get(name)
+        if not isinstance(entry, dict):
+            raise RegistryError(
+                f"the registry copy {path} has an unknown layout; run `python -m bot sync`"
+            )
+        documents[name] = {str(k): v for k, v in entry.items()}
+    return StoredCopy(_text(stored.get("fetched_at")), documents)
 
 
 def load_stored(data_dir: Path) -> Registry | None:
@@ -665,8 +682,10 @@ def load_stored(data_dir: Path) -> Registry | None:
     stored = read_stored(data_dir)
     if stored is None:
         return None
-    registry = parse_api_documents(stored["startups"].get("doc"), stored["incubators"].get("doc"))
-    fetched = _text(stored.get("fetched_at"))
+    registry = parse_api_documents(
+        stored.documents["startups"].get("doc"), stored.documents["incubators"].get("doc")
+    )
+    fetched = stored.fetched_at
     return Registry(
         registry.startups,
         registry.incubators,

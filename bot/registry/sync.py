@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 
 import aiohttp
 
@@ -216,24 +216,19 @@ async def fetch_documents(
     return {f.name: f for f in results}
 
 
-async def fetch_registry(
-    base_url: str,
-    *,
-    timeout: float = TIMEOUT,
-    retries: int = RETRIES,
-    max_bytes: int = MAX_BYTES,
-    backoff: float = BACKOFF,
-    previous: dict[str, Fetched] | None = None,
-) -> tuple[object, object]:
+class FetchOptions(TypedDict, total=False):
+    """The options of :func:`fetch_documents`, for the functions that pass them on."""
+
+    timeout: float
+    retries: int
+    max_bytes: int
+    backoff: float
+    previous: dict[str, Fetched] | None
+
+
+async def fetch_registry(base_url: str, **options: Unpack[FetchOptions]) -> tuple[object, object]:
     """(startups_doc, incubators_doc) from the API; RegistryError with one line on failure."""
-    docs = await fetch_documents(
-        base_url,
-        timeout=timeout,
-        retries=retries,
-        max_bytes=max_bytes,
-        backoff=backoff,
-        previous=previous,
-    )
+    docs = await fetch_documents(base_url, **options)
     return docs["startups"].doc, docs["incubators"].doc
 
 
@@ -248,7 +243,7 @@ def stored_documents(data_dir: Path) -> dict[str, Fetched] | None:
         return None
     out = {}
     for name in DOCUMENTS:
-        entry = stored[name]
+        entry = stored.documents[name]
         out[name] = Fetched(
             name,
             entry.get("doc"),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_sync import FAST, ApiServer, small_documents
+from test_sync import FAST, ApiServer
 
 from bot.engine import Engine
 from bot.records.store import FILENAME, SQLiteStore, Store, open_store
@@ -20,14 +20,6 @@ from bot.registry.model import load_stored
 from bot.registry.sync import pull_stored, run_sync, sync_once
 from bot.settings import Settings
 from bot.watch import Watcher
-
-
-@pytest.fixture
-def api() -> Iterator[ApiServer]:
-    server = ApiServer(small_documents())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

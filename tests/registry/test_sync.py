@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +25,6 @@ from bot.registry.sync import fetch_registry, refresh_forever, run_sync, store, 
 from bot.settings import Settings
 
 FAST: dict[str, Any] = {"timeout": 2.0, "retries": 2, "backoff": 0.01}
-
-
-@pytest.fixture
-def api() -> Iterator[ApiServer]:
-    server = ApiServer(small_documents())
-    server.start()
-    yield server
-    server.stop()
 
 
 def settings_for(server: ApiServer, data_dir: Path, **extra: Any) -> Settings:

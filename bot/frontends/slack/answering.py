@@ -26,8 +26,9 @@ import os
 import pickle
 import struct
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO, Protocol
 
 from bot.answering.answer import Answer
 from bot.errors import EngineFailed, WorkerGone
@@ -49,16 +50,46 @@ def default_workers() -> int:
     return 1 if cores >= 2 else 0
 
 
-def _frame(obj: Any) -> bytes:
+class AnsweringEngine(Protocol):
+    """What the pool needs of the engine (``bot.engine.Engine`` is one). Its ``state``, when it
+    has one, is what a worker answers from; without one the pool answers in process."""
+
+    def answer(self, question: str) -> Answer: ...
+
+
+# The frames between the parent and a worker (after the first one, the engine's state).
+@dataclass(frozen=True)
+class _Ready:
+    """The worker has built its engine."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    question: str
+
+
+@dataclass(frozen=True)
+class _Reply:
+    id: int
+    result: Answer | EngineFailed
+
+
+def _frame(obj: object) -> bytes:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(data)) + data
+
+
+def _unpickle(data: bytes) -> object:
+    loaded: object = pickle.loads(data)  # frames only come from our own parent or child
+    return loaded
 
 
 # ---------------------------------------------------------------------------------------------
 # the worker process
 
 
-def _read_frame(stream: BinaryIO) -> Any:
+def _read_frame(stream: BinaryIO) -> object:
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         raise EOFError
@@ -66,32 +97,38 @@ def _read_frame(stream: BinaryIO) -> Any:
     data = stream.read(size)
     if len(data) < size:
         raise EOFError
-    return pickle.loads(data)  # frames come from our parent process
+    return _unpickle(data)
 
 
 def worker_main() -> int:
-    """Read the engine state, then answer ``(id, question)`` frames until stdin closes."""
-    from bot.engine import Engine
+    """Read the engine state, then answer :class:`_Job` frames until stdin closes."""
+    from bot.engine import Engine, State
 
     requests = sys.stdin.buffer
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
     try:
-        engine = Engine(_read_frame(requests), Path("."))
+        state = _read_frame(requests)
     except EOFError:
         return 0
-    replies.write(_frame(("ready", None)))
+    engine = Engine(state, Path(".")) if isinstance(state, State) else None
+    replies.write(_frame(_Ready()))
     replies.flush()
     while True:
         try:
-            job_id, question = _read_frame(requests)
+            job = _read_frame(requests)
         except EOFError:
             return 0
+        if not isinstance(job, _Job):
+            return 1  # not our parent speaking: stop rather than guess
+        result: Answer | EngineFailed
         try:
-            result: Any = engine.answer(question)
+            if engine is None:
+                raise TypeError(f"no engine state to answer from ({type(state).__name__})")
+            result = engine.answer(job.question)
         except Exception as exc:  # reported to the parent, which logs it
             result = EngineFailed(f"{type(exc).__name__}: {exc}")
-        replies.write(_frame((job_id, result)))
+        replies.write(_frame(_Reply(job.id, result)))
         replies.flush()
 
 
@@ -102,10 +139,10 @@ def worker_main() -> int:
 class _Worker:
     """One worker process and the questions waiting for it."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: object) -> None:
         self.state = state
         self.process: asyncio.subprocess.Process | None = None
-        self.pending: dict[int, asyncio.Future[Any]] = {}
+        self.pending: dict[int, asyncio.Future[Answer | EngineFailed]] = {}
         self.ids = itertools.count()
         self.reader_task: asyncio.Task[None] | None = None
         self.closing = False
@@ -132,28 +169,28 @@ class _Worker:
         except (asyncio.IncompleteReadError, TimeoutError, EOFError) as exc:
             await self.kill()
             raise WorkerGone(f"the answer worker did not start ({type(exc).__name__})") from exc
-        if ready != ("ready", None):
+        if not isinstance(ready, _Ready):
             await self.kill()
             raise WorkerGone("the answer worker answered nonsense at start")
         self.reader_task = asyncio.get_running_loop().create_task(
             self._read_loop(), name="answer worker reader"
         )
 
-    async def _read(self) -> Any:
+    async def _read(self) -> object:
         assert self.process is not None and self.process.stdout is not None
         header = await self.process.stdout.readexactly(_HEADER.size)
         (size,) = _HEADER.unpack(header)
-        return pickle.loads(
-            await self.process.stdout.readexactly(size)
-        )  # frames from our own child
+        return _unpickle(await self.process.stdout.readexactly(size))
 
     async def _read_loop(self) -> None:
         try:
             while True:
-                job_id, result = await self._read()
-                future = self.pending.pop(job_id, None)
+                reply = await self._read()
+                if not isinstance(reply, _Reply):
+                    raise ValueError(f"unexpected frame {type(reply).__name__}")
+                future = self.pending.pop(reply.id, None)
                 if future is not None and not future.done():
-                    future.set_result(result)
+                    future.set_result(reply.result)
         except (
             asyncio.IncompleteReadError,
             EOFError,
@@ -176,14 +213,14 @@ class _Worker:
             and not self.reader_task.done()
         )
 
-    async def ask(self, question: str) -> Any:
+    async def ask(self, question: str) -> Answer | EngineFailed:
         if not self.alive or self.process is None or self.process.stdin is None:
             raise WorkerGone("the answer worker is not running")
         job_id = next(self.ids)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Answer | EngineFailed] = asyncio.get_running_loop().create_future()
         self.pending[job_id] = future
         try:
-            self.process.stdin.write(_frame((job_id, question)))
+            self.process.stdin.write(_frame(_Job(job_id, question)))
         except (OSError, RuntimeError) as exc:
             self.pending.pop(job_id, None)
             raise WorkerGone(f"the answer worker cannot be reached ({exc})") from exc
@@ -214,10 +251,22 @@ class _Worker:
             await self.process.wait()
 
 
+_NO_STATE = object()
+
+
+def _state_of(engine: AnsweringEngine) -> object:
+    """The engine's state, for a worker to answer from (AttributeError when it has none: the
+    pool then answers in process)."""
+    state = getattr(engine, "state", _NO_STATE)
+    if state is _NO_STATE:
+        raise AttributeError(f"{type(engine).__name__} has no state to copy into a worker")
+    return state
+
+
 class AnswerPool:
     """``await pool.answer(question)``: the engine's answer, computed in a worker process."""
 
-    def __init__(self, engine: Any, workers: int) -> None:
+    def __init__(self, engine: AnsweringEngine, workers: int) -> None:
         self.engine = engine
         self.workers = max(0, workers)
         self._worker: _Worker | None = None
@@ -236,7 +285,7 @@ class AnswerPool:
         return worker.process.pid if worker is not None and worker.process is not None else None
 
     async def _current(self) -> _Worker:
-        state = self.engine.state
+        state = _state_of(self.engine)
         worker = self._worker
         if worker is not None and worker.state is state and worker.alive:
             return worker
@@ -246,7 +295,7 @@ class AnswerPool:
             )
         return await asyncio.shield(self._starting)
 
-    async def _replace(self, state: Any) -> _Worker:
+    async def _replace(self, state: object) -> _Worker:
         new = _Worker(state)
         try:
             await new.start()
@@ -280,12 +329,10 @@ class AnswerPool:
         if isinstance(result, EngineFailed):
             raise result
         self._failures = 0
-        answer: Answer = result
-        return answer
+        return result
 
     def _here(self, question: str) -> Answer:
-        answer: Answer = self.engine.answer(question)
-        return answer
+        return self.engine.answer(question)
 
     def _fallback(self, exc: BaseException, question: str) -> Answer:
         self._failures += 1

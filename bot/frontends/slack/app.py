@@ -57,6 +57,7 @@ from bot.frontends.slack.kit import JsonDict, context
 from bot.frontends.slack.listeners import actions, commands, eligibility, events, fallbacks
 from bot.frontends.slack.report_blocks import build_admin_report_blocks
 from bot.frontends.slack.web import SEND_ERRORS, api_client
+from bot.frontends.tasks import BackgroundTasks
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,6 @@ log = logging.getLogger(__name__)
 MAX_QUESTION = 2000  # same bound as the engine: longer messages get a clear "too long"
 DEDUPE_TTL = 3600.0  # Slack retries after ~0 s, 1 min and 5 min: one hour covers them all
 DEDUPE_MAX = 50_000
-DRAIN_TIMEOUT = 10.0
 HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 REPORT_PERIOD = timedelta(days=30)  # the admins' App Home report: the last 30 days
 RECORD_TIMEOUT = 2.0  # a record not durable by then is reported as not recorded
@@ -137,47 +137,6 @@ class Deduper:
 
     def __len__(self) -> int:
         return len(self._seen)
-
-
-class BackgroundTasks:
-    """Tasks started after the acknowledgement; kept referenced, logged, drained on shutdown."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Future[None]] = set()
-
-    def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
-        async def run() -> None:
-            try:
-                await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("background task %s failed", name)
-
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    def track(self, future: asyncio.Future[None]) -> None:
-        """Count ``future`` (work queued elsewhere, e.g. an acknowledged event) until it is done."""
-        self._tasks.add(future)
-        future.add_done_callback(self._tasks.discard)
-
-    async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
-        """Wait for the running tasks (and those they start), cancelling what outlives ``timeout``."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self._tasks:
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                for task in list(self._tasks):
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-                return
-            await asyncio.wait(set(self._tasks), timeout=left)
-
-    def __len__(self) -> int:
-        return len(self._tasks)
 
 
 def summarize(engine: Engine) -> KnowledgeSummary:

@@ -29,18 +29,18 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.frontends.metrics import Metrics
-from bot.frontends.slack.app import BetaApp, Records, create_app, summarize
+from bot.frontends.slack.app import BetaApp, Engine, Records, create_app, summarize
 from bot.frontends.slack.kit import JsonDict
 from bot.settings import Settings
 
@@ -59,7 +59,7 @@ _EVENT_CALLBACK = re.compile(rb'"type"\s*:\s*"event_callback"')
 StartupHook = Callable[[web.Application], Awaitable[None]]
 
 SLACK_APP: web.AppKey[BetaApp] = web.AppKey("slack_app", BetaApp)
-ENGINE: web.AppKey[Any] = web.AppKey("engine", object)
+ENGINE: web.AppKey[Engine] = web.AppKey("engine")
 MODE: web.AppKey[str] = web.AppKey("mode", str)
 VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("verifier", SignatureVerifier)
 EVENT_CONSUMERS = 8  # events handled at once after their ack: the loop stays free for acks
@@ -293,15 +293,13 @@ async def handle_metrics(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def time_acks(request: web.Request, handler: Any) -> web.StreamResponse:
+async def time_acks(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Observe how long Slack waits for each acknowledgement (``bot_slack_ack_seconds``)."""
     if request.path != EVENTS_PATH:
-        response: web.StreamResponse = await handler(request)
-        return response
+        return await handler(request)
     started = time.perf_counter()
     try:
-        response = await handler(request)
-        return response
+        return await handler(request)
     finally:
         request.app[SLACK_APP].metrics.ack_seconds.observe(time.perf_counter() - started)
 
@@ -331,7 +329,7 @@ async def _drain_and_close(app: web.Application) -> None:
 
 def create_web_app(
     slack_app: BetaApp,
-    engine: Any,
+    engine: Engine,
     *,
     mode: str = "http",
     serve_events: bool = True,
@@ -365,7 +363,7 @@ def create_web_app(
 
 async def serve(
     settings: Settings,
-    engine: Any,
+    engine: Engine,
     records: Records | None = None,
     on_startup: Sequence[StartupHook] = (),
     *,
@@ -427,7 +425,7 @@ def _bound_port(runner: web.AppRunner, default: int) -> int:
 
 def run(
     settings: Settings,
-    engine: Any,
+    engine: Engine,
     records: Records | None = None,
     on_startup: Sequence[StartupHook] | None = None,
     metrics: Metrics | None = None,

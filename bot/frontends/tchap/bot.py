@@ -29,7 +29,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from nio import (
     AsyncClient,
@@ -52,6 +52,7 @@ from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
 from bot.answering.answer import Answer
 from bot.answering.conversation import Conversation, Conversations
 from bot.errors import BotError, SettingsError
+from bot.frontends.tasks import BackgroundTasks
 from bot.frontends.tchap.eligibility import Form
 from bot.frontends.tchap.events import ConversationKey, JsonDict
 
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from nio import MatrixRoom
 
     from bot.eligibility.schemes import Scheme
+    from bot.engine import Engine as CoreEngine
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -189,7 +191,7 @@ class TchapBot:
         self.sent: OrderedDict[str, Sent] = OrderedDict()
         self.direct: set[str] = self._load_direct()
         self.undecryptable: Seen = Seen(1000)
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks = BackgroundTasks()
         self.sync_filter: str | JsonDict = SYNC_FILTER  # its id once uploaded
         self._known_rooms: set[str] | None = None  # rooms joined before the sync in progress
         self.joined_at: dict[str, float] = {}  # room -> when the bot asked to join (this run)
@@ -334,27 +336,17 @@ class TchapBot:
         a follow-up continues the conversation's subject."""
         return self.engine.answer(question, self.conversations.get("/".join(key)))
 
-    def record(self, method: str, *args: Any) -> None:
-        """Call ``records.<method>(*args)``; records never stop an answer."""
+    def record(self, what: str, write: Callable[[Records], object]) -> None:
+        """``write(records)`` (``what`` names it in the log); records never stop an answer."""
         if self.records is None:
             return
         try:
-            getattr(self.records, method)(*args)
+            write(self.records)
         except Exception:
-            log.exception("could not store a record (%s)", method)
+            log.exception("could not store a record (%s)", what)
 
     def spawn(self, coro: Awaitable[None], name: str) -> None:
-        async def run() -> None:
-            try:
-                await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("%s failed", name)
-
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks.spawn(coro, name)
 
     def before_join(self, room_id: str, event: JsonDict) -> bool:
         """True for history in the first sync of a room the bot just joined: what was written
@@ -510,8 +502,7 @@ class TchapBot:
         self.stop()
         for task in self._background:
             task.cancel()
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=10)
+        await self.tasks.drain()
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -532,7 +523,7 @@ def _write_private(path: Path, text: str) -> None:
         raise TchapError(f"cannot write {path}: {exc}; check BOT_DATA_DIR") from exc
 
 
-async def serve(settings: Settings, engine: Any, records: Records | None) -> None:
+async def serve(settings: Settings, engine: CoreEngine, records: Records | None) -> None:
     """``python -m bot tchap``: run until interrupted, with hot reload and registry refresh."""
     from bot.watch import watch_startup_hook
 

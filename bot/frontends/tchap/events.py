@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from bot.answering.text import fold
 
-JsonDict = dict[str, Any]
+JsonDict = dict[str, object]
 ConversationKey = tuple[str, ...]
 
 THUMBS_UP = frozenset({"👍", "👍️", "+1", ":+1:", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"})
@@ -154,7 +153,8 @@ def read_message(
         return None
     if sender == bot_user_id or content.get("msgtype") != "m.text":
         return None  # m.notice is what bots send; emotes, files, ... are not questions
-    if is_edit(content) or "redacted_because" in (event.get("unsigned") or {}):
+    unsigned = event.get("unsigned")
+    if is_edit(content) or (isinstance(unsigned, dict) and "redacted_because" in unsigned):
         return None
     body = content.get("body")
     if not isinstance(body, str) or not body.strip():

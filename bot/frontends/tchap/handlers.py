@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.frontends.tchap import render
 from bot.frontends.tchap.eligibility import start_form
@@ -121,9 +121,10 @@ async def reply_answer(bot: TchapBot, incoming: Incoming, question: str) -> None
         return
     bot.remember_answer(event_id, without_user_ids(question), answer.source_id)
     if answer.answered:
-        bot.record("record_answered", answer.source_id)
+        bot.record("record_answered", lambda records: records.record_answered(answer.source_id))
     else:
-        bot.record("record_unanswered", without_user_ids(question))
+        unanswered = without_user_ids(question)
+        bot.record("record_unanswered", lambda records: records.record_unanswered(unanswered))
 
 
 async def start_eligibility(bot: TchapBot, incoming: Incoming, name: str) -> None:
@@ -150,7 +151,9 @@ def on_reaction(bot: TchapBot, room_id: str, event: JsonDict) -> None:
     sent = bot.sent.get(target)
     if sent is None:
         return  # not one of our answers (or from before a restart)
-    bot.record("record_vote", sent.question, sent.source, value)
+    bot.record(
+        "record_vote", lambda records: records.record_vote(sent.question, sent.source, value)
+    )
     log.info("vote %+d on %s", value, sent.source)
 
 
@@ -159,7 +162,7 @@ def allowed(bot: TchapBot, inviter: str) -> bool:
     return not servers or server_of(inviter) in servers
 
 
-def on_invite(bot: TchapBot, room_id: str, event: JsonDict, content: dict[str, Any]) -> None:
+def on_invite(bot: TchapBot, room_id: str, event: JsonDict, content: JsonDict) -> None:
     """Join a room the bot is invited to (from an allowed homeserver); a DM is remembered."""
     if event.get("state_key") != bot.user_id or content.get("membership") != "invite":
         return

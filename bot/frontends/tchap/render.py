@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from bot.answering.answer import Answer, Link, text_spans
 
@@ -25,7 +24,7 @@ MAX_BODY = 20_000  # well under Matrix's 64 KiB event limit, HTML included
 _AT = re.compile(r"(?<![\w@])[@\uff20](?=[\w.\-=/+]|$)")
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
-Content = dict[str, Any]
+Content = dict[str, object]
 
 
 def defang(text: str) -> str:

@@ -61,6 +61,22 @@ def stored(records: Records) -> dict[str, list[tuple[object, ...]]]:
     return records.dump()
 
 
+async def vote_down_on_a_command_answer(
+    slack: SlackDriver,
+    fake_slack: FakeSlack,
+    user: str = "U0USER01",
+    channel: str = "C0GENERAL",
+    reply_to: str = "v",
+) -> None:
+    """``/beta`` + the duration question by ``user`` in ``channel``, then 👎 on its answer."""
+    body = (await slack.command(Q_DURATION, user_id=user, channel_id=channel)).json()
+    await slack.click(
+        buttons(body["blocks"])["feedback_down"],
+        user_id=user,
+        response_url=fake_slack.response_url(reply_to),
+    )
+
+
 async def settled(bot_server: BotServer, records: Records) -> dict[str, list[tuple[object, ...]]]:
     await bot_server.settle()
     return stored(records)
@@ -128,12 +144,7 @@ async def test_nothing_about_people_reaches_the_records_file(
             )
         )
         await slack.event(mention(Q_OUT_OF_SCOPE, user=user, channel="C0PRIVATE9"))
-        body = (await slack.command(Q_DURATION, user_id=user, channel_id="C0PRIVATE9")).json()
-        await slack.click(
-            buttons(body["blocks"])["feedback_down"],
-            user_id=user,
-            response_url=fake_slack.response_url(user),
-        )
+        await vote_down_on_a_command_answer(slack, fake_slack, user, "C0PRIVATE9", user)
     await fake_slack.wait_for("chat.postMessage", count=4)
     rows = await settled(bot_server, slack_records)
     assert len(rows["votes"]) == 2 and rows["unanswered"]
@@ -168,10 +179,7 @@ async def test_votes_and_unanswered_questions_land_in_the_report(
 ) -> None:
     for _ in range(2):
         await slack.event(direct_message(Q_OUT_OF_SCOPE))
-    body = (await slack.command(Q_DURATION)).json()
-    await slack.click(
-        buttons(body["blocks"])["feedback_down"], response_url=fake_slack.response_url("v")
-    )
+    await vote_down_on_a_command_answer(slack, fake_slack)
     await fake_slack.wait_for("chat.postMessage", count=2)
     await settled(bot_server, slack_records)
 
@@ -306,10 +314,7 @@ async def test_an_admin_sees_the_report_on_the_app_home_and_a_member_does_not(
 ) -> None:
     await slack.event(direct_message(Q_OUT_OF_SCOPE))
     await slack.event(direct_message(Q_DURATION))
-    body = (await slack.command(Q_DURATION)).json()
-    await slack.click(
-        buttons(body["blocks"])["feedback_down"], response_url=fake_slack.response_url("v")
-    )
+    await vote_down_on_a_command_answer(slack, fake_slack)
     await fake_slack.wait_for("chat.postMessage", count=2)
     await settled(bot_server, slack_records)
 

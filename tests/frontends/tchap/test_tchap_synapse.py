@@ -34,15 +34,28 @@ async def room_with_bot(alice: Member, bot: BotProcess) -> str:
     return room
 
 
+async def new_reply(
+    who: Member, room: str, bot: BotProcess, *seen: dict[str, Any]
+) -> dict[str, Any]:
+    """The bot's next message in ``room`` that is none of the replies already ``seen``."""
+    ids = {ev["event_id"] for ev in seen}
+    return await who.wait_for(
+        lambda r, ev: r == room and ev.get("sender") == bot.user_id and ev["event_id"] not in ids
+    )
+
+
+async def ask(alice: Member, room: str, bot: BotProcess, question: str, **kw: Any) -> str:
+    """``beta-bot <question>`` mentioning the bot; the event id of the question."""
+    return await alice.send(room, f"beta-bot {question}", mention=bot.user_id, **kw)
+
+
 async def test_mention_is_answered_in_a_thread_with_an_html_link_and_chatter_is_not(
     synapse: Synapse, tchap_bot: BotProcess, tmp_path: Path
 ) -> None:
     async with member(synapse, tmp_path, "alice") as alice:
         room = await room_with_bot(alice, tchap_bot)
         chatter = await alice.send(room, "Bonjour à tous, réunion à 14 h ?")
-        question = await alice.send(
-            room, "beta-bot combien dure la construction ?", mention=tchap_bot.user_id
-        )
+        question = await ask(alice, room, tchap_bot, "combien dure la construction ?")
         answer = await alice.wait_for(lambda r, ev: r == room and in_thread_of(question)(ev))
         assert answer["sender"] == tchap_bot.user_id
         assert "construction" in body(answer).lower()
@@ -55,9 +68,7 @@ async def test_mention_is_answered_in_a_thread_with_an_html_link_and_chatter_is_
         assert len(bot_events) == 1
 
         # a follow-up in the thread that mentions the bot is answered in the same thread
-        follow = await alice.send(
-            room, "beta-bot et l'investigation ?", mention=tchap_bot.user_id, thread=question
-        )
+        follow = await ask(alice, room, tchap_bot, "et l'investigation ?", thread=question)
         second = await alice.wait_for(
             lambda r, ev: (
                 ev.get("sender") == tchap_bot.user_id
@@ -76,10 +87,10 @@ async def test_what_was_written_before_the_bot_joined_is_not_answered(
 ) -> None:
     async with member(synapse, tmp_path, "alice") as alice:
         room = await alice.create_room([])
-        before = await alice.send(room, "beta-bot c'est quoi le FAST ?", mention=tchap_bot.user_id)
+        before = await ask(alice, room, tchap_bot, "c'est quoi le FAST ?")
         await alice.client.room_invite(room, tchap_bot.user_id)
         await alice.wait_joined(room, tchap_bot.user_id)
-        after = await alice.send(room, "beta-bot c'est quoi le FAST ?", mention=tchap_bot.user_id)
+        after = await ask(alice, room, tchap_bot, "c'est quoi le FAST ?")
         await wait_in_thread(alice, after)
         assert not [
             ev for ev in alice.from_user(tchap_bot.user_id, room) if in_thread_of(before)(ev)
@@ -101,22 +112,10 @@ async def test_a_dm_is_answered_without_a_mention(
 
         # the DM is a conversation: a follow-up that names nothing continues its subject
         await bob.send(room, "c'est quoi la phase d'accélération ?")
-        first = await bob.wait_for(
-            lambda r, ev: (
-                r == room
-                and ev.get("sender") == tchap_bot.user_id
-                and ev["event_id"] != answer["event_id"]
-            )
-        )
+        first = await new_reply(bob, room, tchap_bot, answer)
         assert "accélération" in body(first)
         await bob.send(room, "et ça dure combien de temps ?")
-        follow = await bob.wait_for(
-            lambda r, ev: (
-                r == room
-                and ev.get("sender") == tchap_bot.user_id
-                and ev["event_id"] not in (answer["event_id"], first["event_id"])
-            )
-        )
+        follow = await new_reply(bob, room, tchap_bot, answer, first)
         assert "12 mois" in body(follow)  # alone, this question is declined
 
 
@@ -173,7 +172,7 @@ async def test_eligibilite_fast_reaches_a_verdict_in_the_thread(
         assert "Éligible" in verdict, verdict
         assert '<a href="https://' in html(question)
         # the thread is free again: "oui" now is chatter
-        after = await alice.send(room, "beta-bot merci !", mention=tchap_bot.user_id, thread=root)
+        after = await ask(alice, room, tchap_bot, "merci !", thread=root)
         reply = await alice.wait_for(lambda r, ev: in_thread(ev), start=seen)
         assert reply["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == after
 
@@ -184,7 +183,7 @@ async def test_user_text_is_escaped_and_never_pings(
     async with member(synapse, tmp_path, "alice") as alice:
         room = await room_with_bot(alice, tchap_bot)
         root = await alice.send(room, "!eligibilite @room <b>x</b> @bob:localhost")
-        reply = await alice.wait_for(lambda r, ev: in_thread_of(root)(ev))
+        reply = await wait_in_thread(alice, root)
         assert "@room" not in body(reply) and "@room" not in html(reply)
         assert "@\u2060room" in body(reply)
         assert "&lt;b&gt;x&lt;/b&gt;" in html(reply) and "<b>" not in html(reply)
@@ -199,10 +198,8 @@ async def test_a_thumbs_up_shows_in_the_report(
 
     async with member(synapse, tmp_path, "alice") as alice:
         room = await room_with_bot(alice, tchap_bot)
-        question = await alice.send(
-            room, "beta-bot combien dure l'investigation ?", mention=tchap_bot.user_id
-        )
-        answer = await alice.wait_for(lambda r, ev: in_thread_of(question)(ev))
+        question = await ask(alice, room, tchap_bot, "combien dure l'investigation ?")
+        answer = await wait_in_thread(alice, question)
         await alice.react(room, answer["event_id"], "👍")
         for _ in range(100):
             report = tchap_bot.report()
@@ -217,20 +214,14 @@ async def test_after_a_restart_nothing_old_is_answered_again(
 ) -> None:
     async with member(synapse, tmp_path, "alice") as alice:
         room = await room_with_bot(alice, tchap_bot)
-        first = await alice.send(
-            room, "beta-bot c'est quoi l'accélération ?", mention=tchap_bot.user_id
-        )
-        await alice.wait_for(lambda r, ev: in_thread_of(first)(ev))
+        first = await ask(alice, room, tchap_bot, "c'est quoi l'accélération ?")
+        await wait_in_thread(alice, first)
         assert tchap_bot.stop() == 0
-        during = await alice.send(
-            room, "beta-bot c'est quoi le transfert ?", mention=tchap_bot.user_id
-        )
+        during = await ask(alice, room, tchap_bot, "c'est quoi le transfert ?")
         tchap_bot.start()
-        after = await alice.send(
-            room, "beta-bot qui sont les intrapreneurs ?", mention=tchap_bot.user_id
-        )
-        await alice.wait_for(lambda r, ev: in_thread_of(after)(ev))
-        await alice.wait_for(lambda r, ev: in_thread_of(during)(ev))  # asked while it was down
+        after = await ask(alice, room, tchap_bot, "qui sont les intrapreneurs ?")
+        await wait_in_thread(alice, after)
+        await wait_in_thread(alice, during)  # asked while it was down
         token = synapse.login(alice.user_id)
         raw = synapse.request(
             "GET", f"/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=50", token
@@ -253,7 +244,7 @@ async def test_rate_limited_replies_are_retried_after_retry_after_ms(
         async with member(synapse, tmp_path, "alice") as alice:
             room = await room_with_bot(alice, tchap_bot)
             asked = [
-                await alice.send(room, f"beta-bot {q}", mention=tchap_bot.user_id)
+                await ask(alice, room, tchap_bot, q)
                 for q in (
                     "c'est quoi le FAST ?",
                     "combien dure la construction ?",
@@ -275,10 +266,8 @@ async def test_the_bot_reconnects_after_the_homeserver_restarts(
     synapse.restart()
     async with member(synapse, tmp_path, "alice") as alice:
         room = await room_with_bot(alice, tchap_bot)
-        question = await alice.send(
-            room, "beta-bot combien dure la construction ?", mention=tchap_bot.user_id
-        )
-        answer = await alice.wait_for(lambda r, ev: in_thread_of(question)(ev))
+        question = await ask(alice, room, tchap_bot, "combien dure la construction ?")
+        answer = await wait_in_thread(alice, question)
         assert answer["sender"] == tchap_bot.user_id
     assert tchap_bot.process is not None and tchap_bot.process.poll() is None
     lost = tchap_bot.output()[before:]

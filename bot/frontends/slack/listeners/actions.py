@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -22,7 +25,14 @@ from bot.frontends.slack.blocks import (
 from bot.frontends.slack.kit import JsonDict
 from bot.frontends.slack.listeners import beta_of, tell
 
+if TYPE_CHECKING:
+    from bot.frontends.slack.app import BetaApp
+
 log = logging.getLogger(__name__)
+
+ButtonListener = Callable[
+    [AsyncAck, JsonDict, JsonDict, AsyncRespond, AsyncBoltContext], Awaitable[None]
+]
 
 NOT_RECORDED = {
     "fr": "Merci ! Votre avis n'a pas pu être enregistré (incident technique), "
@@ -32,18 +42,48 @@ NOT_RECORDED = {
 }
 
 
-async def on_share(
-    ack: AsyncAck,
-    body: JsonDict,
-    action: JsonDict,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    beta = beta_of(context)
-    user = _dict(body.get("user")).get("id")
-    container = _dict(body.get("container"))
-    data = decode_value(action.get("value"))
+@dataclass(frozen=True)
+class Click:
+    """A click on a button under an answer, once acknowledged."""
+
+    beta: BetaApp
+    user: str | None  # who clicked
+    message_ts: object  # the message the button is under
+    action: JsonDict
+    respond: AsyncRespond
+
+
+def _button(handle: Callable[[Click], Awaitable[None]]) -> ButtonListener:
+    """The Bolt listener of a button: acknowledge, then ``handle`` the click."""
+
+    async def listener(
+        ack: AsyncAck,
+        body: JsonDict,
+        action: JsonDict,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        user = _dict(body.get("user")).get("id")
+        await handle(
+            Click(
+                beta_of(context),
+                user if isinstance(user, str) else None,
+                _dict(body.get("container")).get("message_ts"),
+                action,
+                respond,
+            )
+        )
+
+    # Bolt passes what the listener's parameters name: keep them, and take the handler's name.
+    listener.__name__ = listener.__qualname__ = handle.__name__
+    return listener
+
+
+@_button
+async def on_share(click: Click) -> None:
+    beta, user, respond = click.beta, click.user, click.respond
+    data = decode_value(click.action.get("value"))
     question = str((data or {}).get("q") or "").strip()
 
     async def share() -> None:
@@ -52,7 +92,7 @@ async def on_share(
                 respond, response_type="ephemeral", replace_original=False, **build_expired()
             )
             return
-        if not beta.clicks.first_time(("share", user, container.get("message_ts"), question)):
+        if not beta.clicks.first_time(("share", user, click.message_ts, question)):
             return  # a double click: the answer is already in the channel
         message, _ = beta.compose(question, show_question=True, shared_by=user)
         await tell(respond, response_type="in_channel", delete_original=True, **message)
@@ -60,26 +100,18 @@ async def on_share(
     beta.tasks.spawn(share(), name=f"share by {user}")
 
 
-async def on_vote(
-    ack: AsyncAck,
-    body: JsonDict,
-    action: JsonDict,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    beta = beta_of(context)
+@_button
+async def on_vote(click: Click) -> None:
+    beta, user, action = click.beta, click.user, click.action
     vote = 1 if action.get("action_id") == ACTION_VOTE_UP else -1
     data = decode_value(action.get("value"))
     if data is None:
         log.warning("feedback button with an unreadable value ignored")
         return
-    user = _dict(body.get("user")).get("id")
-    container = _dict(body.get("container"))
     question = str(data.get("q") or "")
     source = data.get("s") if isinstance(data.get("s"), str) else None
     lang = "en" if data.get("l") == "en" else "fr"
-    first = beta.clicks.first_time(("vote", user, container.get("message_ts"), source, question))
+    first = beta.clicks.first_time(("vote", user, click.message_ts, source, question))
 
     async def record() -> None:
         # The thanks waits until the vote is durable, and says so when it could not be kept.
@@ -89,7 +121,7 @@ async def on_vote(
             if recorded or beta.records is None
             else build_notice(NOT_RECORDED["en" if lang == "en" else "fr"])
         )
-        await tell(respond, response_type="ephemeral", replace_original=False, **thanks)
+        await tell(click.respond, response_type="ephemeral", replace_original=False, **thanks)
 
     beta.tasks.spawn(record(), name=f"vote by {user}")
 
