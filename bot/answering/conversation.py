@@ -128,10 +128,12 @@ class Conversation:
 
     def entity(self, noun: str, *, last_only: bool = False) -> Entity | None:
         """The last entity called ``noun`` ("incubateur") that an answer named, most recent
-        turn first; ``last_only``: in the last answered turn only."""
+        turn first, and in a turn its subject first ("cette phase" after the construction's
+        page is the construction, not the phase its answer says comes next); ``last_only``:
+        in the last answered turn only."""
         turns = [t for t in reversed(self.turns) if t.answered]
         for turn in turns[:1] if last_only else turns:
-            for found in reversed(turn.entities):
+            for found in turn.entities:
                 if found.called(noun):
                     return found
         return None

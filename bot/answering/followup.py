@@ -37,7 +37,7 @@ from bot.answering.conversation import (
     without,
 )
 from bot.answering.facets import asked_facets, asking_words
-from bot.answering.text import fold, tokens, words
+from bot.answering.text import STOP_WORDS, fold, tokens, words
 
 if TYPE_CHECKING:
     from bot.answering.pipeline import Stages, Trace
@@ -51,7 +51,7 @@ def _head_noun(title: str) -> str:
     """The noun a title starts with ("Le comité d'investissement" -> "comite")."""
     folded = _ARTICLE.sub("", fold(title).replace("'", " ").replace("\u2019", " ").strip())
     found = _TITLE_WORD.match(folded)
-    return found.group(0) if found else ""
+    return found.group(0) if found and found.group(0) not in STOP_WORDS else ""
 
 
 _SUBTITLE = re.compile(r"\s*(?:[:(—–]|\s-\s).*$")
@@ -120,6 +120,17 @@ def _names(text: str, subject: str) -> bool:
     return bool(named) and bool((named & set(tokens(text))) - asking)
 
 
+def _answers_own_words(text: str, result: Result) -> bool:
+    """Whether ``result`` says some of the words ``text`` asks with, or gives the fact it asks
+    for: a question that needed
+    the subject to be answered still finds its own words in the answer ("quel est le numéro
+    de Jean ?" in a thread about the construction is not answered by the construction)."""
+    if asked_facets(text):
+        return True  # what a fact is asked with is checked by the facet check
+    own = {t for w in content_words(text) for t in tokens(w)}
+    return bool(own & set(tokens(result.text)))
+
+
 def _on_topic(state: State, text: str) -> bool:
     """A follow-up worth continuing: it asks a fact, points back with a pronoun ("et elle
     commence quand ?"), or says nothing our pages never say; "et il fait beau demain ?" does."""
@@ -133,7 +144,7 @@ def _on_topic(state: State, text: str) -> bool:
 _VALUE = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,3}\b")
 
 
-def _new_value(text: str, asked: str) -> str | None:
+def new_value(text: str, asked: str) -> str | None:
     """ "et pour 2026 ?" after a question about 2025: the previous question with the new
     value (a year, an edition's number), when the follow-up says little else."""
     new = _VALUE.findall(fold(text))
@@ -157,13 +168,27 @@ def continued(
     """The answer to ``text`` as a turn of ``conversation``, which it then joins."""
     result = alone
     last = conversation.current
-    followup = is_followup(text) or (not alone.answered and is_short(text))
+    reference = kind_reference(text)
+    plainly = (
+        opens_as_followup(text)
+        or refers_back(text)
+        or (reference is not None and reference[2] and is_short(text))
+    )
+    # a short question, or one declined alone, may lack its subject ("il faut envoyer un
+    # document avant ?"): it is tried with the subject, and kept only if the answer says
+    # some of its own words
+    followup = plainly or is_followup(text) or (not alone.answered and is_short(text))
     if last is not None and followup:
         rewritten, what, keep = _reading(state, text, alone, last, conversation)
         trace.add("follow-up", f"inherits {what}")
         if rewritten:
             again = pipeline.run(state, rewritten, lang, stages, trace)
-            if again.answered or keep:
+            # a fact the inherited subject's page does not give says so, with its link,
+            # rather than the general "je ne sais pas"
+            said_missing = plainly and not alone.answered and again.source_id is not None
+            if not plainly and not _answers_own_words(text, again):
+                trace.add("follow-up", "the continued answer does not say what was asked")
+            elif again.answered or keep or said_missing:
                 result = again
     remember(state, conversation, text, result)
     return result
@@ -188,7 +213,7 @@ def _reading(
     own = subject_of(state, alone) if alone.answered else ""
     names_own = bool(own) and own != last.subject and _names(text, own) and not refers_back(text)
     if names_own and opens_as_followup(text):
-        value = _new_value(text, last.asked)
+        value = new_value(text, last.asked)
         if value is not None:
             return f"{value} {last.subject}", f"what was asked, of a new value: {value!r}", True
         return f"{text} {last.asked}", f"what was asked: {last.asked!r}", False
@@ -196,7 +221,7 @@ def _reading(
         return "", "nothing: a new question on its own subject", False
     if not _on_topic(state, text):
         return "", "nothing: off topic, answered on its own", False
-    value = _new_value(text, last.asked) if opens_as_followup(text) else None
+    value = new_value(text, last.asked) if opens_as_followup(text) else None
     if value is not None:
         return f"{value} {last.subject}", f"what was asked, of a new value: {value!r}", True
     return f"{text} {last.subject}", f"the subject: {last.subject!r}", False
