@@ -121,10 +121,10 @@ def _names(text: str, subject: str) -> bool:
 
 
 def _answers_own_words(text: str, result: Result) -> bool:
-    """Whether ``result`` says some of the words ``text`` asks with, or gives the fact it asks
-    for: a question that needed
-    the subject to be answered still finds its own words in the answer ("quel est le numéro
-    de Jean ?" in a thread about the construction is not answered by the construction)."""
+    """Whether ``result`` says some of the words ``text`` asks with, or ``text`` asks for a
+    fact (the facet check sees to it): a question that needed the subject to be answered
+    still finds its own words in the answer ("quel est le numéro de Jean ?" in a thread about
+    the construction is not answered by the construction's page)."""
     if asked_facets(text):
         return True  # what a fact is asked with is checked by the facet check
     own = {t for w in content_words(text) for t in tokens(w)}
@@ -200,17 +200,22 @@ def _reading(
     """How to read ``text`` after ``last``: (the question to ask instead, or "" to answer it
     on its own; what was inherited, for the trace; whether to keep a declined answer)."""
     reference = kind_reference(text)
+    own = subject_of(state, alone) if alone.answered else ""
     if reference is not None:
         noun, rest, pointing = reference
         target = conversation.entity(noun, last_only=not pointing)
         subject = last.entities[0] if last.entities else None
-        if target is not None and (subject is None or target.id != subject.id):
+        names_other = bool(own) and target is not None and own != target.name and _names(text, own)
+        if (
+            target is not None
+            and (subject is None or target.id != subject.id)
+            and not names_other  # "l'incubateur de Cantine Claire" is Cantine Claire's
+        ):
             return (
                 f"{rest} {target.name}",
                 f"the {target.kind} named before: {target.name!r}",
                 False,
             )
-    own = subject_of(state, alone) if alone.answered else ""
     names_own = bool(own) and own != last.subject and _names(text, own) and not refers_back(text)
     if names_own and opens_as_followup(text):
         value = new_value(text, last.asked)

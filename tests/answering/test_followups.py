@@ -72,6 +72,8 @@ def test_an_english_follow_up(engine: Engine) -> None:
         ("dans quelle phase est RucheNet ?", "c'est quoi le manifeste ?"),
         ("c'est quoi le FAST ?", "combien dure l'investigation ?"),
         ("c'est quoi la phase de construction ?", "dans quelle phase est Cantine Claire ?"),
+        ("dans quelle phase est RucheNet ?", "et l'incubateur de Cantine Claire ?"),
+        ("what phase is Phare Libre in?", "who runs the incubator of Cantine Claire?"),
     ],
 )
 def test_a_new_subject_is_answered_as_without_context(
