@@ -44,7 +44,12 @@ _IMPERSONAL = re.compile(
     r"\b(?:il|it)\s+(?:fait|fera|faisait|pleut|pleuvra|neige|y a|faut|faudra|s agit|"
     r"rains|snows|is raining|is sunny|s raining|s sunny)\b"
 )
-_MARKERS = frozenset("et and pour about what how mais but sinon cote niveau ok alors".split())
+_MARKERS = frozenset(
+    "et and pour about what how mais but sinon cote niveau ok alors".split()
+    # question words say what is asked, not what about
+    + """lequel laquelle lesquels lesquelles duquel auquel quoi quel quelle quels quelles
+    combien quand comment pourquoi which whom whose when why where""".split()
+)
 
 # The nouns by which a follow-up names an entity by its kind ("cet incubateur", "la startup",
 # "this programme"), by the kind of entity they name (a page's kind from its front matter).

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from bot.answering.pipeline import Stages, Trace
     from bot.engine import State
 
+REGISTRY_KINDS = ("startup", "incubator")  # reached by "l'incubateur" as well as "cet incubateur"
 _ARTICLE = re.compile(r"^(?:l|le|la|les|the|un|une|a)\s+")
 _TITLE_WORD = re.compile(r"[a-z]+")
 
@@ -204,6 +205,8 @@ def _reading(
     if reference is not None:
         noun, rest, pointing = reference
         target = conversation.entity(noun, last_only=not pointing)
+        if not pointing and target is not None and target.kind not in REGISTRY_KINDS:
+            target = None  # "la phase" of a service is its status, not the page on phases
         subject = last.entities[0] if last.entities else None
         names_other = bool(own) and target is not None and own != target.name and _names(text, own)
         if (

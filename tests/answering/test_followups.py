@@ -246,6 +246,7 @@ def test_a_new_year_keeps_what_was_asked(engine: Engine) -> None:
 def test_opening_words_are_not_content() -> None:
     assert content_words("on candidate du coup ?") == ["candidate"]
     assert content_words("what about the budget?") == ["budget"]
+    assert content_words("et la phase actuelle c'est laquelle ?") == ["phase", "actuelle"]
 
 
 def test_kind_references() -> None:
@@ -279,3 +280,18 @@ def test_a_short_question_on_another_matter_is_not_merged(engine: Engine) -> Non
 def test_a_short_question_declined_alone_is_read_with_the_subject(engine: Engine) -> None:
     _, second = turns(engine, "dans quelle phase est RucheNet ?", "which incubator?")
     assert second.answered and "Fabrique numérique de la Mer" in second.text
+
+
+def test_a_demonstrative_reaches_the_page_a_service_answer_named(engine: Engine) -> None:
+    """A service's card says its phase; "cette phase" is that phase's page."""
+    _, second = turns(engine, "dans quelle phase est RucheNet ?", "et cette phase dure combien ?")
+    assert "/approche/construction" in second.links[0].url
+    assert "six mois" in second.text or "12 mois" in second.text
+
+
+def test_a_definite_phase_of_a_service_stays_on_the_service(engine: Engine) -> None:
+    """ "la phase" of the service just discussed is its status, not the page on phases."""
+    _, second = turns(
+        engine, "dans quelle phase est RucheNet ?", "et la phase actuelle c'est laquelle ?"
+    )
+    assert second.answered and second.links[0].url.endswith("/startups/ruchenet.html")
