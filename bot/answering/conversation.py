@@ -3,8 +3,10 @@
 "c'est quoi la phase de construction ?" then "et ça dure combien ?": the second turn inherits
 the subject (the construction page). "combien dure l'investigation ?" then "et pour la
 construction ?": the second names a new subject and inherits what was asked (a duration).
-A message that stands on its own is answered on its own, and an off-topic follow-up is
-still declined.
+A turn also remembers the entities its answer introduced (a service's incubator, a page the
+answer names), so that "et cet incubateur ?" or "the incubator in question" reaches the last
+one of that kind. A message that stands on its own is answered on its own, and an off-topic
+follow-up is still declined.
 
 Context lives in memory only (:class:`Conversations`: bounded, least recently used evicted,
 expired after :data:`TTL_S` of silence); nothing of it is written anywhere.
@@ -23,6 +25,7 @@ TURNS = 4  # turns kept per conversation
 CONVERSATIONS = 5000  # conversations kept in all
 TTL_S = 30 * 60.0  # a conversation silent this long is forgotten
 FOLLOWUP_WORDS = 14  # longer messages stand on their own
+ENTITIES = 6  # entities kept per turn (its subject, then those its answer introduced)
 
 # How a follow-up opens ("et pour…", "what about…") or refers back ("ça", "son", "its").
 _OPENING = re.compile(
@@ -36,17 +39,74 @@ _REFERRING = frozenset(
     it its they their them
     """.split()
 )
-_MARKERS = frozenset("et and pour about what how mais but sinon cote niveau ok alors".split())
+# "il fait beau", "il faut", "it's raining": a pronoun that stands for nothing said before.
+_IMPERSONAL = re.compile(
+    r"\b(?:il|it)\s+(?:fait|fera|faisait|pleut|pleuvra|neige|y a|faut|faudra|s agit|"
+    r"rains|snows|is raining|is sunny|s raining|s sunny)\b"
+)
+_MARKERS = frozenset(
+    "et and pour about what how mais but sinon cote niveau ok alors".split()
+    # question words say what is asked, not what about
+    + """lequel laquelle lesquels lesquelles duquel auquel quoi quel quelle quels quelles
+    combien quand comment pourquoi which whom whose when why where""".split()
+)
+
+# The nouns by which a follow-up names an entity by its kind ("cet incubateur", "la startup",
+# "this programme"), by the kind of entity they name (a page's kind from its front matter).
+KIND_NOUNS: dict[str, frozenset[str]] = {
+    "startup": frozenset(
+        """startup startups service services produit produits se appli application outil
+        plateforme product tool app""".split()
+    ),
+    "incubator": frozenset(
+        "incubateur incubateurs incubator incubators fabrique lab labo laboratoire".split()
+    ),
+    "phase": frozenset("phase etape stage".split()),
+    "programme": frozenset("programme dispositif program scheme fonds fund formation".split()),
+    "eligibility": frozenset("programme dispositif program scheme fonds fund".split()),
+}
+_ALL_NOUNS = sorted({n for ns in KIND_NOUNS.values() for n in ns}, key=len, reverse=True)
+_NOUN = r"(?P<noun>[a-z]{2,})"
+# "cet incubateur", "this programme": a demonstrative always points back.
+_DEMONSTRATIVE = re.compile(rf"\b(?:ce|cet|cette|ces|this|that|these|those)\s+{_NOUN}\b")
+# "l'incubateur en question", "the service mentioned": so does a definite noun said to be known.
+_MENTIONED = re.compile(
+    rf"\b(?:le|la|l|les|the)\s+{_NOUN}\s+(?:en question|dont on parle|dont tu parles|"
+    r"dont vous parlez|mentionne\w*|cite\w*|in question|mentioned|you mentioned)\b"
+)
+# "et l'incubateur, il a quel mail ?": a definite noun points back when the last answer
+# introduced an entity of that kind.
+_DEFINITE = re.compile(rf"\b(?:le|la|l|les|the)\s+{_NOUN}\b")
+_RAW_WORDS = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Something a turn was about or its answer introduced: a service, an incubator or a page.
+
+    ``kind`` is "startup", "incubator" or the page's kind ("phase", "programme"...); ``name``
+    the words that name it in a question; ``noun`` the head noun of its title, by which it can
+    be referred to as well ("le comité" for "Le comité d'investissement")."""
+
+    kind: str
+    id: str
+    name: str
+    noun: str = ""
+
+    def called(self, noun: str) -> bool:
+        return noun in KIND_NOUNS.get(self.kind, frozenset()) or noun == self.noun
 
 
 @dataclass(frozen=True)
 class Turn:
     """What one turn was about: its subject (a service, an incubator or a page) as the words
-    that name it, and what it asked (the question without its subject's words)."""
+    that name it, what it asked (the question without its subject's words), and the entities
+    its answer named (the subject's first)."""
 
     subject: str
     asked: str
     answered: bool
+    entities: tuple[Entity, ...] = ()
 
 
 @dataclass
@@ -58,9 +118,30 @@ class Conversation:
     def last(self) -> Turn | None:
         return self.turns[-1] if self.turns else None
 
+    @property
+    def current(self) -> Turn | None:
+        """The last turn that was answered about something: a declined turn in between does
+        not end the subject ("…?" declined, then "et qui décide ?" still continues it)."""
+        for turn in reversed(self.turns):
+            if turn.answered and turn.subject:
+                return turn
+        return None
+
     def add(self, turn: Turn) -> None:
         self.turns.append(turn)
         self.seen = time.monotonic()
+
+    def entity(self, noun: str, *, last_only: bool = False) -> Entity | None:
+        """The last entity called ``noun`` ("incubateur") that an answer named, most recent
+        turn first, and in a turn its subject first ("cette phase" after the construction's
+        page is the construction, not the phase its answer says comes next); ``last_only``:
+        in the last answered turn only."""
+        turns = [t for t in reversed(self.turns) if t.answered]
+        for turn in turns[:1] if last_only else turns:
+            for found in turn.entities:
+                if found.called(noun):
+                    return found
+        return None
 
 
 class Conversations:
@@ -94,19 +175,44 @@ def is_followup(text: str) -> bool:
     return bool(_OPENING.search(folded)) or refers_back(text) or len(ws) <= SHORT_WORDS
 
 
+def is_short(text: str) -> bool:
+    """Short enough to be a turn of a conversation rather than a question of its own."""
+    return 0 < len(words(text)) <= FOLLOWUP_WORDS
+
+
 def opens_as_followup(text: str) -> bool:
     """ "et pour…", "what about…", "du coup…": a message that continues, whatever it names."""
     return bool(_OPENING.search(fold(text)))
 
 
 def refers_back(text: str) -> bool:
-    """A pronoun standing for what was just discussed ("elle", "son", "leur", "its")."""
-    return any(w in _REFERRING for w in words(text))
+    """A pronoun standing for what was just discussed ("elle", "son", "leur", "its"); the
+    impersonal "il" of "il fait beau" or "il faut" stands for nothing."""
+    folded = _IMPERSONAL.sub(" ", " ".join(words(text)))
+    return any(w in _REFERRING for w in folded.split())
+
+
+def kind_reference(text: str) -> tuple[str, str, bool] | None:
+    """How ``text`` names an entity by its kind: (the noun, the text without the words that
+    do it, whether those words point back by themselves: a demonstrative or "en question"),
+    or None.
+
+    "l'incubateur en question il a quel mail ?" -> ("incubateur", "il a quel mail", True);
+    "et la startup, elle a quel mail ?" -> ("startup", "et elle a quel mail", False)."""
+    folded = " ".join(_RAW_WORDS.findall(fold(text).replace("'", " ").replace("\u2019", " ")))
+    for pattern, pointing in ((_MENTIONED, True), (_DEMONSTRATIVE, True), (_DEFINITE, False)):
+        for m in pattern.finditer(folded):
+            noun = m.group("noun")
+            if noun in _ALL_NOUNS or pointing:
+                rest = folded[: m.start()] + folded[m.end() :]
+                return noun, " ".join(rest.split()), pointing
+    return None
 
 
 def content_words(text: str) -> list[str]:
-    """The words that carry meaning: no stop words, no follow-up markers."""
-    return [w for w in words(text) if w not in STOP_WORDS and w not in _MARKERS and len(w) > 2]
+    """The words that carry meaning: no stop words, no follow-up markers ("du coup")."""
+    folded = _OPENING.sub(" ", " ".join(words(text)))
+    return [w for w in folded.split() if w not in STOP_WORDS and w not in _MARKERS and len(w) > 2]
 
 
 def without(text: str, name: str) -> str:

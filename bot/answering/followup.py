@@ -1,53 +1,116 @@
 """Answering a turn of a conversation: the stage after the pipeline when there is one.
 
-A follow-up (see :func:`bot.answering.conversation.is_followup`) that names no subject of
-its own is asked again with the previous subject's name ("et ça dure combien ?" + "la phase
-de construction"); one that names a new subject is asked again with what was asked before
-("et pour l'investigation ?" + "combien de temps dure"). The continued answer is kept only
-when it answers; an off-topic follow-up (no word of the programme's, no fact asked) is
-answered on its own.
+A follow-up (see :func:`bot.answering.conversation.is_followup`) is read in one of these ways,
+in this order:
+
+- it names an entity by its kind ("cet incubateur", "la startup en question", "this
+  programme"): the last entity of that kind an answer named (a service's incubator, a page
+  the answer cited) takes its place;
+- it gives a new value of what the previous question asked about ("et pour 2026 ?" after a
+  question about 2025): the previous question with that value, whatever it answers;
+- it names a new subject and no fact ("et pour l'investigation ?"): what was asked before;
+- it names no subject ("et ça dure combien ?"), or it is declined alone and names nothing of
+  its own: the previous subject.
+
+The continued answer is kept only when it answers; an off-topic follow-up (words our pages
+never use, no fact asked, no pronoun pointing back) is answered on its own.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from bot.answering import pipeline
 from bot.answering.compose import Result
 from bot.answering.conversation import (
+    ENTITIES,
     Conversation,
+    Entity,
     Turn,
     content_words,
     is_followup,
+    is_short,
+    kind_reference,
     opens_as_followup,
     refers_back,
     without,
 )
 from bot.answering.facets import asked_facets, asking_words
-from bot.answering.text import tokens, words
+from bot.answering.text import STOP_WORDS, fold, tokens, words
 
 if TYPE_CHECKING:
     from bot.answering.pipeline import Stages, Trace
     from bot.engine import State
 
+REGISTRY_KINDS = ("startup", "incubator")  # reached by "l'incubateur" as well as "cet incubateur"
+_ARTICLE = re.compile(r"^(?:l|le|la|les|the|un|une|a)\s+")
+_TITLE_WORD = re.compile(r"[a-z]+")
+
+
+def _head_noun(title: str) -> str:
+    """The noun a title starts with ("Le comité d'investissement" -> "comite")."""
+    folded = _ARTICLE.sub("", fold(title).replace("'", " ").replace("\u2019", " ").strip())
+    found = _TITLE_WORD.match(folded)
+    return found.group(0) if found and found.group(0) not in STOP_WORDS else ""
+
+
+_SUBTITLE = re.compile(r"\s*(?:[:(—–]|\s-\s).*$")
+
+
+def short_title(title: str) -> str:
+    """A title without its subtitle: "La construction : réaliser un service…" -> "La
+    construction", "Programme Gamma (ancien dispositif…)" -> "Programme Gamma"."""
+    return _SUBTITLE.sub("", title).strip() or title
+
+
+def entity_of(state: State, source_id: str) -> Entity | None:
+    """The entity an answer's source is about: a service, an incubator or a page."""
+    kind, _, ident = source_id.partition(":")
+    if kind == "startup" and state.registry is not None:
+        found = state.registry.startup(ident)
+        return Entity("startup", source_id, found.name, "startup") if found else None
+    if kind == "incubator" and state.registry is not None:
+        inc = state.registry.incubators.get(ident)
+        return Entity("incubator", source_id, inc.title, "incubateur") if inc else None
+    page_id = source_id.split("#", 1)[0]
+    page = state.pages.get(page_id)
+    if page is not None:
+        return Entity(page.kind, page.id, short_title(page.title), _head_noun(page.title))
+    for doc in state.index.docs:
+        if doc.id == source_id:
+            title = doc.page_title or doc.title
+            return Entity(doc.kind, doc.page_id or doc.id, title, _head_noun(title))
+    return None
+
 
 def subject_of(state: State, result: Result) -> str:
     """The words that name what ``result`` is about ("" when it is about nothing in particular)."""
-    sid = result.source_id or ""
-    kind, _, ident = sid.partition(":")
-    if kind == "startup" and state.registry is not None:
-        found = state.registry.startup(ident)
-        return found.name if found is not None else ""
-    if kind == "incubator" and state.registry is not None:
-        inc = state.registry.incubators.get(ident)
-        return inc.title if inc is not None else ""
-    page = state.pages.get(sid.split("#", 1)[0])
-    if page is not None:
-        return page.title
-    for doc in state.index.docs:
-        if doc.id == sid:
-            return doc.page_title or doc.title
-    return ""
+    found = entity_of(state, result.source_id or "")
+    return found.name if found is not None else ""
+
+
+def mentioned(state: State, result: Result, subject: Entity | None) -> list[Entity]:
+    """The entities an answer introduced besides its subject: a service's incubator, the
+    programme's pages its text names ("…devant le comité d'investissement")."""
+    found: list[Entity] = []
+    if subject is not None and subject.kind == "startup" and state.registry is not None:
+        startup = state.registry.startup(subject.id.partition(":")[2])
+        inc = state.registry.incubator_of(startup) if startup is not None else None
+        if inc is not None:
+            found.append(Entity("incubator", f"incubator:{inc.id}", inc.title, "incubateur"))
+    text = " " + " ".join(words(result.text)) + " "
+    named: list[tuple[int, Entity]] = []
+    for page in state.pages.values():
+        if subject is not None and page.id == subject.id:
+            continue
+        names = [" ".join(words(a)) for a in (page.title, *page.aliases)]
+        at = [i for a in names if len(a) >= 5 and (i := text.find(f" {a} ")) >= 0]
+        if at:
+            entity = Entity(page.kind, page.id, short_title(page.title), _head_noun(page.title))
+            named.append((min(at), entity))
+    found += [e for _, e in sorted(named, key=lambda p: p[0])]
+    return found
 
 
 def _names(text: str, subject: str) -> bool:
@@ -58,15 +121,40 @@ def _names(text: str, subject: str) -> bool:
     return bool(named) and bool((named & set(tokens(text))) - asking)
 
 
+def _answers_own_words(text: str, result: Result) -> bool:
+    """Whether ``result`` says some of the words ``text`` asks with, or ``text`` asks for a
+    fact (the facet check sees to it): a question that needed the subject to be answered
+    still finds its own words in the answer ("quel est le numéro de Jean ?" in a thread about
+    the construction is not answered by the construction's page)."""
+    if asked_facets(text):
+        return True  # what a fact is asked with is checked by the facet check
+    own = {t for w in content_words(text) for t in tokens(w)}
+    return bool(own & set(tokens(result.text)))
+
+
 def _on_topic(state: State, text: str) -> bool:
-    """A follow-up worth continuing: it asks a fact, or most of its words are words our pages
-    use ("et elle commence à quel moment ?"); "et il fait beau demain ?" is not."""
+    """A follow-up worth continuing: it asks a fact, points back with a pronoun ("et elle
+    commence quand ?"), or says nothing our pages never say; "et il fait beau demain ?" does."""
     content = content_words(text)
-    if not content or asked_facets(text):
+    if not content or asked_facets(text) or refers_back(text):
         return True
     stems = [t for w in content for t in tokens(w)]
-    known = sum(state.index.known(t) or state.index.correct(t) is not None for t in stems)
-    return known * 2 > len(stems)
+    return all(state.index.known(t) or state.index.correct(t) is not None for t in stems)
+
+
+_VALUE = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,3}\b")
+
+
+def new_value(text: str, asked: str) -> str | None:
+    """ "et pour 2026 ?" after a question about 2025: the previous question with the new
+    value (a year, an edition's number), when the follow-up says little else."""
+    new = _VALUE.findall(fold(text))
+    old = _VALUE.findall(asked)
+    if len(new) != 1 or len(old) != 1 or new == old or len(content_words(text)) > 3:
+        return None
+    if (len(new[0]) == 4) != (len(old[0]) == 4):
+        return None  # a year for a year, a number for a number
+    return _VALUE.sub(new[0], asked, count=1)
 
 
 def continued(
@@ -80,37 +168,89 @@ def continued(
 ) -> Result:
     """The answer to ``text`` as a turn of ``conversation``, which it then joins."""
     result = alone
-    last = conversation.last
-    if last is not None and last.answered and last.subject and is_followup(text):
-        own_subject = subject_of(state, alone) if alone.answered else ""
-        names_own = (
-            bool(own_subject)
-            and own_subject != last.subject
-            and _names(text, own_subject)
-            and not refers_back(text)
-        )
-        if names_own and opens_as_followup(text):
-            rewritten, what = f"{text} {last.asked}", f"what was asked: {last.asked!r}"
-        elif names_own:
-            rewritten, what = "", "nothing: a new question on its own subject"
-        elif not _on_topic(state, text):
-            rewritten, what = "", "nothing: off topic, answered on its own"
-        else:
-            rewritten, what = f"{text} {last.subject}", f"the subject: {last.subject!r}"
+    last = conversation.current
+    reference = kind_reference(text)
+    plainly = (
+        opens_as_followup(text)
+        or refers_back(text)
+        or (reference is not None and reference[2] and is_short(text))
+    )
+    # a short question, or one declined alone, may lack its subject ("il faut envoyer un
+    # document avant ?"): it is tried with the subject, and kept only if the answer says
+    # some of its own words
+    followup = plainly or is_followup(text) or (not alone.answered and is_short(text))
+    if last is not None and followup:
+        rewritten, what, keep = _reading(state, text, alone, last, conversation)
         trace.add("follow-up", f"inherits {what}")
         if rewritten:
             again = pipeline.run(state, rewritten, lang, stages, trace)
-            if again.answered:
+            # a fact the inherited subject's page does not give says so, with its link,
+            # rather than the general "je ne sais pas"
+            said_missing = plainly and not alone.answered and again.source_id is not None
+            if not plainly and not _answers_own_words(text, again):
+                trace.add("follow-up", "the continued answer does not say what was asked")
+            elif again.answered or keep or said_missing:
                 result = again
     remember(state, conversation, text, result)
     return result
 
 
+def _reading(
+    state: State, text: str, alone: Result, last: Turn, conversation: Conversation
+) -> tuple[str, str, bool]:
+    """How to read ``text`` after ``last``: (the question to ask instead, or "" to answer it
+    on its own; what was inherited, for the trace; whether to keep a declined answer)."""
+    reference = kind_reference(text)
+    own = subject_of(state, alone) if alone.answered else ""
+    if reference is not None:
+        noun, rest, pointing = reference
+        target = conversation.entity(noun, last_only=not pointing)
+        if not pointing and target is not None and target.kind not in REGISTRY_KINDS:
+            target = None  # "la phase" of a service is its status, not the page on phases
+        subject = last.entities[0] if last.entities else None
+        names_other = bool(own) and target is not None and own != target.name and _names(text, own)
+        if (
+            target is not None
+            and (subject is None or target.id != subject.id)
+            and not names_other  # "l'incubateur de Cantine Claire" is Cantine Claire's
+        ):
+            return (
+                f"{rest} {target.name}",
+                f"the {target.kind} named before: {target.name!r}",
+                False,
+            )
+    names_own = bool(own) and own != last.subject and _names(text, own) and not refers_back(text)
+    if names_own and opens_as_followup(text):
+        value = new_value(text, last.asked)
+        if value is not None:
+            return f"{value} {last.subject}", f"what was asked, of a new value: {value!r}", True
+        return f"{text} {last.asked}", f"what was asked: {last.asked!r}", False
+    if names_own:
+        return "", "nothing: a new question on its own subject", False
+    if not _on_topic(state, text):
+        return "", "nothing: off topic, answered on its own", False
+    value = new_value(text, last.asked) if opens_as_followup(text) else None
+    if value is not None:
+        return f"{value} {last.subject}", f"what was asked, of a new value: {value!r}", True
+    return f"{text} {last.subject}", f"the subject: {last.subject!r}", False
+
+
 def remember(state: State, conversation: Conversation, text: str, result: Result) -> None:
     """Add the turn ``text`` -> ``result`` to ``conversation``."""
     last = conversation.last
-    subject = subject_of(state, result) if result.answered else ""
+    entity = entity_of(state, result.source_id or "") if result.answered else None
+    subject = entity.name if entity is not None else ""
     asked = without(text, subject) if subject else " ".join(words(text))
     if last is not None and subject == last.subject and not content_words(asked):
         asked = last.asked  # "et ça ?" keeps asking what was asked
-    conversation.add(Turn(subject=subject, asked=asked, answered=result.answered))
+    entities = ([entity] if entity is not None else []) + (
+        mentioned(state, result, entity) if result.answered else []
+    )
+    conversation.add(
+        Turn(
+            subject=subject,
+            asked=asked,
+            answered=result.answered,
+            entities=tuple(entities[:ENTITIES]),
+        )
+    )

@@ -11,7 +11,17 @@ from paths import KNOWLEDGE
 from test_pipeline import REGISTRY, TODAY
 
 from bot.answering import conversation as conversation_module
-from bot.answering.conversation import Conversation, Conversations, is_followup
+from bot.answering.conversation import (
+    TURNS,
+    Conversation,
+    Conversations,
+    content_words,
+    is_followup,
+    kind_reference,
+    refers_back,
+)
+from bot.answering.facets import asked_facets
+from bot.answering.followup import new_value
 from bot.engine import Engine, build_state
 from bot.frontends.console.chat import run_console
 
@@ -62,6 +72,8 @@ def test_an_english_follow_up(engine: Engine) -> None:
         ("dans quelle phase est RucheNet ?", "c'est quoi le manifeste ?"),
         ("c'est quoi le FAST ?", "combien dure l'investigation ?"),
         ("c'est quoi la phase de construction ?", "dans quelle phase est Cantine Claire ?"),
+        ("dans quelle phase est RucheNet ?", "et l'incubateur de Cantine Claire ?"),
+        ("what phase is Phare Libre in?", "who runs the incubator of Cantine Claire?"),
     ],
 )
 def test_a_new_subject_is_answered_as_without_context(
@@ -122,3 +134,164 @@ def test_ask_without_conversation_stays_stateless(run_bot) -> None:  # type: ign
     done = run_bot("ask", "--json", stdin=stdin)
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     assert not answers[1]["answered"]
+
+
+# --------------------------------------------------------------------------- by kind
+# Each kind of follow-up below is tested with examples of its own (not the benchmark's).
+
+
+@pytest.mark.parametrize(
+    ("first", "hop"),
+    [
+        ("dans quelle phase est RucheNet ?", "et cet incubateur, on le contacte comment ?"),
+        ("dans quelle phase est RucheNet ?", "l'incubateur en question a quelle adresse mail ?"),
+        ("dans quelle phase est RucheNet ?", "et l'incubateur, il a quel mail ?"),
+        ("what phase is Phare Libre in?", "how do I reach this incubator?"),
+    ],
+)
+def test_an_entity_hop_reaches_the_incubator_the_answer_named(
+    engine: Engine, first: str, hop: str
+) -> None:
+    """A service's answer names its incubator; "cet incubateur" is that incubator."""
+    _, second = turns(engine, first, hop)
+    assert second.answered
+    assert second.links[0].url.endswith("/incubateurs/fabrique-mer.html")
+    assert "fabrique@mer.gouv.fr" in second.text
+
+
+def test_an_entity_hop_goes_to_the_last_one_of_its_kind(engine: Engine) -> None:
+    *_, third = turns(
+        engine,
+        "dans quelle phase est RucheNet ?",
+        "qui contacter pour Cantine Claire ?",
+        "ce labo, c'est lequel ?",
+    )
+    assert third.links[0].url.endswith("/incubateurs/atelier-territoires.html")
+
+
+def test_a_possessive_asks_the_subject_not_a_hop(engine: Engine) -> None:
+    """ "son incubateur" is a fact of the service just discussed: its card answers."""
+    _, second = turns(engine, "dans quelle phase est RucheNet ?", "et son incubateur ?")
+    assert second.links[0].url.endswith("/startups/ruchenet.html")
+    assert "Fabrique numérique de la Mer" in second.text
+
+
+def test_an_entity_hop_to_a_page_the_answer_named(engine: Engine) -> None:
+    """A page's answer names another page ("le comité d'investissement"); "ce comité" is it."""
+    first, second = turns(
+        engine, "comment se termine l'investigation ?", "ce comité se réunit tous les combien ?"
+    )
+    assert "comité d'investissement" in first.text
+    assert second.answered and "six mois" in second.text
+
+
+def test_without_a_named_entity_of_that_kind_nothing_is_hopped_to(engine: Engine) -> None:
+    """ "cette phase" after a phase's own page stays on that page."""
+    first, second = turns(
+        engine, "c'est quoi la phase de construction ?", "et cette phase dure combien ?"
+    )
+    assert second.links[0].url == first.links[0].url
+
+
+def test_the_subject_outlives_a_declined_turn(engine: Engine) -> None:
+    *_, third = turns(
+        engine,
+        "c'est quoi la phase de construction ?",
+        "et la météo à Brest demain ?",
+        "et ça dure combien ?",
+    )
+    assert third.answered and "/approche/construction" in third.links[0].url
+
+
+@pytest.mark.parametrize("weather", ["et il pleut à Lyon ?", "et il fait froid à Lille ?"])
+def test_an_impersonal_pronoun_does_not_point_back(engine: Engine, weather: str) -> None:
+    _, second = turns(engine, "c'est quoi le FAST ?", weather)
+    assert not second.answered
+    assert not refers_back(weather)
+    assert refers_back("et elle dure combien ?") and refers_back("and its contact?")
+
+
+def test_a_fact_the_inherited_page_lacks_is_said_with_its_link(engine: Engine) -> None:
+    """ "et ils sont combien dans l'équipe ?" on a service: its card does not give it."""
+    _, second = turns(
+        engine, "dans quelle phase est RucheNet ?", "et vous êtes combien dans l'équipe ?"
+    )
+    assert not second.answered
+    assert second.links[0].url.endswith("/startups/ruchenet.html")
+
+
+def test_team_size_asked_without_naming_people() -> None:
+    names = lambda q: {f.name for f in asked_facets(q)}  # noqa: E731
+    assert "team_size" in names("ils sont combien dans l'équipe ?")
+    assert "team_size" in names("combien sont-ils dans cette équipe ?")
+    assert "team_size" not in names("combien de startups sont en construction ?")
+    assert "team_size" not in names("les services sont combien en accélération ?")
+
+
+def test_a_new_value_replaces_the_old_one() -> None:
+    assert new_value("et pour 2022 ?", "enveloppe du fast en 2025") == "enveloppe du fast en 2022"
+    assert new_value("et le fast 12 ?", "laureats du fast 14") == "laureats du fast 12"
+    assert new_value("et pour 2022 ?", "laureats du fast 14") is None  # a year is no edition
+    assert new_value("et pour 2022 ?", "combien dure la construction") is None
+
+
+def test_a_new_year_keeps_what_was_asked(engine: Engine) -> None:
+    """The previous question asked again of the new year: a year no page gives is declined
+    rather than answered with another year's figure."""
+    _, second = turns(engine, "c'est quoi l'enveloppe du FAST en 2025 ?", "et pour 2022 ?")
+    assert not second.answered
+    assert "2,5 millions" not in second.text
+
+
+def test_opening_words_are_not_content() -> None:
+    assert content_words("on candidate du coup ?") == ["candidate"]
+    assert content_words("what about the budget?") == ["budget"]
+    assert content_words("et la phase actuelle c'est laquelle ?") == ["phase", "actuelle"]
+
+
+def test_kind_references() -> None:
+    assert kind_reference("et cette startup ?") == ("startup", "et", True)
+    assert kind_reference("the incubator in question, who runs it?") == (
+        "incubator",
+        "who runs it",
+        True,
+    )
+    assert kind_reference("et son incubateur ?") is None
+    assert kind_reference("et l'incubateur ?") == ("incubateur", "et", False)
+
+
+def test_the_context_is_bounded() -> None:
+    conversation = Conversation()
+    for n in range(TURNS + 3):
+        conversation.add(conversation_module.Turn(f"S{n}", "", True))
+    assert len(conversation.turns) == TURNS
+
+
+def test_a_short_question_on_another_matter_is_not_merged(engine: Engine) -> None:
+    """A short question in a thread that names neither pronoun nor opener is continued only
+    when the continued answer says what it asks: a person's number is not the construction."""
+    _, second = turns(engine, "combien dure la construction ?", "quel est le numéro de Jean ?")
+    assert (second.answered, second.text) == (
+        False,
+        engine.answer("quel est le numéro de Jean ?").text,
+    )
+
+
+def test_a_short_question_declined_alone_is_read_with_the_subject(engine: Engine) -> None:
+    _, second = turns(engine, "dans quelle phase est RucheNet ?", "which incubator?")
+    assert second.answered and "Fabrique numérique de la Mer" in second.text
+
+
+def test_a_demonstrative_reaches_the_page_a_service_answer_named(engine: Engine) -> None:
+    """A service's card says its phase; "cette phase" is that phase's page."""
+    _, second = turns(engine, "dans quelle phase est RucheNet ?", "et cette phase dure combien ?")
+    assert "/approche/construction" in second.links[0].url
+    assert "six mois" in second.text or "12 mois" in second.text
+
+
+def test_a_definite_phase_of_a_service_stays_on_the_service(engine: Engine) -> None:
+    """ "la phase" of the service just discussed is its status, not the page on phases."""
+    _, second = turns(
+        engine, "dans quelle phase est RucheNet ?", "et la phase actuelle c'est laquelle ?"
+    )
+    assert second.answered and second.links[0].url.endswith("/startups/ruchenet.html")
