@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.answering.text import normalize
+from bot.answering.text import normalize, unslang
 
 FACETS_FILE = Path(__file__).with_name("data") / "facets.yaml"
 
@@ -23,6 +23,7 @@ class Facet:
     cues: tuple[re.Pattern[str], ...]
     evidence: re.Pattern[str] | None
     never: bool
+    personal: bool = False  # a person's own fact: given only by an answer naming them
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_fr
@@ -55,6 +56,7 @@ def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
                 cues=tuple(re.compile(c) for c in spec.get("cues") or ()),
                 evidence=re.compile(evidence) if evidence else None,
                 never=bool(spec.get("never", False)),
+                personal=bool(spec.get("personal", False)),
             )
         )
     return tuple(facets)
@@ -63,7 +65,7 @@ def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
 def asking_words(question: str, only: frozenset[str] | None = None) -> set[str]:
     """The words of ``question`` that ask for a facet ("qui contacter", "combien de temps"),
     of the facets named ``only`` when given."""
-    normal = normalize(question)
+    normal = unslang(normalize(question))
     found: set[str] = set()
     for facet in load_facets():
         if only is not None and facet.name not in only:
@@ -82,7 +84,7 @@ def _any_cue(cues: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=4096)
 def _asked(question: str) -> tuple[Facet, ...]:
-    normal = normalize(question)
+    normal = unslang(normalize(question))
     return tuple(f for f in load_facets() if f.any_cue.search(normal))
 
 

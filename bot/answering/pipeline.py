@@ -29,7 +29,7 @@ from bot.answering.compose import Result, decline
 from bot.answering.facets import Facet, asked_facets
 from bot.answering.query import Query, parse, sentences_of
 from bot.answering.search import Doc
-from bot.answering.text import MONTHS_EN, MONTHS_FR, fold, format_date, normalize
+from bot.answering.text import MONTHS_EN, MONTHS_FR, fold, format_date, normalize, strip_slack
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
 from bot.registry.startups import SCORE_WEAK_HINT, StartupMatch
 
@@ -298,13 +298,36 @@ def describe(
 # --------------------------------------------------------------------------- facets
 
 
-def missing_facet(result: Result, facets: list[Facet], lang: str) -> Result | None:
-    """ "La fiche de X ne donne pas son budget": the asked fact is not in the chosen answer."""
+# "Jennifer Dupont", "Jean-Marc Le Goff": a person named by first and last name.
+_PERSON = re.compile(
+    r"\b[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?(?:\s+[A-ZÀ-Ý][a-zà-ÿA-ZÀ-Ý'-]+){1,2}\b"
+)
+
+
+def missing_facet(
+    result: Result, facets: list[Facet], lang: str, question: str = ""
+) -> Result | None:
+    """ "La fiche de X ne donne pas son budget": the asked fact is not in the chosen answer.
+    A personal fact (a phone number) of a person named in the question is given only by an
+    answer that names that person."""
+    people = [fold(m.group(0)) for m in _PERSON.finditer(strip_slack(question)) if m.start() > 0]
     for facet in facets:
-        if facet.never or facet.given(result.text):
+        named = not facet.personal or not people or any(p in fold(result.text) for p in people)
+        if facet.never or (facet.given(result.text) and named):
             continue
         url, title = result.links[0] if result.links else ("https://beta.gouv.fr/", "beta.gouv.fr")
         title = title.removesuffix(" — beta.gouv.fr")
+        if not named:
+            # someone's own number: no page gives it, and the bot does not hand out people's
+            text = (
+                f"I don't give out people's own contact details, and no page gives this one. "
+                f"Write to {compose.CONTACT_EMAIL}: the team will pass your message on."
+                if lang == "en"
+                else "Je ne donne pas les coordonnées personnelles des gens, et aucune page ne "
+                f"donne celle-ci. Écrivez à {compose.CONTACT_EMAIL} : l'équipe transmettra."
+            )
+            contact = ("https://beta.gouv.fr/contact/", "Contacter beta.gouv.fr")
+            return Result(False, "out_of_scope", text, [contact], result.source_id)
         if lang == "en":
             text = (
                 f"The page « {title} » does not give {facet.label('en')}; I won't guess it. "
@@ -371,19 +394,19 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
             described = describe(state, query, lang, trace)
             if described is not None:
                 trace.add("describe", f"a service described, not named: {described.source_id}")
-                return _checked(described, facets, lang, stages, trace)
+                return _checked(described, facets, lang, stages, trace, query.text)
     if stages.describe and any(f.name == "incubator" for f in facets):
         named = state.finder.match(query.text) if state.finder is not None else None
         if named is None or named.score < compose.STARTUP_SURE:
             found = describe(state, query, lang, trace, kind="incubator")
             if found is not None:
                 trace.add("describe", f"an incubator by its administration: {found.source_id}")
-                return _checked(found, facets, lang, stages, trace)
+                return _checked(found, facets, lang, stages, trace, query.text)
     result = compose.respond(state, query.focus, lang, trace, complement=stages.complement)
     if not result.answered and query.focused:
         trace.add("decide", "the focus alone is not answered: the whole message")
         result = compose.respond(state, query.text, lang, trace, complement=stages.complement)
-    return _checked(result, facets, lang, stages, trace)
+    return _checked(result, facets, lang, stages, trace, query.text)
 
 
 _MONTH_NUMBER = {fold(m): i + 1 for i, m in enumerate(MONTHS_FR)} | {
@@ -415,11 +438,16 @@ def mark_past_deadlines(text: str, today: date, lang: str) -> str:
 
 
 def _checked(
-    result: Result, facets: list[Facet], lang: str, stages: Stages, trace: Trace
+    result: Result,
+    facets: list[Facet],
+    lang: str,
+    stages: Stages,
+    trace: Trace,
+    question: str = "",
 ) -> Result:
     """The facet check, and a referral marked as what it is (not an answer)."""
     if result.answered and stages.facet_check and facets:
-        missing = missing_facet(result, facets, lang)
+        missing = missing_facet(result, facets, lang, question)
         if missing is not None:
             trace.add("facets", f"declined: the answer does not give {facets[0].name}")
             return missing

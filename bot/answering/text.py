@@ -122,6 +122,9 @@ SLANG = {
     "koi": "quoi",
     "kwa": "quoi",
     "cb": "combien",
+    "qd": "quand",
+    "incub": "incubateur",
+    "incubs": "incubateurs",
     "cbien": "combien",
     "pk": "pourquoi",
     "pq": "pourquoi",
@@ -240,6 +243,15 @@ _SE = re.compile(r"(?<!\S)SEs?\b")
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th|eme|e|er|ere|re|ieme)\b")
 # "how fast" asks about speed, not about the FAST programme
 _HOW_FAST = re.compile(r"\b(how|so|as|very|too) fast\b")
+
+
+_PLAIN_WORD = re.compile(r"[a-z]+")
+
+
+def unslang(normal: str) -> str:
+    """A normalised question with chat abbreviations written out ("cb de temps" -> "combien
+    de temps", "qd" -> "quand"), for reading what it asks."""
+    return _PLAIN_WORD.sub(lambda m: SLANG.get(m.group(0), m.group(0)), normal)
 
 
 def normalize(text: str) -> str:

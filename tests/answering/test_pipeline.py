@@ -387,3 +387,44 @@ def test_a_phase_asked_in_a_long_message_is_the_services_not_its_incubators(
     )
     assert answer.answered and answer.source_id == "startup:portail-suivi"
     assert "investigation" in answer.text
+
+
+# --------------------------------------------------------------------------- traps by category
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "le numéro de portable de Martine Durand svp",
+        "tu aurais le tel perso de Karim Benali ?",
+        "what's Paul Martin's mobile number?",
+    ],
+)
+def test_a_named_persons_phone_is_never_given(bare_engine: Engine, question: str) -> None:
+    answer = bare_engine.answer(question)
+    assert not answer.answered
+    assert "01 " not in answer.text and "contact@beta.gouv.fr" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "meilleur incubateur du réseau ?",
+        "ta startup d'état préférée c'est laquelle ?",
+        "what's your favourite state startup?",
+    ],
+)
+def test_an_opinion_is_declined_however_it_is_asked(bare_engine: Engine, question: str) -> None:
+    assert not bare_engine.answer(question).answered
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "cb d'agents a la fabrique de la mer ?",
+        "combien de personnes composent l'équipe de RucheNet ?",
+    ],
+)
+def test_a_headcount_no_card_gives_is_declined(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered and "ne donne pas" in answer.text
