@@ -122,7 +122,6 @@ SLANG = {
     "koi": "quoi",
     "kwa": "quoi",
     "cb": "combien",
-    "qd": "quand",
     "incub": "incubateur",
     "incubs": "incubateurs",
     "cbien": "combien",
