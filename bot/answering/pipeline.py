@@ -268,7 +268,7 @@ def describe(
         return None
     # the whole message, else the one sentence of a long message that describes it (coverage
     # is a share of the words searched: a greeting and a story dilute the description)
-    found: dict[str, str] = {}  # id -> title
+    found: dict[str, tuple[float, str]] = {}  # id -> (best score, title)
     for text in (query.text, *sentences_of(query)):
         hits = index.search(text, limit=2)
         if not hits:
@@ -285,12 +285,16 @@ def describe(
             and best.coverage >= DESCRIBE_MIN_COVERAGE[kind]
             and best.score >= second * DESCRIBE_MARGIN[kind]
         ):
-            found[best.doc.id] = best.doc.title
+            seen = found.get(best.doc.id, (0.0, ""))[0]
+            found[best.doc.id] = (max(seen, best.score), best.doc.title)
             if text == query.text:
                 break
-    if len(found) != 1:
-        return None  # none stands out, or two sentences describe two different ones
-    ((found_id, title),) = found.items()
+    if not found:
+        return None
+    ranked = sorted(found.items(), key=lambda item: item[1][0], reverse=True)
+    found_id, (score, title) = ranked[0]
+    if len(ranked) > 1 and score < ranked[1][1][0] * DESCRIBE_MARGIN[kind]:
+        return None  # two sentences describe two different ones, neither clearly
     match = StartupMatch(kind, found_id.split(":", 1)[1], title, 90.0, "")
     return compose.registry_answer(state, match, query.focus, lang)
 
@@ -480,9 +484,29 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     named = state.finder.match(query.text)
     if named is None or named.score < compose.STARTUP_SURE:
         return None
+    if named.kind == "incubator" and "incubator" not in kinds and _introduces(query, named.span):
+        # "je suis intrapreneur à la Fabrique X ; quelle adresse pour le FAST ?": where the
+        # person works, not what they ask about
+        return None
     if named.kind in kinds or "" in kinds:
         return named
     return None
+
+
+# "je suis…", "je travaille à…", "I work at…": a person saying who they are and where.
+_SELF_INTRO = re.compile(
+    r"\b(?:je suis|j suis|je travaille|je bosse|on est|nous sommes|on travaille|nous travaillons|"
+    r"i work|i am|i m|we are|we work)\b"
+)
+
+
+def _introduces(query: Query, span: str) -> bool:
+    """Whether ``span`` is named in a sentence where the person introduces themself."""
+    where = fold(span)
+    return any(
+        where in fold(sentence) and _SELF_INTRO.search(fold(sentence).replace("'", " "))
+        for sentence in sentences_of(query) or [query.text]
+    )
 
 
 def _today(state: State) -> date:

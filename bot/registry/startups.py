@@ -42,7 +42,7 @@ from bot.registry.model import (
 )
 
 # The facets (data/facets.yaml) whose words, asked next to a name, say it names a service.
-ENTITY_FACETS = frozenset({"status", "contact"})
+ENTITY_FACETS = frozenset({"status", "contact", "incubator"})
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -228,6 +228,7 @@ _DOMAIN = re.compile(r"[a-z0-9]\.(?:fr|com|org|net|info|io|eu|bzh|nc|taxi|ia)\b"
 _PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]")
 _FORMERLY = re.compile(r"^(?:ex|anc|anciennement|ancien|ancienne|formerly)\b[\s.:]*", re.IGNORECASE)
 _ARTICLES = ("la", "le", "les", "l")
+_LEADING_ARTICLE = re.compile(r"^(?:la|le|les|l['’])\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -407,7 +408,9 @@ class StartupFinder:
         if len(parts) > 1:
             for part in parts:
                 part = _FORMERLY.sub("", part).strip()
-                if part and (not part[0].islower() or _DOMAIN.search(part)):
+                # "RNB, le Référentiel National des Bâtiments": the article is not the part
+                bare = _LEADING_ARTICLE.sub("", part)
+                if bare and (not bare[0].islower() or _DOMAIN.search(part)):
                     candidates.append((part, SCORE_PART))
         seen: set[tuple[str, ...]] = set()
         for raw, weight in candidates:

@@ -64,6 +64,13 @@ REGISTRY = Registry(
             ("investigation", "2025-06-01"),
         ),
         service(
+            "balise",
+            "BDL, la Balise des Littoraux",
+            "Prévenir les baigneurs des courants dangereux sur les plages surveillées",
+            "fabrique-mer",
+            ("investigation", "2025-04-01"),
+        ),
+        service(
             "react",
             "React",
             "Retrouver les arrêtés préfectoraux publiés dans les recueils administratifs",
@@ -428,3 +435,22 @@ def test_an_opinion_is_declined_however_it_is_asked(bare_engine: Engine, questio
 def test_a_headcount_no_card_gives_is_declined(engine: Engine, question: str) -> None:
     answer = engine.answer(question)
     assert not answer.answered and "ne donne pas" in answer.text
+
+
+def test_a_name_given_after_its_short_name_and_an_article_is_found(engine: Engine) -> None:
+    answer = engine.answer(
+        "Bonjour ! On voudrait s'appuyer sur la *Balise des Littoraux* pour notre plage. "
+        "Vous savez où en est le produit ?"
+    )
+    assert answer.answered and answer.source_id == "startup:balise"
+
+
+def test_the_incubator_a_person_introduces_themself_with_is_not_the_subject(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour ! Je suis intrapreneur à La Fabrique numérique de la Mer et on hésite à "
+        "candidater au FAST. Il y a une adresse mail pour poser nos questions à l'équipe du FAST ?"
+    )
+    assert answer.answered and "fast@beta.gouv.fr" in answer.text
+    assert answer.source_id != "incubator:fabrique-mer"

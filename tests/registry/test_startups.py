@@ -604,3 +604,16 @@ def test_a_name_written_in_two_words_is_cut_where_the_name_is() -> None:
     assert finder.match("I heard one of them is creating a separate legal entity?") is None
     found = finder.match("dans quelle phase est dossier facile ?")
     assert found is not None and found.id == "dossierfacile"
+
+
+def test_the_part_of_a_name_after_its_short_name_and_an_article_is_a_name() -> None:
+    registry = Registry(
+        startups=(
+            Startup(id="rdb", name="RDB, le Répertoire des Digues Bretonnes", mission="Recenser"),
+        ),
+        incubators={},
+    )
+    found = StartupFinder(registry, today=TODAY).match(
+        "on utilise le Répertoire des Digues Bretonnes"
+    )
+    assert found is not None and found.id == "rdb"
