@@ -29,7 +29,14 @@ from bot.answering.compose import Result, decline
 from bot.answering.facets import Facet, asked_facets
 from bot.answering.query import Query, parse, sentences_of
 from bot.answering.search import Doc
-from bot.answering.text import MONTHS_EN, MONTHS_FR, fold, format_date, normalize, strip_slack
+from bot.answering.text import (
+    MONTHS_EN,
+    MONTHS_FR,
+    fold,
+    format_date,
+    normalize,
+    strip_slack,
+)
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
 from bot.registry.startups import SCORE_WEAK_HINT, StartupMatch
 
@@ -484,29 +491,9 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     named = state.finder.match(query.text)
     if named is None or named.score < compose.STARTUP_SURE:
         return None
-    if named.kind == "incubator" and "incubator" not in kinds and _introduces(query, named.span):
-        # "je suis intrapreneur à la Fabrique X ; quelle adresse pour le FAST ?": where the
-        # person works, not what they ask about
-        return None
     if named.kind in kinds or "" in kinds:
         return named
     return None
-
-
-# "je suis…", "je travaille à…", "I work at…": a person saying who they are and where.
-_SELF_INTRO = re.compile(
-    r"\b(?:je suis|j suis|je travaille|je bosse|on est|nous sommes|on travaille|nous travaillons|"
-    r"i work|i am|i m|we are|we work)\b"
-)
-
-
-def _introduces(query: Query, span: str) -> bool:
-    """Whether ``span`` is named in a sentence where the person introduces themself."""
-    where = fold(span)
-    return any(
-        where in fold(sentence) and _SELF_INTRO.search(fold(sentence).replace("'", " "))
-        for sentence in sentences_of(query) or [query.text]
-    )
 
 
 def _today(state: State) -> date:

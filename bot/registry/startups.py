@@ -42,7 +42,7 @@ from bot.registry.model import (
 )
 
 # The facets (data/facets.yaml) whose words, asked next to a name, say it names a service.
-ENTITY_FACETS = frozenset({"status", "contact", "incubator"})
+ENTITY_FACETS = frozenset({"status", "contact"})
 
 
 def _wordset(text: str) -> frozenset[str]:

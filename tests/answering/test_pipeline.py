@@ -443,14 +443,3 @@ def test_a_name_given_after_its_short_name_and_an_article_is_found(engine: Engin
         "Vous savez où en est le produit ?"
     )
     assert answer.answered and answer.source_id == "startup:balise"
-
-
-def test_the_incubator_a_person_introduces_themself_with_is_not_the_subject(
-    engine: Engine,
-) -> None:
-    answer = engine.answer(
-        "Bonjour ! Je suis intrapreneur à La Fabrique numérique de la Mer et on hésite à "
-        "candidater au FAST. Il y a une adresse mail pour poser nos questions à l'équipe du FAST ?"
-    )
-    assert answer.answered and "fast@beta.gouv.fr" in answer.text
-    assert answer.source_id != "incubator:fabrique-mer"
