@@ -178,13 +178,25 @@ SLANG = {
 }
 
 
+class _Deaccented(dict[int, str]):
+    """Each character's form without accents (NFKD, combining marks dropped, typography to
+    ASCII), computed the first time it is met: ``str.translate`` then runs at C speed."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        plain = unicodedata.normalize("NFKD", char.translate(_TYPO))
+        form = "".join(c for c in plain if not unicodedata.combining(c)).translate(_TYPO)
+        self[code] = form
+        return form
+
+
+_DEACCENTED = _Deaccented()
+
+
 def deaccent(text: str) -> str:
     """Typographic forms to ASCII, ligatures opened, accents dropped; case and spaces kept."""
-    text = str(text).translate(_TYPO)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c)).translate(_TYPO)
-    return text
+    text = str(text)
+    return text.translate(_TYPO) if text.isascii() else text.translate(_DEACCENTED)
 
 
 def fold(text: str) -> str:

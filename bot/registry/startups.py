@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
@@ -278,12 +279,18 @@ class _Word:
     raw: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Context:
     words: list[_Word]
     incubator_cue: bool
     shouting: bool
-    asking: frozenset[str] = frozenset()  # words asking a service's status or contact
+    question: str = ""
+
+    @cached_property
+    def asking(self) -> frozenset[str]:
+        """Words asking a service's status or contact ("X statut actuel ?", "X elle en est
+        où ?"): they cue a name as much as "la startup X" does (read only when needed)."""
+        return frozenset(_ascii(w).lower() for w in asking_words(self.question, ENTITY_FACETS))
 
 
 def _ascii(text: str) -> str:
@@ -493,9 +500,7 @@ class StartupFinder:
             words=words,
             incubator_cue=bool(set(low) & INCUBATOR_CUES),
             shouting=sum(w.raw.isupper() and len(w.raw) > 1 for w in words) * 2 > len(words),
-            # "X statut actuel ?", "X elle en est où ?": asking where a service stands, or
-            # whom to write to, cues its name as much as "la startup X" does
-            asking=frozenset(_ascii(w).lower() for w in asking_words(question, ENTITY_FACETS)),
+            question=str(question or ""),
         )
         found: list[tuple[float, int, int, _Key]] = []
         for i in range(len(low)):
@@ -507,7 +512,7 @@ class StartupFinder:
                 spread = False
                 if keys is None and n <= MAX_COLLAPSED:
                     keys = self._collapsed.get("".join(span))
-                    spread = n > 1 and self._is_weak(span)
+                    spread = bool(keys) and n > 1 and self._is_weak(span)
                     if keys and n > 1:
                         # "dossier facile" is DossierFacile, cut where the name is; "them is"
                         # is not Themis, cut inside one of its words
