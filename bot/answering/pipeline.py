@@ -49,7 +49,14 @@ DESCRIBE_MIN_COVERAGE = {"startup": 0.35, "incubator": 0.2}
 DESCRIBE_MARGIN = {"startup": 1.4, "incubator": 2.0}
 DESCRIBE_MIN_WORDS = 2
 LIST_LIMIT = 12
-DESCRIBED = ("service", "incubator")  # facets whose entity may be described, not named
+# A question sentence with this many words our pages never use is about something else, even
+# when its message names a service or an incubator around it.
+FOCUS_ELSEWHERE = 2
+# The facets whose entity a long message may describe in its context and ask about in its
+# question ("on m'a parlé d'une appli qui... Comment s'appelle-t-elle ?"). Not the incubator:
+# people name theirs to say where they work ("je suis dev à la Fabrique X"), and ask about
+# one in the question itself ("is there an incubator for us?").
+DESCRIBED = ("service",)
 
 
 @dataclass(frozen=True)
@@ -416,7 +423,15 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
     result = compose.respond(state, query.focus, lang, trace, complement=stages.complement)
     if not result.answered and query.focused:
         trace.add("decide", "the focus alone is not answered: the whole message")
-        result = compose.respond(state, query.text, lang, trace, complement=stages.complement)
+        whole = compose.respond(state, query.text, lang, trace, complement=stages.complement)
+        about_entity = (whole.source_id or "").startswith(("startup:", "incubator:"))
+        elsewhere = sum(not state.index.known(t) for t in state.index.query_terms(query.focus))
+        if about_entity and elsewhere >= FOCUS_ELSEWHERE:
+            # "je suis dev à la Fabrique X. J'ai une erreur Django après une migration ?": a
+            # question in words our pages never use is not about the context's incubator
+            trace.add("decide", "declined: the question is about something else than its context")
+        else:
+            result = whole
     return _checked(result, facets, lang, stages, trace, query.text)
 
 

@@ -43,7 +43,7 @@ from bot.registry.model import (
 )
 
 # The facets (data/facets.yaml) whose words, asked next to a name, say it names a service.
-ENTITY_FACETS = frozenset({"status", "contact"})
+ENTITY_FACETS = frozenset({"status", "contact", "team_size", "budget"})
 
 
 def _wordset(text: str) -> frozenset[str]:

@@ -443,3 +443,36 @@ def test_a_name_given_after_its_short_name_and_an_article_is_found(engine: Engin
         "Vous savez où en est le produit ?"
     )
     assert answer.answered and answer.source_id == "startup:balise"
+
+
+def test_the_incubator_someone_works_at_does_not_answer_an_unrelated_question(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Hello ! Je suis dev freelance sur une startup d'État de La Fabrique numérique de la "
+        "Mer. J'ai une erreur Django après une migration de base, quelqu'un a une idée ?"
+    )
+    assert not answer.answered
+
+
+def test_a_team_size_asked_of_a_service_with_an_everyday_name_is_declined(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour, je prépare un article sur Portail Suivi. Combien de personnes travaillent "
+        "dans l'équipe aujourd'hui ?"
+    )
+    assert not answer.answered and "Portail Suivi" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Salut ! Quel temps il va faire à Paris demain pour le Démo Day du FAST ? :sunny:",
+        "what's the weather forecast for the FAST demo day?",
+    ],
+)
+def test_the_weather_is_declined_even_around_the_programmes_events(
+    bare_engine: Engine, question: str
+) -> None:
+    assert not bare_engine.answer(question).answered
