@@ -419,6 +419,8 @@ def test_a_named_persons_phone_is_never_given(bare_engine: Engine, question: str
         "meilleur incubateur du réseau ?",
         "ta startup d'état préférée c'est laquelle ?",
         "what's your favourite state startup?",
+        "quelle est la startup d'État la plus utilisée aujourd'hui d'après vous ?",
+        "which is the most successful state startup?",
     ],
 )
 def test_an_opinion_is_declined_however_it_is_asked(bare_engine: Engine, question: str) -> None:
