@@ -486,7 +486,14 @@ def _checked(
 
 
 # What a question asks of an entity, by the kind of entity that can answer it.
-ENTITY_FACETS = {"service": "startup", "incubator": "incubator", "status": "startup", "contact": ""}
+ENTITY_FACETS = {
+    "service": "startup",
+    "incubator": "incubator",
+    "status": "startup",
+    "contact": "",
+    "team_size": "",
+    "budget": "",
+}
 
 
 def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupMatch | None:

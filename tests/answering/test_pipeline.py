@@ -478,3 +478,14 @@ def test_the_weather_is_declined_even_around_the_programmes_events(
     bare_engine: Engine, question: str
 ) -> None:
     assert not bare_engine.answer(question).answered
+
+
+def test_a_headcount_asked_after_naming_the_service_in_context_is_the_services(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour, je suis journaliste et je prépare un article sur Phare Libre. Combien de "
+        "personnes travaillent dans l'équipe aujourd'hui, développeurs compris ?"
+    )
+    assert not answer.answered
+    assert "Phare Libre" in answer.text and "phare-libre" in answer.links[0].url
