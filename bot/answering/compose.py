@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
 from bot.answering.search import Doc, Hit, Index, alias_keys
-from bot.answering.text import CONTACT_WORDS, clip, fold, normalize, tokens, words
+from bot.answering.text import (
+    CONTACT_WORDS,
+    MONTHS_EN,
+    MONTHS_FR,
+    clip,
+    fold,
+    normalize,
+    tokens,
+    words,
+)
 from bot.knowledge.urls import SITE
 
 if TYPE_CHECKING:
@@ -154,28 +163,26 @@ def confident(top: Hit, unknown: list[str]) -> bool:
 
 
 def _complement(
-    top: Hit, hits: list[Hit], wants: list[Want], lang: str, index: Index, text: str
-) -> str:
+    top: Hit, hits: list[Hit], wants: list[Want], index: Index, text: str
+) -> Doc | None:
     """A question asking two things ("combien de temps, et jusqu'à quand candidater ?"):
-    the part of the same page that answers the one the chosen section leaves out. Either
-    the kind of fact (a duration, an amount, a count) the chosen section lacks, or the
-    question's own words the chosen section does not match while another section of the
-    page does."""
+    the section of the same page that answers the one the chosen section leaves out. Either
+    the kind of fact the chosen section lacks (a duration, an amount, a count, a deadline),
+    or the section that best answers the question's next ask."""
     doc = top.doc
     same = [h for h in hits if h.doc.page_id == doc.page_id and h.doc.id != doc.id]
     missing = [w for w in wants if w[0] in ("duration", "amount", "count")]
     if _DATE_Q.search(fold(text)):
         # a date is a complement only: sections are not ranked by the dates they carry
         missing.append(("deadline", _DATE_A))
-    missing = [w for w in missing if not _has_wanted(doc, [w])]
     for want in missing:
+        if _has_wanted(doc, [want]):
+            continue
         for h in same:
             if _has_wanted(h.doc, [want]) == 1.0:
-                return h.doc.text_en if lang == "en" and h.doc.text_en else h.doc.text
-    # a question in two asks ("..., et c'est pour qui ?"): the section of the same page that
-    # best answers an ask the chosen section does not
+                return h.doc
     page_terms = _page_terms(doc.page_title, doc.page_aliases)
-    for ask in asks(text)[1:] if len(asks(text)) > 1 else ():
+    for ask in asks(text)[1:]:
         terms = [t for t in index.query_terms(ask) if t not in page_terms]
         if not terms:
             continue
@@ -186,9 +193,8 @@ def _complement(
             continue
         if any(h.doc.id == doc.id and h.coverage >= ASK_MIN_COVERAGE for h in found):
             continue  # the chosen section answers this ask too
-        best = found[0].doc
-        return best.text_en if lang == "en" and best.text_en else best.text
-    return ""
+        return found[0].doc
+    return None
 
 
 def _names_page(top: Hit, terms: list[str], index: Index) -> bool:
@@ -330,9 +336,7 @@ _DATE_Q = re.compile(
     r"commence|ferme|s ouvre|ouvre|se termine|finit))\b"
 )
 _DATE_A = re.compile(
-    r"\b(?:\d{1,2}(?:er)? )?(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
-    r"octobre|novembre|decembre|january|february|march|april|may|june|july|august|september|"
-    r"october|november|december) \d{4}\b"
+    rf"\b(?:\d{{1,2}}(?:er)? )?(?:{'|'.join(fold(m) for m in (*MONTHS_FR, *MONTHS_EN))}) \d{{4}}\b"
 )
 _AMOUNT_Q = re.compile(
     r"\b(combien|budget|montant|euros?|cout|coute|finance|financement|how much|amount|money|enveloppe|valeur)\b"
@@ -607,10 +611,20 @@ def _intent(doc: Doc, qwords: set[str], body: str) -> str:
     )
 
 
+def _in_lang(doc: Doc, lang: str) -> str:
+    """A section's text in the question's language (French when it has no English)."""
+    return doc.text_en if lang == "en" and doc.text_en else doc.text
+
+
+def _shown(text: str) -> str:
+    """A section's text as an answer shows it: one line break between paragraphs, markdown
+    bold as the answer's emphasis."""
+    text = re.sub(r"\n{2,}", "\n", text).strip()
+    return re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
+
+
 def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
-    body = doc.text_en if lang == "en" and doc.text_en else doc.text
-    body = re.sub(r"\n{2,}", "\n", body).strip()
-    body = re.sub(r"\*\*(.+?)\*\*", r"*\1*", body)  # markdown bold -> Slack mrkdwn
+    body = _shown(_in_lang(doc, lang))
     facts = dict(doc.facts)
     email = facts.get("contact")
     if email and qwords & CONTACT_CUES and email not in body[:150]:
@@ -722,7 +736,7 @@ def _status_meaning(state: State, startup_id: str, lang: str) -> str:
     code = f"« {phase.name} »"  # the statuses page names each status by its code
     for doc in state.index.docs:
         if doc.source == "knowledge" and not doc.is_summary and code in doc.text:
-            return clip(doc.text_en if lang == "en" and doc.text_en else doc.text, 300)
+            return clip(_in_lang(doc, lang), 300)
     return ""
 
 
@@ -829,12 +843,12 @@ def respond(
     note("compose", f"from {doc.id}")
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)
-        extra = _complement(top, hits, wants, lang, index, text) if complement else ""
+        extra = _complement(top, hits, wants, index, text) if complement else None
         body = clip(body, MAX_TEXT)
-        if extra:
+        if extra is not None:
             # the second ask gets its own paragraph, up to the second-ask budget
-            extra = re.sub(r"\*\*(.+?)\*\*", r"*\1*", re.sub(r"\n{2,}", "\n", extra).strip())
-            body = body + "\n" + clip(extra, max(SECOND_ASK, MAX_TEXT - len(body) - 1))
+            second = _shown(_in_lang(extra, lang))
+            body = body + "\n" + clip(second, max(SECOND_ASK, MAX_TEXT - len(body) - 1))
         support = _support(state, doc, body, terms, index)
         answer_text = body
         if support and support not in answer_text and len(body) <= MAX_TEXT - 120:

@@ -322,13 +322,15 @@ _PERSON = re.compile(
 )
 
 
-def missing_facet(
-    result: Result, facets: list[Facet], lang: str, question: str = ""
-) -> Result | None:
+def missing_facet(result: Result, facets: list[Facet], lang: str, question: str) -> Result | None:
     """ "La fiche de X ne donne pas son budget": the asked fact is not in the chosen answer.
     A personal fact (a phone number) of a person named in the question is given only by an
     answer that names that person."""
-    people = [fold(m.group(0)) for m in _PERSON.finditer(strip_slack(question)) if m.start() > 0]
+    people = (
+        [fold(m.group(0)) for m in _PERSON.finditer(strip_slack(question)) if m.start() > 0]
+        if any(f.personal for f in facets)
+        else []
+    )
     for facet in facets:
         named = not facet.personal or not people or any(p in fold(result.text) for p in people)
         if facet.never or (facet.given(result.text) and named):
@@ -405,6 +407,7 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
                 lang,
                 stages,
                 trace,
+                query.text,
             )
     if stages.describe and any(f.name == "service" for f in facets):
         named = state.finder.match(query.text) if state.finder is not None else None
@@ -469,7 +472,7 @@ def _checked(
     lang: str,
     stages: Stages,
     trace: Trace,
-    question: str = "",
+    question: str,
 ) -> Result:
     """The facet check, and a referral marked as what it is (not an answer)."""
     if result.answered and stages.facet_check and facets:

@@ -47,19 +47,23 @@ def is_question(sentence: str) -> bool:
     return first in _OPENERS or bool(_ASKING.search(folded))
 
 
+def _sentences(text: str) -> list[str]:
+    return [s for m in _SENTENCE.finditer(text) if (s := m.group(0).strip())]
+
+
 def sentences_of(query: Query) -> list[str]:
     """The sentences of a long message (none for a short one: it is read whole)."""
     if len(words(query.text)) <= LONG_WORDS:
         return []
-    found = [m.group(0).strip() for m in _SENTENCE.finditer(query.text)]
-    return [s for s in found if s] if len(found) > 1 else []
+    found = _sentences(query.text)
+    return found if len(found) > 1 else []
 
 
 def parse(raw: str) -> Query:
     text = strip_slack(raw).strip()
     if len(words(text)) <= LONG_WORDS:
         return Query(raw, text, text)
-    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    sentences = _sentences(text)
     asking = [s for s in sentences if is_question(s)]
     if not asking or len(asking) == len(sentences):
         return Query(raw, text, text)

@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
@@ -43,7 +43,7 @@ from bot.registry.model import (
 )
 
 # The facets (data/facets.yaml) whose words, asked next to a name, say it names a service.
-ENTITY_FACETS = frozenset({"status", "contact", "team_size", "budget"})
+NAME_CUE_FACETS = frozenset({"status", "contact", "team_size", "budget"})
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -229,7 +229,7 @@ _DOMAIN = re.compile(r"[a-z0-9]\.(?:fr|com|org|net|info|io|eu|bzh|nc|taxi|ia)\b"
 _PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]")
 _FORMERLY = re.compile(r"^(?:ex|anc|anciennement|ancien|ancienne|formerly)\b[\s.:]*", re.IGNORECASE)
 _ARTICLES = ("la", "le", "les", "l")
-_LEADING_ARTICLE = re.compile(r"^(?:la|le|les|l['’])\s*", re.IGNORECASE)
+_LEADING_ARTICLE = re.compile(rf"^(?:(?:{'|'.join(_ARTICLES)})\s+|l['’]\s*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -264,6 +264,7 @@ def _cuts(parts: list[str]) -> frozenset[int]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=4096)
 def _name_cuts(*names: str) -> frozenset[int]:
     """Where a name may be cut into words: its spaces, hyphens, dots and capitals
     ("DossierFacile" at 7, "MonServiceSécurisé" at 3 and 10), in either of its forms."""
@@ -290,7 +291,7 @@ class _Context:
     def asking(self) -> frozenset[str]:
         """Words asking a service's status or contact ("X statut actuel ?", "X elle en est
         où ?"): they cue a name as much as "la startup X" does (read only when needed)."""
-        return frozenset(_ascii(w).lower() for w in asking_words(self.question, ENTITY_FACETS))
+        return frozenset(_ascii(w).lower() for w in asking_words(self.question, NAME_CUE_FACETS))
 
 
 def _ascii(text: str) -> str:
