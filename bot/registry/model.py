@@ -141,6 +141,7 @@ class Incubator:
     short_description: str = ""
     owner: str = ""
     highlighted: tuple[str, ...] = ()
+    address: str = ""  # the premises' street address, as the site gives it
 
     @property
     def url(self) -> str:
@@ -380,7 +381,7 @@ _STARTUP_KEYS = frozenset(
     }
 )
 _INCUBATOR_KEYS = frozenset(
-    {"title", "contact", "website", "short_description", "owner", "highlighted_startups"}
+    {"title", "contact", "website", "short_description", "owner", "highlighted_startups", "address"}
 )
 _TOP_KEY = re.compile(r"([^\s#:'\"-][^:\n]*):(?:[ \t]|$)")
 
@@ -471,6 +472,7 @@ def _site_incubator(path: Path, problems: list[str]) -> Incubator | None:
         short_description=plain_text(_text(meta.get("short_description"))),
         owner=_relation_id(meta.get("owner")),
         highlighted=_id_list(meta.get("highlighted_startups")),
+        address=plain_text(_text(meta.get("address"))),
     )
 
 
@@ -568,6 +570,7 @@ def _api_incubator(iid: str, attrs: Mapping[str, object]) -> Incubator | None:
         short_description=plain_text(_text(attrs.get("short_description"))),
         owner=_relation_id(attrs.get("owner")),
         highlighted=_id_list(attrs.get("highlighted_startups")),
+        address=plain_text(_text(attrs.get("address"))),
     )
 
 

@@ -204,6 +204,7 @@ INCUBATOR_WORDS = _wordset(
 )
 SERVICES_WORDS = _wordset("services startups produits projets portfolio")
 LINK_WORDS = _wordset("lien liens site url website link web")
+PLACE_FACET = frozenset({"place"})  # where an incubator's premises are (facets.yaml)
 MISSION_PHRASES = (
     "sert a quoi",
     "servir a quoi",
@@ -855,7 +856,13 @@ class StartupFinder:
                 if inc.contact:
                     lines.append(("Contact: " if en else "Contact : ") + inc.contact)
                 return _fit(lines)
-        if focus == "contact" and inc.contact:
+        if focus == "place" and inc.address:
+            lines.append(
+                f"{name} is at {inc.address}."
+                if en
+                else f"{name} se trouve {'au' if inc.address[:1].isdigit() else 'à'} {inc.address}."
+            )
+        elif focus == "contact" and inc.contact:
             lines.append(
                 f"To reach {name}: {inc.contact}"
                 if en
@@ -930,10 +937,13 @@ def _fit(lines: list[str], limit: int = MAX_TEXT) -> str:
 
 
 def _focus(question: str) -> str:
-    """What the question asks first: contact, status, incubator, link, mission or phase."""
+    """What the question asks first: place, contact, status, incubator, link, mission or
+    phase."""
     low = _low(question)
     words = set(low)
     spaced = " ".join(low)
+    if asking_words(question, PLACE_FACET):
+        return "place"
     if words & SERVICE_CONTACT_WORDS or "qui contacter" in spaced:
         return "contact"
     if _has_phrase(spaced, STATUS_PHRASES):

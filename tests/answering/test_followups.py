@@ -159,6 +159,14 @@ def test_an_entity_hop_reaches_the_incubator_the_answer_named(
     assert "fabrique@mer.gouv.fr" in second.text
 
 
+def test_where_a_service_s_incubator_is_follows_the_hop(engine: Engine) -> None:
+    """ "il est où ?" after an incubator's answer asks for its premises."""
+    _, second = turns(engine, "c'est quoi l'incubateur de la mer ?", "et il est où ?")
+    assert second.answered
+    assert "12 quai des Phares" in second.text
+    assert second.links[0].url.endswith("/incubateurs/fabrique-mer.html")
+
+
 def test_an_entity_hop_goes_to_the_last_one_of_its_kind(engine: Engine) -> None:
     *_, third = turns(
         engine,

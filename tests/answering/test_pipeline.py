@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from paths import KNOWLEDGE
 
+from bot.answering.facets import asked_facets
 from bot.answering.pipeline import Stages
 from bot.engine import Engine, build_state
 from bot.registry.model import FastGrant, Incubator, Phase, Registry, Startup
@@ -85,6 +86,7 @@ REGISTRY = Registry(
             contact="fabrique@mer.gouv.fr",
             short_description="L'incubateur du ministère de la Mer et de la Pêche",
             owner="ministère de la Mer",
+            address="12 quai des Phares, 29200 Brest",
         ),
         "atelier-territoires": Incubator(
             id="atelier-territoires",
@@ -489,3 +491,40 @@ def test_a_headcount_asked_after_naming_the_service_in_context_is_the_services(
     )
     assert not answer.answered
     assert "Phare Libre" in answer.text and "phare-libre" in answer.links[0].url
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "où se trouvent les locaux de la Fabrique numérique de la Mer ?",
+        "la fabrique numérique de la mer elle est où ?",
+        "Where is the Fabrique numérique de la Mer located?",
+    ],
+)
+def test_an_incubators_address_is_given_when_asked_where_it_is(
+    engine: Engine, question: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.answered
+    assert "12 quai des Phares, 29200 Brest" in answer.text.splitlines()[0]
+    assert answer.links[0].url.endswith("/incubateurs/fabrique-mer.html")
+
+
+def test_an_address_no_card_gives_is_said_missing(engine: Engine) -> None:
+    """A service has no premises on its card: its page is given, not its incubator's address."""
+    answer = engine.answer("où sont les locaux de RucheNet ?")
+    assert not answer.answered
+    assert "RucheNet" in answer.text and "ruchenet" in answer.links[0].url
+    assert "quai des Phares" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "où trouver le formulaire de candidature du FAST ?",
+        "où en est la phase de construction de RucheNet ?",
+        "où est le lien vers les critères ?",
+    ],
+)
+def test_where_to_find_a_page_or_where_a_service_stands_is_not_an_address(question: str) -> None:
+    assert "place" not in {f.name for f in asked_facets(question)}

@@ -125,6 +125,7 @@ def test_site_checkout_reads_the_facts_a_user_asks_for() -> None:
     assert "(MTE)" in mtes.title
     assert "DREAL" in mtes.description  # the page body, as plain text
     assert "<span" not in mtes.short_description
+    assert registry.incubators["justice"].address.startswith("35 rue de la Gare")
 
 
 def test_site_and_api_give_the_same_facts_for_every_service() -> None:
@@ -184,6 +185,7 @@ def test_api_documents_parse_into_the_full_registry(source: str) -> None:
     assert basegun is not None
     incubator = registry.incubator_of(basegun)
     assert incubator is not None and "Intérieur" in incubator.title
+    assert "avenue des Terroirs de France" in incubator.address  # where its premises are
     assert "%20" not in basegun.description and "## Contexte" in basegun.description
 
 
