@@ -43,7 +43,7 @@ from bot.registry.model import (
 )
 
 # The facets (data/facets.yaml) whose words, asked next to a name, say it names a service.
-NAME_CUE_FACETS = frozenset({"status", "contact", "team_size", "budget"})
+NAME_CUE_FACETS = frozenset({"status", "contact", "team_size", "budget", "grant"})
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -583,7 +583,7 @@ class StartupFinder:
         others = [
             w
             for w in outside
-            if (w.low in HOW_WORDS and not contact)
+            if (w.low in HOW_WORDS and not contact and w.low not in ctx.asking)
             or (w.low not in STOP_WORDS and not is_cue(w.low) and w.low not in FILLER_WORDS)
         ]
         cued = any(is_cue(w.low) for w in outside)

@@ -374,6 +374,23 @@ def test_a_services_fast_grant_is_asked_of_the_service_not_of_the_fast_pages(
 @pytest.mark.parametrize(
     "question",
     [
+        "phare libre a eu le fast ? pour combien ?",
+        "le montant du fast pour phare libre ?",
+        "how much did phare libre get from the fast?",
+    ],
+)
+def test_how_much_a_service_got_from_the_fast_cues_its_everyday_name(
+    engine: Engine, question: str
+) -> None:
+    """ "combien" asks the grant here, not how the programme works."""
+    answer = engine.answer(question)
+    assert answer.source_id == "startup:phare-libre"
+    assert "120" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "portail suivi statut actuel ?",
         "portail suivi elle en est où ?",
         "portail suivi, current status?",
