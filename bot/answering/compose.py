@@ -6,16 +6,16 @@ Pure functions over an engine ``State``; no I/O, no chat.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
+from bot.answering.facets import Want, wanted
 from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import (
     CONTACT_WORDS,
-    MONTHS_EN,
-    MONTHS_FR,
     clip,
     fold,
     normalize,
@@ -163,7 +163,7 @@ def confident(top: Hit, unknown: list[str]) -> bool:
 
 
 def _complement(
-    top: Hit, hits: list[Hit], wants: list[Want], index: Index, text: str
+    top: Hit, hits: list[Hit], complements: Sequence[Want], index: Index, text: str
 ) -> Doc | None:
     """A question asking two things ("combien de temps, et jusqu'à quand candidater ?"):
     the section of the same page that answers the one the chosen section leaves out. Either
@@ -171,10 +171,8 @@ def _complement(
     or the section that best answers the question's next ask."""
     doc = top.doc
     same = [h for h in hits if h.doc.page_id == doc.page_id and h.doc.id != doc.id]
-    missing = [w for w in wants if w[0] in ("duration", "amount", "count")]
-    if _DATE_Q.search(fold(text)):
-        # a date is a complement only: sections are not ranked by the dates they carry
-        missing.append(("deadline", _DATE_A))
+    # a value the chosen section lacks (a duration, an amount, a count, a date)
+    missing = [w for w in complements if w.looks is not None and w.name != "contact"]
     for want in missing:
         if _has_wanted(doc, [want]):
             continue
@@ -320,45 +318,6 @@ def _page(url: str) -> str:
     return urldefrag(url)[0].rstrip("/")
 
 
-# What kind of fact the question asks for, and how to see it in a section's text.
-_NUM = r"(?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|one|two|three|four|six|twelve)"
-_DURATION_Q = re.compile(
-    r"\b(combien de (?:temps|mois|semaines|jours|ans)|dure|duree|durer|how long|cb de (?:temps|mois)|long|mois|semaines|delai)\b"
-)
-_DURATION_A = re.compile(
-    rf"\b{_NUM}(?:\s*(?:a|à|to|-)\s*{_NUM})?\s+(?:semaines?|mois|ans?|annees?|jours?|journees?|weeks?|months?|years?|days?)\b"
-)
-# "jusqu'à quand candidater ?", "what's the deadline?": a date, as pages write one
-_DATE_Q = re.compile(
-    r"\b(jusqu['’ ]?(?:a|au) quand|jusqu['’ ]?a quelle date|date limite|date de (?:cloture|fin)|"
-    r"avant quelle date|a quelle date|quelle date|deadline|closing date|until when|by when|"
-    r"due date|when (?:is|are|does|do|did|was|will)|c['’ ]est quand|quand (?:est|a lieu|se tient|"
-    r"commence|ferme|s ouvre|ouvre|se termine|finit))\b"
-)
-_DATE_A = re.compile(
-    rf"\b(?:\d{{1,2}}(?:er)? )?(?:{'|'.join(fold(m) for m in (*MONTHS_FR, *MONTHS_EN))}) \d{{4}}\b"
-)
-_AMOUNT_Q = re.compile(
-    r"\b(combien|budget|montant|euros?|cout|coute|finance|financement|how much|amount|money|enveloppe|valeur)\b"
-)
-_AMOUNT_A = re.compile(r"(\d[\d  .,]*\s*(?:€|euros?|millions?|k€|m€))|(?:€\s*\d)")
-_NEEDS_Q = re.compile(
-    r"\b(faut|faudrait|prerequis|pre-requis|conditions?|criteres?|requis|necessaire|il nous faut|what do (?:we|i) need|requirements?|criteria|eligible|eligibilite|cocher)\b"
-    # "on peut candidater si ... ?", "can we apply if ...?": whether one may enter
-    r"|\b(?:peut|peuvent|pouvons|pourrait|pourrions|puis-je|peut-on|est-ce qu on peut|"
-    r"can (?:we|i|a|an|our|my)|could (?:we|i)|are we allowed to|is it possible to)\b"
-    r".{0,40}\b(?:candidater|postuler|rentrer|entrer|integrer|participer|beneficier|pretendre|"
-    r"apply|join|enter|take part|be selected|qualify)\b"
-)
-_NEEDS_A = re.compile(r"(condition|critere|prerequis|eligib|requirement|criteria|piliers?)")
-# "combien d'agents ?", "how many people": a number next to that word
-_COUNT_Q = re.compile(r"\b(?:combien|cb|nombre|how many)\s+(?:de\s+|d'\s*|d\s+|of\s+)?([a-z]{3,})")
-# "combien de gens / de personnes / d'agents": people, however the page counts them
-_PEOPLE = frozenset(
-    "gens personnes personne people persons participants agents membres public".split()
-)
-STOP_COUNT = frozenset("temps coute coutent faut les des est".split())
-_MONEY_WORDS = frozenset("euros euro argent budget financement cout money".split())
 TYPE_BONUS = 0.35
 # The second ask of a question is answered by another section of the page when that section
 # matches this share of the ask's words (beyond the page's own names).
@@ -379,61 +338,37 @@ def asks(text: str) -> list[str]:
     return [p.strip() for p in _ASK_SPLIT.split(text) if p and len(p.strip()) > 3]
 
 
-Want = tuple[str, re.Pattern[str]]
-
-
-def _wants(text: str) -> list[Want]:
-    """The kinds of fact the question asks for: (fact key, how such a fact looks)."""
-    folded = fold(text)
-    wants = []
-    duration = _DURATION_Q.search(folded)
-    if duration:
-        wants.append(("duration", _DURATION_A))
-    count = _COUNT_Q.search(folded)
-    counted = count.group(1) if count and not duration else ""
-    if counted and counted not in _MONEY_WORDS and counted not in STOP_COUNT:
-        stem = (
-            "(?:agent|perso|parti|peopl|gens|servant|membr)"
-            if counted in _PEOPLE
-            else re.escape(counted[:5])
-        )
-        wants.append(("count", re.compile(rf"\b\d[\d  ]*\s+(?:[a-z'-]+\s+)?{stem}")))
-    elif _AMOUNT_Q.search(folded) and not duration:
-        wants.append(("amount", _AMOUNT_A))
-    if set(words(text)) & CONTACT_CUES:
-        wants.append(("contact", _EMAIL))
-    if _NEEDS_Q.search(folded):
-        wants.append(("needs", _NEEDS_A))
-    return wants
-
-
 @lru_cache(maxsize=16384)
 def _folded(text: str) -> str:
     """Folded text of a section (sections are few and immutable: fold each once)."""
     return fold(text)
 
 
-def _has_wanted(doc: Doc, wants: list[Want]) -> float:
+def _has_wanted(doc: Doc, wants: Sequence[Want]) -> float:
     """How well a section carries the kind of fact asked for: 1 when it holds it (the
-    page's own statement of it, or such a fact where the page states none), 0.5 when it
-    holds such a fact but the page states it elsewhere, 0 when it holds none."""
+    page's own statement of it, or such a fact where the page states none, or a section
+    titled by it), 0.5 when it holds such a fact but the page states it elsewhere, 0 when it
+    holds none."""
     body = _folded(doc.text + " " + doc.text_en)
     facts = dict(doc.facts)
     best = 0.0
-    for key, pattern in wants:
-        if key == "needs":
-            # requirements live in sections titled so (conditions, critères...), unless
-            # the whole page is about them
-            if pattern.search(_folded(doc.title + " " + doc.id)) and not pattern.search(
-                _folded(doc.page_title)
-            ):
-                return 1.0
+    for want in wants:
+        # requirements live in sections titled so (conditions, critères...), unless the
+        # whole page is about them
+        titled = want.titled
+        if (
+            titled is not None
+            and titled.search(_folded(doc.title + " " + doc.id))
+            and not titled.search(_folded(doc.page_title))
+        ):
+            return 1.0
+        if want.looks is None:
             continue
-        known = facts.get(key) or (facts.get("budget") if key == "amount" else None)
-        if known and (key == "contact" or fold(known) in body):
+        known = next((facts[f] for f in want.facts if facts.get(f)), None)
+        if known and (want.name == "contact" or fold(known) in body):
             # a contact address leads any section's answer, so every section carries it
             return 1.0
-        if pattern.search(body):
+        if want.looks.search(body):
             best = max(best, 0.5 if known else 1.0)
     return best
 
@@ -444,7 +379,7 @@ def _page_terms(title: str, aliases: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t for text in (title, *aliases) for t in tokens(text))
 
 
-def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Index) -> Hit:
+def _pick_section(hits: list[Hit], top: Hit, wants: Sequence[Want], index: Index) -> Hit:
     """Within the winning page, the section that answers the question itself.
 
     Words of the page's title and aliases say which page; the words left say which
@@ -464,7 +399,7 @@ def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Index) ->
             # within a page that states the fact, only the section holding it counts; a
             # count ("combien de lauréats") is a hint, weaker than the words naming a section
             carried = 1.0 if _has_wanted(h.doc, wants) == 1.0 else 0.0
-            named = [w for w in wants if w[0] != "count"]
+            named = [w for w in wants if w.name != "count"]
             typed = 1.0 if named and _has_wanted(h.doc, named) == 1.0 else 0.0
             v = v * (1 + TYPE_BONUS * carried) + 3.0 * typed + 1.0 * (carried - typed)
         return v, not h.doc.is_summary
@@ -477,7 +412,7 @@ def _pick_section(hits: list[Hit], top: Hit, wants: list[Want], index: Index) ->
     return same[0] if same else top
 
 
-def _rank(hits: list[Hit], wants: list[Want]) -> list[Hit]:
+def _rank(hits: list[Hit], wants: Sequence[Want]) -> list[Hit]:
     def value(h: Hit) -> float:
         v = h.score * (KNOWLEDGE_BOOST if h.doc.source == "knowledge" else 1.0)
         v *= 0.5 + h.coverage  # a section that answers more of the question ranks higher
@@ -783,7 +718,8 @@ def respond(
         misspelt_name = corrected <= set(tokens(match.name)) and set(span_terms) != corrected
         if span_terms and None not in corrected and not misspelt_name:
             match = None
-    wants = _wants(text)
+    complements = wanted(text)
+    wants = [w for w in complements if w.ranks]
     hits = _rank(index.search(text, limit=40, terms=terms), wants)
     top = hits[0] if hits else None
     if match is not None and match.score >= STARTUP_SURE:
@@ -843,7 +779,7 @@ def respond(
     note("compose", f"from {doc.id}")
     if doc.source == "knowledge":
         body = _knowledge_text(doc, lang, qwords)
-        extra = _complement(top, hits, wants, index, text) if complement else None
+        extra = _complement(top, hits, complements, index, text) if complement else None
         body = clip(body, MAX_TEXT)
         if extra is not None:
             # the second ask gets its own paragraph, up to the second-ask budget

@@ -24,6 +24,12 @@ class Facet:
     evidence: re.Pattern[str] | None
     never: bool
     personal: bool = False  # a person's own fact: given only by an answer naming them
+    looks: str = ""  # how the fact looks in a section's folded text (a pattern; see ``want``)
+    titled: re.Pattern[str] | None = None  # how a section about it is titled
+    facts: tuple[str, ...] = ()  # the knowledge facts that state it
+    ranks: bool = True  # sections are ranked by whether they hold it
+    excludes: tuple[str, ...] = ()
+    things: tuple[tuple[frozenset[str], str], ...] = ()  # count: counted words -> page stem
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_fr
@@ -57,9 +63,62 @@ def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
                 evidence=re.compile(evidence) if evidence else None,
                 never=bool(spec.get("never", False)),
                 personal=bool(spec.get("personal", False)),
+                looks=str(spec.get("looks") or ""),
+                titled=re.compile(spec["titled"]) if spec.get("titled") else None,
+                facts=tuple(str(f) for f in spec.get("facts") or ()),
+                ranks=bool(spec.get("ranks", True)),
+                excludes=tuple(str(f) for f in spec.get("excludes") or ()),
+                things=tuple(
+                    (frozenset(str(k).split()), str(v))
+                    for k, v in (spec.get("thing") or {}).items()
+                ),
             )
         )
     return tuple(facets)
+
+
+@dataclass(frozen=True)
+class Want:
+    """A kind of fact a question asks for, as sections show it: a value in their text
+    (``looks``), or their subject (``titled``)."""
+
+    name: str
+    looks: re.Pattern[str] | None
+    titled: re.Pattern[str] | None
+    facts: tuple[str, ...]
+    ranks: bool
+
+
+def _want(facet: Facet, normal: str) -> Want | None:
+    looks = facet.looks
+    if "{thing}" in looks:
+        found = next(
+            (m for c in facet.cues if (m := c.search(normal)) and "thing" in c.groupindex), None
+        )
+        if found is None:
+            return None
+        thing = found.group("thing")
+        stem = next((v for ws, v in facet.things if thing in ws), re.escape(thing[:5]))
+        if not stem:
+            return None  # "combien de temps": not a count
+        looks = looks.replace("{thing}", stem)
+    return Want(
+        facet.name,
+        re.compile(looks) if looks else None,
+        facet.titled,
+        facet.facts,
+        facet.ranks,
+    )
+
+
+@lru_cache(maxsize=4096)
+def wanted(question: str) -> tuple[Want, ...]:
+    """The kinds of fact ``question`` asks for that sections can be ranked by (the facets
+    with ``looks`` or ``titled``), in the file's order, without those another one excludes."""
+    normal = unslang(normalize(question))
+    found = [(f, _want(f, normal)) for f in _asked(question) if f.looks or f.titled]
+    excluded = {e for f, w in found if w is not None for e in f.excludes}
+    return tuple(w for f, w in found if w is not None and f.name not in excluded)
 
 
 def asking_words(question: str, only: frozenset[str] | None = None) -> set[str]:

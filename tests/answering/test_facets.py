@@ -1,0 +1,93 @@
+"""Facets (bot/answering/data/facets.yaml): what a question asks for, by category, and how the
+kind of fact asked ranks a page's sections. Examples are written for each category."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answering.facets import asked_facets, load_facets, wanted
+
+
+def names(question: str) -> set[str]:
+    return {f.name for f in asked_facets(question)}
+
+
+def wants(question: str) -> list[str]:
+    return [w.name for w in wanted(question)]
+
+
+def test_every_facet_has_cues_and_a_label() -> None:
+    for facet in load_facets():
+        assert facet.cues, facet.name
+        assert facet.label("fr") and facet.label("en"), facet.name
+
+
+@pytest.mark.parametrize(
+    ("question", "facet"),
+    [
+        ("ça dure combien de temps la construction ?", "duration"),
+        ("how long does the investigation last?", "duration"),
+        ("combien de lauréats au FAST 12 ?", "count"),
+        ("how many people sit on the committee?", "count"),
+        ("c'est quoi le montant de l'enveloppe ?", "amount"),
+        ("how much money can we get?", "amount"),
+        ("on peut candidater jusqu'à quand ?", "deadline"),
+        ("c'est quand le prochain comité ?", "deadline"),
+        ("what's the deadline to apply?", "deadline"),
+        ("il faut quoi pour rentrer dans le programme ?", "criteria"),
+        ("on peut candidater si on est une collectivité ?", "criteria"),
+        ("what are the requirements?", "criteria"),
+        ("je contacte qui pour le FAST ?", "contact"),
+        ("leur mail c'est quoi ?", "contact"),
+        ("où se trouvent les locaux de l'incubateur ?", "place"),
+        ("where is the incubator located?", "place"),
+        ("X a eu le FAST ? pour combien ?", "grant"),
+        ("how much did X get from the FAST?", "grant"),
+    ],
+)
+def test_a_question_asks_the_facet_of_its_category(question: str, facet: str) -> None:
+    assert facet in names(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        # a duration asked with "combien" is neither an amount nor a count
+        ("ça dure combien de temps ?", ["duration"]),
+        ("combien de mois dure l'accélération ?", ["duration"]),
+        # a count of something is not an amount, a count of euros is
+        ("combien de lauréats ?", ["count"]),
+        ("combien d'euros au total ?", ["amount"]),
+        # a date only completes an answer: it is wanted, and does not rank sections
+        ("jusqu'à quand candidater ?", ["deadline"]),
+    ],
+)
+def test_the_kinds_of_fact_wanted_exclude_one_another(question: str, kinds: list[str]) -> None:
+    assert wants(question) == kinds
+
+
+def test_a_count_looks_for_the_counted_word_as_pages_write_it() -> None:
+    (want,) = wanted("combien de personnes au comité ?")
+    assert want.looks is not None
+    assert want.looks.search("il reunit 6 agents de la dinum")  # people, however counted
+    assert not want.looks.search("il se reunit en 2 jours")
+    (laureats,) = wanted("combien de lauréats en 2024 ?")
+    assert laureats.looks is not None and laureats.looks.search("12 laureats retenus")
+
+
+def test_a_deadline_does_not_rank_sections() -> None:
+    (want,) = wanted("c'est quand la date limite ?")
+    assert not want.ranks
+    assert want.looks is not None and want.looks.search("jusqu'au 21 juin 2026")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "c'est quoi la phase de construction ?",
+        "bonjour, je cherche des infos sur beta.gouv.fr",
+        "où trouver le formulaire de candidature ?",
+    ],
+)
+def test_a_question_that_asks_no_kind_of_fact_wants_none(question: str) -> None:
+    assert wants(question) == []
