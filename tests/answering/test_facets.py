@@ -91,3 +91,45 @@ def test_a_deadline_does_not_rank_sections() -> None:
 )
 def test_a_question_that_asks_no_kind_of_fact_wants_none(question: str) -> None:
     assert wants(question) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "facet"),
+    [
+        ("l'intrapreneur, on attend quel profil ?", "profile"),
+        ("la formation c'est ouvert à qui ?", "profile"),
+        ("what kind of person makes a good sponsor?", "profile"),
+        ("et une fois l'accélération finie, ensuite ?", "next"),
+        ("what happens after the construction phase?", "next"),
+        ("on bascule en accélération à partir de quand ?", "start"),
+        ("when does a team move to the transfer?", "start"),
+    ],
+)
+def test_a_question_asks_for_a_kind_of_section(question: str, facet: str) -> None:
+    assert facet in names(question)
+
+
+@pytest.fixture(scope="module")
+def engine():  # type: ignore[no-untyped-def]
+    from paths import KNOWLEDGE
+
+    from bot.engine import Engine, build_state
+
+    return Engine(build_state(KNOWLEDGE), KNOWLEDGE)
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        # the profile expected lives in the section titled so
+        ("quel genre de profil pour être intrapreneur ?", "lintrapreneure-est-une-personne-qui"),
+        # when one moves on to a phase: the section on when it starts
+        ("on démarre le transfert à partir de quand ?", "fonctionnement"),
+    ],
+)
+def test_the_section_titled_by_the_kind_asked_answers(  # type: ignore[no-untyped-def]
+    engine, question: str, section: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.answered
+    assert answer.links[0].url.endswith("#" + section)
