@@ -30,6 +30,7 @@ class Facet:
     ranks: bool = True  # sections are ranked by whether they hold it
     excludes: tuple[str, ...] = ()
     things: tuple[tuple[frozenset[str], str], ...] = ()  # count: counted words -> page stem
+    anywhere: bool = False  # asked in a long message's context as well as in its question
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_fr
@@ -67,6 +68,7 @@ def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
                 titled=re.compile(spec["titled"]) if spec.get("titled") else None,
                 facts=tuple(str(f) for f in spec.get("facts") or ()),
                 ranks=bool(spec.get("ranks", True)),
+                anywhere=bool(spec.get("anywhere", False)),
                 excludes=tuple(str(f) for f in spec.get("excludes") or ()),
                 things=tuple(
                     (frozenset(str(k).split()), str(v))

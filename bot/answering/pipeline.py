@@ -52,11 +52,6 @@ LIST_LIMIT = 12
 # A question sentence with this many words our pages never use is about something else, even
 # when its message names a service or an incubator around it.
 FOCUS_ELSEWHERE = 2
-# The facets whose entity a long message may describe in its context and ask about in its
-# question ("on m'a parlé d'une appli qui... Comment s'appelle-t-elle ?"). Not the incubator:
-# people name theirs to say where they work ("je suis dev à la Fabrique X"), and ask about
-# one in the question itself ("is there an incubator for us?").
-DESCRIBED = ("service",)
 
 
 @dataclass(frozen=True)
@@ -376,10 +371,10 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
         trace.add("normalise", f"text: {query.text[:160]!r}")
     facets = asked_facets(query.focus)
     focus_facets = list(facets)
-    # a service or an incubator described in the context of a long message, asked about in
-    # its question ("on m'a parlé d'une appli qui ... Comment s'appelle-t-elle ?")
+    # facets a long message asks in its context as much as in its question sentence (a service
+    # described, then "comment s'appelle-t-elle ?"; a stack trace, then "une idée ?")
     have = {f.name for f in facets}
-    facets += [f for f in asked_facets(query.text) if f.name in DESCRIBED and f.name not in have]
+    facets += [f for f in asked_facets(query.text) if f.anywhere and f.name not in have]
     if facets:
         trace.add("facets", ", ".join(f.name for f in facets))
     if stages.traps:

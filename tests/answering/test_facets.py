@@ -133,3 +133,40 @@ def test_the_section_titled_by_the_kind_asked_answers(  # type: ignore[no-untype
     answer = engine.answer(question)
     assert answer.answered
     assert answer.links[0].url.endswith("#" + section)
+
+
+@pytest.mark.parametrize(
+    ("question", "facet"),
+    [
+        ("c'est quand le prochain comité d'investissement ?", "upcoming"),
+        ("when is the next Demo Day?", "upcoming"),
+        ("une 2e édition est prévue ?", "upcoming"),
+        ("combien d'utilisateurs par mois sur ce service ?", "audience"),
+        ("how many users does it have?", "audience"),
+        ("un coach, c'est payé combien ?", "pay"),
+        ("quel salaire pour un intrapreneur ?", "pay"),
+        ("le support est ouvert à quelles heures ?", "hours"),
+        ("what are the support's opening hours?", "hours"),
+        ("j'ai une NullPointerException au démarrage, une idée ?", "code"),
+        ("comment corriger mon script python qui plante ?", "code"),
+        ("y a une hotline pour ce service ?", "phone"),
+        ("d'après vous, ça vaut le coup de candidater ?", "opinion"),
+    ],
+)
+def test_a_fact_no_page_may_give_is_recognised_by_its_category(question: str, facet: str) -> None:
+    assert facet in names(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the pay one keeps while an intrapreneur: a page says it, the question asks no figure
+        "si je deviens intrapreneur je perds mon salaire ?",
+        # where the statistics are published: a page, not an audience figure
+        "les statistiques de fréquentation du site sont publiques ?",
+        # the programme's own API: not coding help
+        "DossierFacile a une API ?",
+    ],
+)
+def test_neighbouring_questions_do_not_ask_those_facts(question: str) -> None:
+    assert not names(question) & {"pay", "audience", "code", "hours"}

@@ -545,3 +545,26 @@ def test_an_address_no_card_gives_is_said_missing(engine: Engine) -> None:
 )
 def test_where_to_find_a_page_or_where_a_service_stands_is_not_an_address(question: str) -> None:
     assert "place" not in {f.name for f in asked_facets(question)}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "combien d'utilisateurs par mois sur RucheNet ?",
+        "le support de RucheNet est ouvert à quelles heures ?",
+        "y a un numéro de hotline pour RucheNet ? je préfère appeler",
+        "Bonjour, je suis dev sur RucheNet et depuis la mise à jour j'ai une "
+        "BeanCreationException au démarrage. Quelqu'un sait comment corriger la config ?",
+    ],
+)
+def test_a_fact_the_services_card_cannot_give_is_not_answered_by_the_card(
+    engine: Engine, question: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered
+    assert "Mission" not in answer.text  # not the card, as if it answered
+
+
+def test_the_next_events_date_is_not_answered_by_a_page_without_dates(engine: Engine) -> None:
+    answer = engine.answer("c'est quand exactement le prochain comité d'investissement ?")
+    assert not answer.answered
