@@ -379,7 +379,22 @@ def _page_terms(title: str, aliases: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t for text in (title, *aliases) for t in tokens(text))
 
 
-def _pick_section(hits: list[Hit], top: Hit, wants: Sequence[Want], index: Index) -> Hit:
+_NUMBERED = re.compile(r"\b([a-z]{2,}) (\d{1,4})\b")
+
+
+def _numbered_names(folded: str) -> frozenset[str]:
+    """ "fast 17": the names made of a word and a number in a folded text."""
+    return frozenset(f"{a} {n}" for a, n in _NUMBERED.findall(folded))
+
+
+@lru_cache(maxsize=4096)
+def _numbered_aliases(aliases: tuple[str, ...]) -> frozenset[str]:
+    return _numbered_names(" ".join(words(" ; ".join(aliases))))
+
+
+def _pick_section(
+    hits: list[Hit], top: Hit, wants: Sequence[Want], index: Index, text: str = ""
+) -> Hit:
     """Within the winning page, the section that answers the question itself.
 
     Words of the page's title and aliases say which page; the words left say which
@@ -389,6 +404,15 @@ def _pick_section(hits: list[Hit], top: Hit, wants: Sequence[Want], index: Index
         return top
     same = [h for h in hits if h.doc.page_id == top.doc.page_id]
     page_terms = _page_terms(top.doc.page_title, top.doc.page_aliases)
+    # a number naming sections as their titles write it ("FAST 17") says which one: the
+    # others are not candidates
+    asked = _numbered_names(" ".join(words(text)))
+    numbered = [
+        h
+        for h in same
+        if asked & (_numbered_names(_folded(h.doc.title)) | _numbered_aliases(h.doc.aliases))
+    ]
+    same = numbered or same
 
     def value(h: Hit) -> tuple[float, bool]:
         v = sum(index.idf(t) for t in h.matched - page_terms)
@@ -771,7 +795,7 @@ def respond(
             note("decide", "declined: no section is sure enough")
             return decline(text, lang)
         top = referral
-    top = _pick_section(hits, top, wants, index)
+    top = _pick_section(hits, top, wants, index, text)
     doc = top.doc
     if _workplace(qwords, terms, top, domain) or _unknown_year(text, top.doc, state):
         note("decide", "declined: one's own job, or a year the page never mentions")

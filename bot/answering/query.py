@@ -47,7 +47,8 @@ def is_question(sentence: str) -> bool:
     return first in _OPENERS or bool(_ASKING.search(folded))
 
 
-def _sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[str]:
+    """The sentences of a text, as written."""
     return [s for m in _SENTENCE.finditer(text) if (s := m.group(0).strip())]
 
 
@@ -55,7 +56,7 @@ def sentences_of(query: Query) -> list[str]:
     """The sentences of a long message (none for a short one: it is read whole)."""
     if len(words(query.text)) <= LONG_WORDS:
         return []
-    found = _sentences(query.text)
+    found = sentences(query.text)
     return found if len(found) > 1 else []
 
 
@@ -63,8 +64,8 @@ def parse(raw: str) -> Query:
     text = strip_slack(raw).strip()
     if len(words(text)) <= LONG_WORDS:
         return Query(raw, text, text)
-    sentences = _sentences(text)
-    asking = [s for s in sentences if is_question(s)]
-    if not asking or len(asking) == len(sentences):
+    found = sentences(text)
+    asking = [s for s in found if is_question(s)]
+    if not asking or len(asking) == len(found):
         return Query(raw, text, text)
     return Query(raw, text, " ".join(asking))

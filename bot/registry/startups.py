@@ -29,8 +29,18 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz, process
 
 from bot.answering.answer import Link
-from bot.answering.facets import asking_words
-from bot.answering.text import CONTACT_WORDS, STOP_WORDS, clip, deaccent, format_date, strip_slack
+from bot.answering.facets import asked_facets, asking_words, wanted
+from bot.answering.query import sentences
+from bot.answering.text import (
+    CONTACT_WORDS,
+    STOP_WORDS,
+    clip,
+    deaccent,
+    format_date,
+    normalize,
+    strip_slack,
+    tokens,
+)
 from bot.knowledge.urls import SITE
 from bot.registry.model import (
     GRADUATED,
@@ -40,6 +50,7 @@ from bot.registry.model import (
     Phase,
     Registry,
     Startup,
+    plain_text,
 )
 
 # The facets (data/facets.yaml) whose words, asked next to a name, say it names a service.
@@ -760,11 +771,14 @@ class StartupFinder:
             )
         if s.link:
             lines["link"] = ("Website: " if en else "Site : ") + s.link
+        said = _said_on_page(s, question)
+        if said:
+            lines["said"] = ("On its page: « " if en else "Sur sa page : « ") + said + " »"
         replaced = focus if focus in ("contact", "incubator", "link", "mission") else "phase"
         lead = self._startup_lead(s, inc, focus, lines, lang)
         rest = [
             lines[k]
-            for k in ("phase", "mission", "incubator", "contact", "fast", "link")
+            for k in ("said", "phase", "mission", "incubator", "contact", "fast", "link")
             if k in lines and k != replaced
         ]
         return _fit([self._renamed_note(s, match, lang), lead, *rest])
@@ -955,6 +969,22 @@ def _focus(question: str) -> str:
     if _has_phrase(spaced, MISSION_PHRASES):
         return "mission"
     return "phase"
+
+
+def _said_on_page(s: Startup, question: str) -> str:
+    """The sentence of a service's page that gives a figure the question asks for and its
+    card does not ("dispo dans combien de départements ?" -> "… disponible dans 58
+    départements"): it must look like the fact asked and share a word of the question."""
+    looks = [w.looks for w in wanted(question) if w.looks is not None and w.name != "contact"]
+    looks += [f.evidence for f in asked_facets(question) if f.evidence is not None]
+    if not looks or not s.description:
+        return ""
+    asked = set(tokens(question)) - set(tokens(s.name)) - set(tokens(s.id))
+    for sentence in sentences(plain_text(s.description)):
+        normal = normalize(sentence)
+        if any(p.search(normal) for p in looks) and asked & set(tokens(sentence)):
+            return clip(sentence, 220)
+    return ""
 
 
 def _grant(grant: FastGrant, lang: str) -> str:

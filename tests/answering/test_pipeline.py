@@ -49,6 +49,11 @@ REGISTRY = Registry(
                 ("acceleration", "2024-09-15"),
             ),
             fast=(FastGrant(edition=15, amount=120000),),
+            description=(
+                "## Le problème\nLes feux éteints sont signalés tard.\n\n## Aujourd'hui\n"
+                "Début 2026, Phare Libre couvre 14 ports de Bretagne et de Normandie. "
+                "L'équipe prépare l'ouverture à la Méditerranée."
+            ),
         ),
         service(
             "cantine-claire",
@@ -568,3 +573,12 @@ def test_a_fact_the_services_card_cannot_give_is_not_answered_by_the_card(
 def test_the_next_events_date_is_not_answered_by_a_page_without_dates(engine: Engine) -> None:
     answer = engine.answer("c'est quand exactement le prochain comité d'investissement ?")
     assert not answer.answered
+
+
+def test_a_figure_the_card_lacks_is_quoted_from_the_services_page(engine: Engine) -> None:
+    answer = engine.answer("Phare Libre est présent dans combien de ports ?")
+    assert answer.answered and answer.source_id == "startup:phare-libre"
+    assert "14 ports" in answer.text.splitlines()[1]
+    # a figure its page does not give is still said missing
+    users = engine.answer("combien d'utilisateurs sur Phare Libre ?")
+    assert not users.answered and "14 ports" not in users.text
