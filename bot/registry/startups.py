@@ -557,6 +557,22 @@ class StartupFinder:
                 fuzzy = None
             if fuzzy is not None and (best_rank is None or fuzzy[0] > best_rank[0]):
                 best_rank, best = (fuzzy[0], 0, True, 0.0), fuzzy[1:]
+        asks_incubator = best is not None and any(
+            w in INCUBATOR_CUES for k, w in enumerate(low) if not best[0] <= k < best[0] + best[1]
+        )
+        if best is not None and best[2].kind == "incubator" and not asks_incubator:
+            # "le service de la Plateforme de l'inclusion (DORA)": a service named beside its
+            # own incubator is what the question is about, unless it asks for an incubator
+            own = [
+                (score, i, n, k)
+                for score, i, n, k in found
+                if k.kind == "startup"
+                and score >= SCORE_WEAK_CAPITALISED
+                and self._incubator_of.get(k.id) == best[2].id
+            ]
+            if own:
+                score, i, n, k = max(own, key=lambda f: (f[0], f[2]))
+                best_rank, best = (score, 0, True, k.weight), (i, n, k)
         if best_rank is None or best is None:
             return None
         start, n, key = best

@@ -582,3 +582,15 @@ def test_a_figure_the_card_lacks_is_quoted_from_the_services_page(engine: Engine
     # a figure its page does not give is still said missing
     users = engine.answer("combien d'utilisateurs sur Phare Libre ?")
     assert not users.answered and "14 ports" not in users.text
+
+
+def test_a_service_named_beside_its_own_incubator_is_what_is_asked_about(engine: Engine) -> None:
+    answer = engine.answer(
+        "on utilise le service de l'Atelier des territoires (Cantine Claire) pour nos menus, "
+        "c'est quoi le mail de l'équipe ?"
+    )
+    assert answer.source_id == "startup:cantine-claire"
+    assert "equipe@cantine-claire.beta.gouv.fr" in answer.text
+    # named alone, the incubator answers
+    incubator = engine.answer("l'Atelier des territoires c'est quoi son mail ?")
+    assert incubator.source_id == "incubator:atelier-territoires"
