@@ -167,7 +167,7 @@ SERVICE_MARKERS = _wordset(
 INCUBATOR_CUES = _wordset(
     """
     incubateur incubateurs incubator incubators incub incubs fabrique atelier lab laboratoire
-    ruche accelerateur operateur kube
+    ruche accelerateur operateur kube incubation
     """
 )
 # Generic words of incubator titles, never used alone to recognise one.

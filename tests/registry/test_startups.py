@@ -542,6 +542,12 @@ def test_an_incubator_is_found_by_its_acronym_with_an_incubator_word() -> None:
     assert text.startswith("Pour contacter *La Fabrique du Test (FDT)* : fab@test.gouv.fr")
     plain = finder.match("FDT ?")
     assert plain is not None and plain.score < 75  # an acronym alone may be the organisation
+    # an incubation cell is an incubator word as much as "incubateur"
+    cell = finder.match(
+        "il paraît qu'il y a une cellule d'incubation à la FDT, on les joint comment ?"
+    )
+    assert cell is not None and (cell.kind, cell.id) == ("incubator", "fab")
+    assert cell.score >= 90
 
 
 def test_an_unknown_id_gets_a_polite_answer_not_an_error() -> None:
