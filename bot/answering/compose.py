@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 MAX_TEXT = 600
 SECOND_ASK = 300  # the part of the answer given to a question's second ask
 KNOWLEDGE_BOOST = 1.25
+PREFERRED_PAGE_BOOST = 1.3  # the page a conversation is about, for its follow-ups
 STARTUP_SURE = 88.0
 STARTUP_FALLBACK = 90.0
 
@@ -436,9 +437,11 @@ def _pick_section(
     return same[0] if same else top
 
 
-def _rank(hits: list[Hit], wants: Sequence[Want]) -> list[Hit]:
+def _rank(hits: list[Hit], wants: Sequence[Want], prefer: str = "") -> list[Hit]:
     def value(h: Hit) -> float:
         v = h.score * (KNOWLEDGE_BOOST if h.doc.source == "knowledge" else 1.0)
+        if prefer and h.doc.page_id == prefer:
+            v *= PREFERRED_PAGE_BOOST
         v *= 0.5 + h.coverage  # a section that answers more of the question ranks higher
         if wants:
             v *= 1 + TYPE_BONUS * _has_wanted(h.doc, wants)
@@ -700,9 +703,17 @@ def _status_meaning(state: State, startup_id: str, lang: str) -> str:
 
 
 def respond(
-    state: State, text: str, lang: str, trace: Trace | None = None, *, complement: bool = True
+    state: State,
+    text: str,
+    lang: str,
+    trace: Trace | None = None,
+    *,
+    complement: bool = True,
+    prefer: str = "",
 ) -> Result:
-    """Retrieve and decide: the named service, or the best section when sure enough."""
+    """Retrieve and decide: the named service, or the best section when sure enough.
+    ``prefer``: the page a conversation is about, whose sections rank first when they match
+    about as well as others'."""
     note = trace.add if trace is not None else (lambda stage, what: None)
     qwords = set(words(text))
     if not qwords:
@@ -744,7 +755,7 @@ def respond(
             match = None
     complements = wanted(text)
     wants = [w for w in complements if w.ranks]
-    hits = _rank(index.search(text, limit=40, terms=terms), wants)
+    hits = _rank(index.search(text, limit=40, terms=terms), wants, prefer)
     top = hits[0] if hits else None
     if match is not None and match.score >= STARTUP_SURE:
         # a named service wins unless the question is plainly about a programme page

@@ -29,8 +29,16 @@ ENTITIES = 6  # entities kept per turn (its subject, then those its answer intro
 
 # How a follow-up opens ("et pour…", "what about…") or refers back ("ça", "son", "its").
 _OPENING = re.compile(
-    r"^(?:et|and|mais|but|sinon|ok|d accord|merci|thanks|so|alors|donc)\b|^(?:what|how) about\b"
+    r"^(?:et|and|mais|but|ok|d accord|merci|thanks|so|alors|donc)\b|^(?:what|how) about\b"
     r"|\b(?:du coup|en question|dans ce cas|in that case)\b"
+)
+# How a message says it changes the subject ("sinon, …", "autre question : …", "by the way,
+# …", "different topic: …"): it is answered on its own.
+_NEW_TOPIC = re.compile(
+    r"^(?:(?:\w+\s+){0,2}(?:sinon|autre question|autre chose|autre sujet|rien a voir|"
+    r"changement de sujet|changeons de sujet|nouvelle question|petite question|question bete|"
+    r"by the way|btw|unrelated|different (?:topic|question|subject)|another (?:question|thing|topic)|"
+    r"on another (?:note|topic)|side question|new question|also unrelated))\b"
 )
 SHORT_WORDS = 6  # a question this short, in a thread, continues it unless it names its subject
 _REFERRING = frozenset(
@@ -166,11 +174,22 @@ class Conversations:
         return len(self._items)
 
 
+def changes_subject(text: str) -> bool:
+    """ "sinon, c'est quoi le FAST ?", "autre question : …", "by the way, …": a message that
+    says it starts a new subject (and has one of its own)."""
+    said = " ".join(words(text))
+    found = _NEW_TOPIC.search(said)
+    if found is None:
+        return False
+    rest = said[found.end() :]
+    return bool(content_words(rest)) and not refers_back(rest)
+
+
 def is_followup(text: str) -> bool:
     """A short message that opens like a follow-up or refers back to something said."""
     folded = fold(text)
     ws = words(text)
-    if not ws or len(ws) > FOLLOWUP_WORDS:
+    if not ws or len(ws) > FOLLOWUP_WORDS or changes_subject(text):
         return False
     return bool(_OPENING.search(folded)) or refers_back(text) or len(ws) <= SHORT_WORDS
 

@@ -12,6 +12,9 @@ in this order:
 - it names no subject ("et ça dure combien ?"), or it is declined alone and names nothing of
   its own: the previous subject.
 
+A message that says it changes the subject ("sinon, …", "autre question : …", "by the way,
+…") is answered on its own.
+
 The continued answer is kept only when it answers; an off-topic follow-up (words our pages
 never use, no fact asked, no pronoun pointing back) is answered on its own.
 """
@@ -28,6 +31,7 @@ from bot.answering.conversation import (
     Conversation,
     Entity,
     Turn,
+    changes_subject,
     content_words,
     is_followup,
     is_short,
@@ -178,12 +182,24 @@ def continued(
     # a short question, or one declined alone, may lack its subject ("il faut envoyer un
     # document avant ?"): it is tried with the subject, and kept only if the answer says
     # some of its own words
-    followup = plainly or is_followup(text) or (not alone.answered and is_short(text))
+    followup = not changes_subject(text) and (
+        plainly or is_followup(text) or (not alone.answered and is_short(text))
+    )
     if last is not None and followup:
         rewritten, what, keep = _reading(state, text, alone, last, conversation)
         trace.add("follow-up", f"inherits {what}")
         if rewritten:
-            again = pipeline.run(state, rewritten, lang, stages, trace)
+            # a follow-up on the same subject keeps to its page when that page answers about
+            # as well as another
+            subject = last.entities[0] if last.entities else None
+            prefer = (
+                subject.id
+                if subject is not None
+                and subject.kind not in REGISTRY_KINDS
+                and what.startswith("the subject")
+                else ""
+            )
+            again = pipeline.run(state, rewritten, lang, stages, trace, prefer)
             # a fact the inherited subject's page does not give says so, with its link,
             # rather than the general "je ne sais pas"
             said_missing = plainly and not alone.answered and again.source_id is not None

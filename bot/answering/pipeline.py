@@ -360,7 +360,10 @@ def missing_facet(result: Result, facets: list[Facet], lang: str, question: str)
 # --------------------------------------------------------------------------- the pipeline
 
 
-def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Result:
+def run(
+    state: State, raw: str, lang: str, stages: Stages, trace: Trace, prefer: str = ""
+) -> Result:
+    """Answer ``raw`` stage by stage; ``prefer``: the page a conversation is about."""
     if not stages.vocabulary:
         state = replace(state, vocabulary=None)
     query = parse(raw)
@@ -418,7 +421,9 @@ def run(state: State, raw: str, lang: str, stages: Stages, trace: Trace) -> Resu
             if found is not None:
                 trace.add("describe", f"an incubator by its administration: {found.source_id}")
                 return _checked(found, facets, lang, stages, trace, query.text)
-    result = compose.respond(state, query.focus, lang, trace, complement=stages.complement)
+    result = compose.respond(
+        state, query.focus, lang, trace, complement=stages.complement, prefer=prefer
+    )
     if not result.answered and query.focused:
         trace.add("decide", "the focus alone is not answered: the whole message")
         whole = compose.respond(state, query.text, lang, trace, complement=stages.complement)

@@ -74,6 +74,10 @@ def test_an_english_follow_up(engine: Engine) -> None:
         ("c'est quoi la phase de construction ?", "dans quelle phase est Cantine Claire ?"),
         ("dans quelle phase est RucheNet ?", "et l'incubateur de Cantine Claire ?"),
         ("what phase is Phare Libre in?", "who runs the incubator of Cantine Claire?"),
+        # a message that says it changes the subject, however short
+        ("dans quelle phase est RucheNet ?", "sinon, c'est quoi le mail de contact ?"),
+        ("c'est quoi le FAST ?", "autre question : qui contacter pour candidater ?"),
+        ("what phase is Phare Libre in?", "by the way, what is the contact email?"),
     ],
 )
 def test_a_new_subject_is_answered_as_without_context(
@@ -93,6 +97,11 @@ def test_follow_up_forms() -> None:
     assert is_followup("et ça dure combien ?")
     assert is_followup("what about its contact?")
     assert not is_followup("combien dure la phase de construction en général ?")
+    # a change of subject said in so many words is not a follow-up...
+    assert not is_followup("sinon, c'est quoi le mail générique ?")
+    assert not is_followup("different topic: who runs the FAST?")
+    # ...unless what follows points back
+    assert is_followup("sinon elle dure combien ?")
 
 
 def test_conversations_are_bounded_and_expire(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -303,3 +312,19 @@ def test_a_definite_phase_of_a_service_stays_on_the_service(engine: Engine) -> N
         engine, "dans quelle phase est RucheNet ?", "et la phase actuelle c'est laquelle ?"
     )
     assert second.answered and second.links[0].url.endswith("/startups/ruchenet.html")
+
+
+def test_a_follow_up_ranks_its_subjects_page_first_among_equals() -> None:
+    """Two sections that match a follow-up about as well: the one on the page the
+    conversation is about answers; a clearly better one elsewhere still wins."""
+    from bot.answering.compose import _rank
+    from bot.answering.search import Doc, Hit
+
+    def hit(page: str, score: float) -> Hit:
+        return Hit(Doc(id=f"{page}#1", url="", title="", text="", page_id=page), score, 1.0)
+
+    subject, other = hit("programmes/fast", 10.0), hit("phases/acceleration", 11.0)
+    assert _rank([other, subject], [])[0] is other
+    assert _rank([other, subject], [], prefer="programmes/fast")[0] is subject
+    much_better = hit("phases/acceleration", 20.0)
+    assert _rank([much_better, subject], [], prefer="programmes/fast")[0] is much_better
