@@ -76,6 +76,7 @@ COMMON_DF = 8  # a word written in lower case in this many services' texts is a 
 SCORE_NAME = 100.0
 SCORE_PART = 95.0
 SCORE_FORMER = 92.0
+SCORE_INITIALS = 90.0  # a name's initials ("ZLV")
 SCORE_WEAK_CUED = 90.0
 SCORE_WEAK_CAPITALISED = 88.0
 SCORE_WEAK_ALONE = 80.0
@@ -262,6 +263,7 @@ class _Key:
     weak: bool  # ordinary words: count only with cues
     tag: bool = False  # incubator short name (an id, an acronym): wants an incubator cue
     acronym: bool = False
+    initials: bool = False  # a name's initials: counts only written in capitals ("ZLV")
 
 
 _NAME_PART = re.compile(r"[A-ZÀ-Ý]?[a-zà-ÿ]+|[A-ZÀ-Ý]+(?![a-zà-ÿ])|\d+")
@@ -368,6 +370,7 @@ class StartupFinder:
             self._index_startup(s, hosts)
         for inc in registry.incubators.values():
             self._index_incubator(inc)
+        self._index_initials(registry)
         # fuzzy choices: strong names only, by the first and last three letters
         self._fuzzy: dict[str, dict[str, _Key]] = {}
         for collapsed, keys in self._collapsed.items():
@@ -457,6 +460,20 @@ class StartupFinder:
         host = _host(s.link)
         if host and hosts[host] == 1 and "." in host:
             add(host, SCORE_PART)
+
+    def _index_initials(self, registry: Registry) -> None:
+        """ "ZLV" for "Zéro Logement Vacant": the initials of a name of three words or more,
+        when no other name, word, incubator or service has them ("MTE" is the ministry's)."""
+        found: dict[str, list[Startup]] = {}
+        for s in registry.startups:
+            content = [w for w in _low(s.name) if w not in STOP_WORDS and not w.isdigit()]
+            if len(content) >= 3:
+                found.setdefault("".join(w[0] for w in content), []).append(s)
+        for initials, owners in found.items():
+            if len(owners) == 1 and initials not in self._exact and initials not in self._common:
+                s = owners[0]
+                key = _Key("startup", s.id, s.name, SCORE_INITIALS, False, initials=True)
+                self._add([initials], key)
 
     def _index_incubator(self, inc: Incubator) -> None:
         title_words = _WORD.findall(_ascii(inc.title))
@@ -581,6 +598,9 @@ class StartupFinder:
 
     def _score(self, key: _Key, ctx: _Context, start: int, end: int) -> float:
         """How sure a name found at words[start:end] is, given the rest of the question."""
+        if key.initials:
+            raw = ctx.words[start].raw
+            return key.weight if end - start == 1 and raw.isupper() else 0.0
         if key.tag:
             if ctx.incubator_cue:
                 return key.weight

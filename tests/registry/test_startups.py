@@ -623,3 +623,24 @@ def test_the_part_of_a_name_after_its_short_name_and_an_article_is_a_name() -> N
         "on utilise le Répertoire des Digues Bretonnes"
     )
     assert found is not None and found.id == "rdb"
+
+
+def test_a_service_is_found_by_its_initials_written_in_capitals() -> None:
+    registry = Registry(
+        (
+            Startup(
+                "zero-lv", "Zéro Logement Vacant", "Remettre des logements sur le marché", "fab"
+            ),
+            Startup("carte-an", "Carte Archéologique Nationale", "Cartographier les sites", "fab"),
+            Startup("fdt-bis", "Fonds Départemental Territorial", "Mêmes initiales", "fab"),
+        ),
+        {"fab": Incubator("fab", "La Fabrique du Test (FDT)", contact="fab@test.gouv.fr")},
+    )
+    finder = StartupFinder(registry, today=TODAY)
+    found = finder.match("ZLV c'est quel incubateur ?")
+    assert found is not None and found.id == "zero-lv"
+    # initials that are a word ("can"), in lower case, are the word
+    assert finder.match("can we still apply to the programme?") is None
+    # initials an incubator already uses are the incubator's
+    fdt = finder.match("FDT c'est quoi ?")
+    assert fdt is None or fdt.kind == "incubator"
