@@ -239,7 +239,8 @@ MISSION_PHRASES = (
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _LOWER_WORD = re.compile(r"(?<![A-Za-z0-9])[a-z]+(?![A-Za-z0-9])")
 _DOMAIN = re.compile(r"[a-z0-9]\.(?:fr|com|org|net|info|io|eu|bzh|nc|taxi|ia)\b", re.IGNORECASE)
-_PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]")
+# where a name splits into names: dashes, brackets, commas, and "X ex Y" (its former name)
+_PARTS = re.compile(r"\s+[-–—:]\s+|[()\[\],/]|\s+(?=(?:ex|anciennement|formerly)\s)", re.IGNORECASE)
 _FORMERLY = re.compile(r"^(?:ex|anc|anciennement|ancien|ancienne|formerly)\b[\s.:]*", re.IGNORECASE)
 _ARTICLES = ("la", "le", "les", "l")
 _LEADING_ARTICLE = re.compile(rf"^(?:(?:{'|'.join(_ARTICLES)})\s+|l['’]\s*)", re.IGNORECASE)
@@ -462,13 +463,27 @@ class StartupFinder:
             add(host, SCORE_PART)
 
     def _index_initials(self, registry: Registry) -> None:
-        """ "ZLV" for "Zéro Logement Vacant": the initials of a name of three words or more,
-        when no other name, word, incubator or service has them ("MTE" is the ministry's)."""
+        """ "ZLV" for "Zéro Logement Vacant" (the initials of a name of three words or more),
+        "UVF" for "Les UVF à l'heure du numérique" (a word in capitals inside a name): when no
+        other name, word, incubator or service has them ("MTE" is the ministry's)."""
         found: dict[str, list[Startup]] = {}
         for s in registry.startups:
             content = [w for w in _low(s.name) if w not in STOP_WORDS and not w.isdigit()]
             if len(content) >= 3:
                 found.setdefault("".join(w[0] for w in content), []).append(s)
+        # a word in capitals inside a name ("Les UVF à l'heure du numérique"), not one the
+        # services' texts use of other things ("SIRET", "CAF"), in a name not all in capitals
+        said: Counter[str] = Counter()
+        for s in registry.startups:
+            text = _ascii(f"{s.name} {s.mission} {s.description[:800]}")
+            said.update({w for w in _WORD.findall(text) if w.isupper()})
+        for s in registry.startups:
+            name = _ascii(s.name)
+            if name.isupper():
+                continue
+            for word in _WORD.findall(name):
+                if len(word) >= 3 and word.isupper() and len(_low(name)) > 1 and said[word] <= 1:
+                    found.setdefault(word.lower(), []).append(s)
         for initials, owners in found.items():
             if len(owners) == 1 and initials not in self._exact and initials not in self._common:
                 s = owners[0]

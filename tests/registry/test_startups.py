@@ -633,12 +633,24 @@ def test_a_service_is_found_by_its_initials_written_in_capitals() -> None:
             ),
             Startup("carte-an", "Carte Archéologique Nationale", "Cartographier les sites", "fab"),
             Startup("fdt-bis", "Fonds Départemental Territorial", "Mêmes initiales", "fab"),
+            Startup("uvf", "Les UVF à l'heure du numérique", "Réserver une visite", "fab"),
+            Startup("siret-1", "Annuaire SIRET des écoles", "Trouver un SIRET d'école", "fab"),
+            Startup("siret-2", "Contrôle des numéros", "Vérifier un numéro SIRET", "fab"),
+            Startup("nouveau", "Nouveau Nom Ex Ancien Nom", "Un service renommé", "fab"),
         ),
         {"fab": Incubator("fab", "La Fabrique du Test (FDT)", contact="fab@test.gouv.fr")},
     )
     finder = StartupFinder(registry, today=TODAY)
     found = finder.match("ZLV c'est quel incubateur ?")
     assert found is not None and found.id == "zero-lv"
+    # a word in capitals inside a name, unless the services' texts use it of other things
+    uvf = finder.match("le projet sur les UVF, il en est où ?")
+    assert uvf is not None and uvf.id == "uvf"
+    siret = finder.match("un SIRET c'est quoi ?")
+    assert siret is None or siret.score < 90
+    # "X Ex Y": both are its names
+    former = finder.match("Ancien Nom, il en est où ?")
+    assert former is not None and former.id == "nouveau"
     # initials that are a word ("can"), in lower case, are the word
     assert finder.match("can we still apply to the programme?") is None
     # initials an incubator already uses are the incubator's
