@@ -79,24 +79,6 @@ class Result:
     suggestions: list[str] = field(default_factory=list)
 
 
-# The programme's own vocabulary. A question with none of these words (and no service
-# named) is about something else unless a page matches it strongly: "combien de jours de
-# congés ?" shares "jours" with our pages, not its subject.
-DOMAIN_TERMS = frozenset(
-    tokens(
-        """
-        beta betagouv startup startups se sde phase phases etape etapes investigation
-        investig construction constru build acceleration accel accelerer consolidation conso
-        consolider transfert transfer transferer perennisation perenniser incubation incube
-        incubateur incubateurs incubator fabrique intrapreneur intrapreneurs intra
-        intrapreneuriat sponsor sponsors coach coaching fast gamma alpha mooc formation
-        manifeste comite investissement laureat laureats candidature candidater candidatures
-        postuler eligible eligibilite criteres critere dinum eig programme prog mvp usagers
-        utilisateurs produit fiche essaimage numerique cookies rgpd mentions rejoindre
-        recrutement recruter recrute offres sortie sorties trajectoire trajectoires
-        """
-    )
-)
 UNANCHORED_MIN_SCORE = 20.0
 UNKNOWN_ELSEWHERE = 3  # words our pages never use: a question about something else
 PAGE_CREDIT_MIN_SCORE = 10.0
@@ -132,9 +114,12 @@ def _strong(top: Hit) -> bool:
     return top.score >= UNANCHORED_MIN_SCORE or (top.coverage >= 0.9 and top.score >= 12)
 
 
-def anchored(terms: list[str], qwords: set[str], domain: frozenset[str] = DOMAIN_TERMS) -> bool:
-    """Whether the question uses the programme's vocabulary (or asks about a personal
-    procedure, which the contact page answers with a referral)."""
+def anchored(terms: list[str], qwords: set[str], domain: frozenset[str]) -> bool:
+    """Whether the question uses the programme's vocabulary (``domain``: computed from the
+    knowledge and the registry, see :mod:`bot.answering.vocabulary`), or asks about a personal
+    procedure, which the contact page answers with a referral. A question with none of these
+    words (and no service named) is about something else unless a page matches it strongly:
+    "combien de jours de congés ?" shares "jours" with our pages, not its subject."""
     if qwords & (PERSONAL_CUES | ADDRESSED):
         return True
     if qwords & NOT_DOMAIN:
@@ -719,7 +704,8 @@ def respond(
     if not qwords:
         return Result(False, "general", HELP_EN if lang == "en" else HELP_FR)
     index = state.index
-    domain = state.vocabulary.domain if state.vocabulary is not None else DOMAIN_TERMS
+    # without the computed vocabulary (switched off), no word is the programme's own
+    domain = state.vocabulary.domain if state.vocabulary is not None else frozenset()
     terms = index.query_terms(text)
     if state.vocabulary is not None:
         # words our pages never use but common in general language ("désolé", "exactement")
