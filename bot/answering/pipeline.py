@@ -59,7 +59,7 @@ class Stages:
     """Which stages run (all by default)."""
 
     focus: bool = True
-    vocabulary: bool = True  # the computed domain vocabulary (off: the old hand list)
+    vocabulary: bool = True  # the computed domain vocabulary (off: no word is the domain's)
     traps: bool = True
     registry_lists: bool = True
     describe: bool = True
