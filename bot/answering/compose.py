@@ -83,15 +83,6 @@ UNANCHORED_MIN_SCORE = 20.0
 UNKNOWN_ELSEWHERE = 3  # words our pages never use: a question about something else
 PAGE_CREDIT_MIN_SCORE = 10.0
 NAMED_PAGE_MIN_IDF = 1.5  # a page name made only of everyday words does not name it
-# "tu peux me rédiger un mail ?", "can you book me a train?": a task for an assistant,
-# not a question about the programme.
-_TASK = re.compile(
-    r"^(?:(?:est-ce que |dis )?tu (?:peux|pourrais)|peux-tu|pourrais-tu|(?:can|could|would) you|"
-    r"aide[sz]?[- ]moi a|help me(?: to)?)"
-    r"\s+(?:me |m'|nous |m )?(?:\w+ )?(?:rediger|ecrire|traduire|reserver|corriger|generer|"
-    r"coder|programmer|resumer|calculer|write|draft|translate|book|fix|code|generate|"
-    r"summari[sz]e|calculate)\b"
-)
 # Words whose stem is one of the programme's words without the meaning.
 NOT_DOMAIN = frozenset("programming programmer programmers programmation programmeur".split())
 # A question put to the programme itself ("vos services", "chez vous") is about it.
@@ -206,27 +197,6 @@ def _referral(hits: list[Hit], qwords: set[str]) -> Hit | None:
 
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-# "combien d'agents travaillent à la DINUM ?": no page gives an organisation's headcount
-_HEADCOUNT = re.compile(
-    r"(?:combien\s+(?:de\s+|d\s+)?(?:personnes|agents|gens|salaries|employes|fonctionnaires)|"
-    r"how many (?:people|staff|employees|civil servants))\b.*\b(?:dinum|ministere|ministry)\b"
-)
-# "l'an prochain", "next year": what will happen, which no page can say yet
-_FUTURE = re.compile(
-    r"\b(?:an prochain|annee prochaine|next year|in the coming years|"
-    r"dans les prochaines annees|les annees a venir|dans (?:deux|trois|cinq|2|3|5|dix|10) ans)\b"
-)
-
-
-def unanswerable(text: str) -> bool:
-    """Questions no page can answer, whatever it says: a task for an assistant, the years
-    to come, an organisation's headcount."""
-    if _TASK.search(fold(text)):
-        return True
-    normal = normalize(text)
-    return bool(_FUTURE.search(normal) or _HEADCOUNT.search(normal))
-
-
 def _unknown_year(text: str, doc: Doc, state: State) -> bool:
     """The question names a year the chosen page never mentions ("en 2027 ?"): whatever
     the page says, it is not about that year."""
@@ -765,9 +735,6 @@ def respond(
         if plainly_named or granted or not programme_strong:
             note("decide", f"named {match.kind} {match.id} (name score {match.score:.0f})")
             return registry_answer(state, match, text, lang)
-    if unanswerable(text):
-        note("decide", "declined: a task, the years to come or a headcount")
-        return decline(text, lang)
     unknown = [t for t in terms if not index.known(t)]
     sure = top is not None and confident(_as_page(top, hits, index, terms), unknown)
     for h in hits[:3]:

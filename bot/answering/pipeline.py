@@ -126,8 +126,6 @@ def trap(state: State, query: Query, facets: list[Facet], today: date) -> str | 
     future = [y for y in _YEAR.findall(query.focus) if int(y) > today.year]
     if future:
         return f"asks about {future[0]}, which no page can tell yet"
-    if compose.unanswerable(query.focus):
-        return "a task for an assistant, the years to come or an organisation's headcount"
     return None
 
 
