@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
-from bot.answering.facets import Want, wanted
+from bot.answering.facets import Want, cue_words, wanted
 from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import (
     CONTACT_WORDS,
@@ -47,15 +47,6 @@ ELIGIBILITY_CUES = frozenset(
     criteria pris retenu
     """.split()
 )
-PERSONAL_CUES = frozenset(
-    """
-    impot impots caf carte grise passeport retraite allocation allocations rsa apl
-    securite sociale ameli prefecture titre sejour permis declaration amende
-    naturalisation tax taxes passport visa pension benefits driving licence license
-    residence citizenship naturalization
-    """.split()
-)
-
 HELP_FR = (
     "Posez-moi une question sur beta.gouv.fr : les phases (investigation, construction, "
     "accélération, transfert), le FAST, le programme de consolidation, qui contacter, ou la "
@@ -87,16 +78,6 @@ NAMED_PAGE_MIN_IDF = 1.5  # a page name made only of everyday words does not nam
 NOT_DOMAIN = frozenset("programming programmer programmers programmation programmeur".split())
 # A question put to the programme itself ("vos services", "chez vous") is about it.
 ADDRESSED = frozenset("vous vos votre".split())
-# Subjects of one's own job or tools (pay, leave, passwords...). Our pages touch some of
-# them in passing ("sans perte de salaire", "le télétravail autorisé"); a question about
-# them is answered only when it is about the programme and the page says the word.
-WORKPLACE_CUES = frozenset(
-    """
-    salaire salaires remuneration remunere paie grille indiciaire prime primes mdp password
-    passwords wifi vpn conges conge rtt teletravail teletravailler mutuelle tickets ticket
-    resto restaurant cantine badge parking horaires horaire
-    """.split()
-)
 
 
 def _strong(top: Hit) -> bool:
@@ -105,13 +86,14 @@ def _strong(top: Hit) -> bool:
     return top.score >= UNANCHORED_MIN_SCORE or (top.coverage >= 0.9 and top.score >= 12)
 
 
-def anchored(terms: list[str], qwords: set[str], domain: frozenset[str]) -> bool:
+def anchored(terms: list[str], text: str, domain: frozenset[str]) -> bool:
     """Whether the question uses the programme's vocabulary (``domain``: computed from the
     knowledge and the registry, see :mod:`bot.answering.vocabulary`), or asks about a personal
     procedure, which the contact page answers with a referral. A question with none of these
     words (and no service named) is about something else unless a page matches it strongly:
     "combien de jours de congés ?" shares "jours" with our pages, not its subject."""
-    if qwords & (PERSONAL_CUES | ADDRESSED):
+    qwords = set(words(text))
+    if qwords & ADDRESSED or cue_words(text, "procedure"):
         return True
     if qwords & NOT_DOMAIN:
         # "programming" shares its stem with "programme", not its meaning
@@ -185,10 +167,10 @@ def _names_page(top: Hit, terms: list[str], index: Index) -> bool:
     return False
 
 
-def _referral(hits: list[Hit], qwords: set[str]) -> Hit | None:
+def _referral(hits: list[Hit], text: str) -> Hit | None:
     """For a personal procedure (CAF, impôts, passeport...), the section of our pages that
     sends people to service-public.fr, if the search found it."""
-    if not qwords & PERSONAL_CUES:
+    if not cue_words(text, "procedure"):
         return None
     for h in hits[:10]:
         if h.doc.source == "knowledge" and "service-public.fr" in h.doc.text:
@@ -197,6 +179,8 @@ def _referral(hits: list[Hit], qwords: set[str]) -> Hit | None:
 
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
 def _unknown_year(text: str, doc: Doc, state: State) -> bool:
     """The question names a year the chosen page never mentions ("en 2027 ?"): whatever
     the page says, it is not about that year."""
@@ -210,14 +194,14 @@ def _unknown_year(text: str, doc: Doc, state: State) -> bool:
     return not any(year in said for year in years)
 
 
-def _workplace(qwords: set[str], terms: list[str], hit: Hit, domain: frozenset[str]) -> bool:
-    """A question about one's own job or tools that the chosen section does not answer:
-    it must speak of that subject, and of something else the question names (a coach's
-    pay is not answered by a line on the intrapreneur's pay)."""
-    cues = qwords & WORKPLACE_CUES
+def _workplace(text: str, terms: list[str], hit: Hit, domain: frozenset[str]) -> bool:
+    """A question about one's own job or tools (facet ``workplace``) that the chosen section
+    does not answer: it must speak of that subject, and of something else the question names
+    (a coach's pay is not answered by a line on the intrapreneur's pay)."""
+    cues = cue_words(text, "workplace")
     if not cues:
         return False
-    if not anchored(terms, qwords, domain):
+    if not anchored(terms, text, domain):
         return True
     doc = hit.doc
     said = {t[:7] for t in tokens(doc.text + " " + doc.text_en)}
@@ -246,8 +230,7 @@ def _as_page(top: Hit, hits: list[Hit], index: Index, terms: list[str]) -> Hit:
 
 
 def decline(text: str, lang: str) -> Result:
-    ws = set(words(text))
-    if ws & PERSONAL_CUES:
+    if cue_words(text, "procedure"):
         msg = (
             "I can't help with a personal administrative procedure: service-public.fr is the place, "
             "or the body that handles your file."
@@ -741,7 +724,7 @@ def respond(
         note("retrieve", f"{h.doc.id} score={h.score:.1f} coverage={h.coverage:.2f}")
     note(
         "decide",
-        f"sure={sure} unknown words={unknown[:5]} anchored={anchored(terms, qwords, domain)}",
+        f"sure={sure} unknown words={unknown[:5]} anchored={anchored(terms, text, domain)}",
     )
     if top is not None and not sure:
         # not sure of the best match, but the question may name a page outright
@@ -749,19 +732,19 @@ def respond(
     if (
         top is None
         or not (sure or _names_page(top, terms, index))
-        or (not anchored(terms, qwords, domain) and not _strong(top))
+        or (not anchored(terms, text, domain) and not _strong(top))
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:
             note("decide", f"no sure section: the named {match.kind} {match.id}")
             return registry_answer(state, match, text, lang)
-        referral = _referral(hits, qwords)
+        referral = _referral(hits, text)
         if referral is None:
             note("decide", "declined: no section is sure enough")
             return decline(text, lang)
         top = referral
     top = _pick_section(hits, top, wants, index, text)
     doc = top.doc
-    if _workplace(qwords, terms, top, domain) or _unknown_year(text, top.doc, state):
+    if _workplace(text, terms, top, domain) or _unknown_year(text, top.doc, state):
         note("decide", "declined: one's own job, or a year the page never mentions")
         return decline(text, lang)
     note("compose", f"from {doc.id}")

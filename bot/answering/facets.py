@@ -137,6 +137,12 @@ def asking_words(question: str, only: frozenset[str] | None = None) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def cue_words(question: str, facet: str) -> frozenset[str]:
+    """The words of ``question`` that ask for the facet named ``facet`` (none: not asked)."""
+    return frozenset(asking_words(question, frozenset({facet})))
+
+
 @lru_cache(maxsize=64)
 def _any_cue(cues: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
     """One pattern for all of a facet's cues (one scan of the question instead of several)."""
