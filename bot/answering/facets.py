@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -38,9 +38,10 @@ class Facet:
     def asked(self, normalised_question: str) -> bool:
         return any(cue.search(normalised_question) for cue in self.cues)
 
-    @property
+    @cached_property
     def any_cue(self) -> re.Pattern[str]:
-        return _any_cue(self.cues)
+        """One pattern for all of the facet's cues (one scan of the question, not several)."""
+        return re.compile("|".join(f"(?:{c.pattern})" for c in self.cues) or r"(?!)")
 
     def given(self, text: str) -> bool:
         """Whether ``text`` gives this facet (always, for a facet without evidence)."""
@@ -141,12 +142,6 @@ def asking_words(question: str, only: frozenset[str] | None = None) -> set[str]:
 def cue_words(question: str, facet: str) -> frozenset[str]:
     """The words of ``question`` that ask for the facet named ``facet`` (none: not asked)."""
     return frozenset(asking_words(question, frozenset({facet})))
-
-
-@lru_cache(maxsize=64)
-def _any_cue(cues: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
-    """One pattern for all of a facet's cues (one scan of the question instead of several)."""
-    return re.compile("|".join(f"(?:{c.pattern})" for c in cues) or r"(?!)")
 
 
 @lru_cache(maxsize=4096)
