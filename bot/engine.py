@@ -12,6 +12,7 @@ import os
 import pickle
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from bot.errors import BotError, KnowledgeError
 from bot.knowledge.pages import Knowledge, Page, load_knowledge
 from bot.knowledge.site import page_docs, site_files
 from bot.registry.model import Registry, load_from_site, load_registry
+from bot.registry.names import NAMES_FILE, load_names
 from bot.registry.startups import StartupFinder
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class State:
     numbered: dict[str, frozenset[int]] = field(default_factory=dict)  # "fast" -> {1, ..., 17}
     service_index: Index | None = None  # the services' pitches, to find one by description
     vocabulary: Vocabulary | None = None  # the programme's words, computed
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # knowledge/names.yaml
     incubator_index: Index | None = None  # the incubators' pages, to find one by administration
     titles: dict[str, str] = field(default_factory=dict)  # page address -> its title
 
@@ -142,6 +145,7 @@ def build_state(
     t0 = time.perf_counter()
     knowledge = load_knowledge(knowledge_dir)
     schemes = load_schemes(Path(knowledge_dir) / "schemes")
+    names = load_names(Path(knowledge_dir) / NAMES_FILE)
     site_docs: list[Doc] = []
     if site is not None:
         site_docs, site_registry = load_site(Path(site), data_dir / "cache" if data_dir else None)
@@ -151,7 +155,7 @@ def build_state(
             registry = load_registry(None, data_dir)
         except (BotError, OSError) as exc:
             log.warning("no registry: %s", exc)
-    finder = StartupFinder(registry) if registry is not None else None
+    finder = StartupFinder(registry, names=names) if registry is not None else None
     docs = knowledge_docs(knowledge) + site_docs
     index = Index(docs)
     services = pipeline.registry_docs(registry, "startup")
@@ -162,6 +166,7 @@ def build_state(
         site_docs=site_docs,
         registry=registry,
         finder=finder,
+        names=names,
         schemes=schemes,
         built_in_ms=(time.perf_counter() - t0) * 1000,
         sentences=compose.site_sentences(site_docs),
@@ -239,7 +244,7 @@ class Engine:
     def set_registry(self, registry: Registry | None) -> None:
         """Swap in a freshly synced registry (background refresh)."""
         old = self._state
-        finder = StartupFinder(registry) if registry is not None else None
+        finder = StartupFinder(registry, names=old.names) if registry is not None else None
         services = pipeline.registry_docs(registry, "startup")
         self._state = replace(
             old,

@@ -174,6 +174,7 @@ def _emit(text: str) -> None:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.eligibility.schemes import SCHEME_SUFFIXES, check_schemes, scheme_files
     from bot.knowledge.pages import check_knowledge
+    from bot.registry.names import NAMES_FILE, check_names
 
     root = Path(args.path or args.knowledge or settings.knowledge_dir)
     if root.is_file() and (root.suffix.lower() in SCHEME_SUFFIXES or root.parent.name == "schemes"):
@@ -189,6 +190,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         if root.is_dir():
             problems += check_schemes(root / "schemes")
             summary += f", {len(scheme_files(root / 'schemes'))} scheme file(s)"
+            names, name_problems = check_names(root / NAMES_FILE)
+            problems += name_problems
+            summary += f", other names for {len(names)} incubator(s) and service(s)"
     for problem in problems:
         _emit(str(problem))
     if problems:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property, lru_cache
@@ -168,7 +169,7 @@ SERVICE_MARKERS = _wordset(
 INCUBATOR_CUES = _wordset(
     """
     incubateur incubateurs incubator incubators incub incubs fabrique atelier lab laboratoire
-    ruche accelerateur operateur kube incubation
+    ruche accelerateur operateur kube incubation labo labos
     """
 )
 # Generic words of incubator titles, never used alone to recognise one.
@@ -346,7 +347,14 @@ def _host(url: str) -> str:
 class StartupFinder:
     """Name index over a registry; ``match`` and ``answer`` are pure and fast."""
 
-    def __init__(self, registry: Registry, *, today: date | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        today: date | None = None,
+        names: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """``names``: other names by ``kind:id`` (knowledge/names.yaml, bot.registry.names)."""
         self.registry = registry
         self.today = today
         self._common = self._common_words(registry)
@@ -372,6 +380,7 @@ class StartupFinder:
         for inc in registry.incubators.values():
             self._index_incubator(inc)
         self._index_initials(registry)
+        self._index_other_names(names or {})
         # fuzzy choices: strong names only, by the first and last three letters
         self._fuzzy: dict[str, dict[str, _Key]] = {}
         for collapsed, keys in self._collapsed.items():
@@ -461,6 +470,24 @@ class StartupFinder:
         host = _host(s.link)
         if host and hosts[host] == 1 and "." in host:
             add(host, SCORE_PART)
+
+    def _index_other_names(self, names: Mapping[str, Sequence[str]]) -> None:
+        """The names the programme's team gives incubators and services besides theirs ("the
+        Armed Forces' incubator"), read as former names are."""
+        for key, aliases in names.items():
+            kind, _, ident = key.partition(":")
+            found = (
+                self.registry.incubators.get(ident)
+                if kind == "incubator"
+                else self.registry.startup(ident)
+            )
+            if found is None:
+                continue
+            title = found.title if isinstance(found, Incubator) else found.name
+            for alias in aliases:
+                for words, _, raw in self._name_forms(alias):
+                    weak = self._is_weak(words, raw)
+                    self._add(words, _Key(kind, ident, title, SCORE_PART, weak))
 
     def _index_initials(self, registry: Registry) -> None:
         """ "ZLV" for "Zéro Logement Vacant" (the initials of a name of three words or more),
