@@ -251,7 +251,7 @@ def registry_docs(registry: Registry | None, kind: str) -> list[Doc]:
         return []
     records: list[tuple[str, str, str, str]] = (
         [
-            (s.id, s.url, s.name, f"{s.mission or s.summary()} {s.description[:600]}")
+            (s.id, s.url, s.name, f"{s.mission or s.summary()} {s.description[:1500]}")
             for s in registry.startups
         ]
         if kind == "startup"

@@ -50,7 +50,9 @@ REGISTRY = Registry(
             ),
             fast=(FastGrant(edition=15, amount=120000),),
             description=(
-                "## Le problème\nLes feux éteints sont signalés tard.\n\n## Aujourd'hui\n"
+                "## Le problème\nLes feux éteints sont signalés tard.\n\n"
+                + "## Contexte\nUn long historique du projet, écrit pour le remplir. " * 12
+                + "\n\n## Aujourd'hui\n"
                 "Début 2026, Phare Libre couvre 14 ports de Bretagne et de Normandie. "
                 "L'équipe prépare l'ouverture à la Méditerranée."
             ),
@@ -594,3 +596,11 @@ def test_a_service_named_beside_its_own_incubator_is_what_is_asked_about(engine:
     # named alone, the incubator answers
     incubator = engine.answer("l'Atelier des territoires c'est quoi son mail ?")
     assert incubator.source_id == "incubator:atelier-territoires"
+
+
+def test_a_service_described_by_a_fact_from_further_down_its_page(engine: Engine) -> None:
+    """What tells a service apart may be far from the start of its page."""
+    answer = engine.answer(
+        "le service qui couvre des ports de Bretagne et de Normandie, il en est où ?"
+    )
+    assert answer.source_id == "startup:phare-libre"
