@@ -374,6 +374,12 @@ class StartupFinder:
             for inc in registry.incubators.values()
         }
         self._incubator_of = {s.id: s.incubator_id for s in registry.startups}
+        # words in capitals the services' texts use ("CCAS", "SIRET"): general terms, which a
+        # name ending with one ("… et le CCAS") is not found by alone
+        self._said_upper: Counter[str] = Counter()
+        for s in registry.startups:
+            text = _ascii(f"{s.name} {s.mission} {s.description[:800]}")
+            self._said_upper.update({w for w in _WORD.findall(text) if w.isupper()})
         hosts = Counter(_host(s.link) for s in registry.startups if s.link)
         for s in registry.startups:
             self._index_startup(s, hosts)
@@ -435,7 +441,12 @@ class StartupFinder:
         parts = [p.strip() for p in _PARTS.split(name) if p and p.strip()]
         candidates = [(name, SCORE_NAME)]
         raw_words = name.split()
-        if len(raw_words) > 2 and raw_words[-1].isupper() and len(raw_words[-1]) >= 3:
+        if (
+            len(raw_words) > 2
+            and raw_words[-1].isupper()
+            and len(raw_words[-1]) >= 3
+            and self._said_upper[_ascii(raw_words[-1])] <= 1
+        ):
             # "Parcours interministériel du numérique PINUM": the acronym, and the name without it
             parts = [*parts, " ".join(raw_words[:-1]), raw_words[-1]] if len(parts) <= 1 else parts
         if len(parts) > 1:
@@ -500,10 +511,7 @@ class StartupFinder:
                 found.setdefault("".join(w[0] for w in content), []).append(s)
         # a word in capitals inside a name ("Les UVF à l'heure du numérique"), not one the
         # services' texts use of other things ("SIRET", "CAF"), in a name not all in capitals
-        said: Counter[str] = Counter()
-        for s in registry.startups:
-            text = _ascii(f"{s.name} {s.mission} {s.description[:800]}")
-            said.update({w for w in _WORD.findall(text) if w.isupper()})
+        said = self._said_upper
         for s in registry.startups:
             name = _ascii(s.name)
             if name.isupper():

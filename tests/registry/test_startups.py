@@ -637,6 +637,9 @@ def test_a_service_is_found_by_its_initials_written_in_capitals() -> None:
             Startup("siret-1", "Annuaire SIRET des écoles", "Trouver un SIRET d'école", "fab"),
             Startup("siret-2", "Contrôle des numéros", "Vérifier un numéro SIRET", "fab"),
             Startup("nouveau", "Nouveau Nom Ex Ancien Nom", "Un service renommé", "fab"),
+            Startup("ccas-1", "Améliorer les échanges avec le CCAS", "Écrire au CCAS", "fab"),
+            Startup("ccas-2", "Aides Locales", "Les aides du CCAS en un clic", "fab"),
+            Startup("pinum", "Parcours interministériel du numérique PINUM", "Se former", "fab"),
         ),
         {"fab": Incubator("fab", "La Fabrique du Test (FDT)", contact="fab@test.gouv.fr")},
     )
@@ -648,6 +651,10 @@ def test_a_service_is_found_by_its_initials_written_in_capitals() -> None:
     assert uvf is not None and uvf.id == "uvf"
     siret = finder.match("un SIRET c'est quoi ?")
     assert siret is None or siret.score < 90
+    # a name ending in capitals is found by them, unless the services' texts use them too
+    assert (finder.match("le PINUM c'est quoi ?") or StartupMatch("", "", "", 0, "")).id == "pinum"
+    ccas = finder.match("le logiciel pour les travailleurs sociaux des CCAS ?")
+    assert ccas is None or ccas.score < 90
     # "X Ex Y": both are its names
     former = finder.match("Ancien Nom, il en est où ?")
     assert former is not None and former.id == "nouveau"
