@@ -290,6 +290,12 @@ def _name_cuts(*names: str) -> frozenset[int]:
     return frozenset(found)
 
 
+_MARKED = re.compile(
+    r"(?<![\w*])\*([^*\n]{2,60})\*(?![\w*])|(?<![\w])_([^_\n]{2,60})_(?!\w)|`([^`\n]{2,60})`"
+    r"|\"([^\"\n]{2,60})\"|«\s*([^»\n]{2,60}?)\s*»|“([^”\n]{2,60})”"
+)
+
+
 @dataclass(frozen=True)
 class _Word:
     low: str
@@ -302,6 +308,14 @@ class _Context:
     incubator_cue: bool
     shouting: bool
     question: str = ""
+
+    @cached_property
+    def marked(self) -> frozenset[tuple[str, ...]]:
+        """Runs of words set apart in the question: in bold, italics, code or quotes
+        ("on m'a dit de passer par *ma cantine*"): a name, as a capital would say."""
+        return frozenset(
+            tuple(_low(next(g for g in m.groups() if g))) for m in _MARKED.finditer(self.question)
+        )
 
     @cached_property
     def asking(self) -> frozenset[str]:
@@ -697,7 +711,9 @@ class StartupFinder:
                 or (len(span) >= 2 and all(w[0].isupper() and w[1:].islower() for w in span))
             )
         )
-        introduced = start > 0 and ctx.words[start - 1].low in SERVICE_MARKERS
+        introduced = (start > 0 and ctx.words[start - 1].low in SERVICE_MARKERS) or tuple(
+            w.low for w in ctx.words[start:end]
+        ) in ctx.marked
         if capitalised or introduced:
             return SCORE_WEAK_CAPITALISED if cued else SCORE_WEAK_HINT
         return SCORE_WEAK

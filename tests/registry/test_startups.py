@@ -663,3 +663,25 @@ def test_a_service_is_found_by_its_initials_written_in_capitals() -> None:
     # initials an incubator already uses are the incubator's
     fdt = finder.match("FDT c'est quoi ?")
     assert fdt is None or fdt.kind == "incubator"
+
+
+def test_a_name_set_apart_in_bold_italics_code_or_quotes_reads_as_a_name() -> None:
+    registry = Registry(
+        (Startup("ma-ruche", "ma cantine", "Déclarer ses repas", "fab", "r@test.fr"),),
+        {"fab": Incubator("fab", "La Fabrique du Test (FDT)", contact="fab@test.gouv.fr")},
+    )
+    finder = StartupFinder(registry, today=TODAY)
+    for marked in (
+        "*ma cantine*",
+        "_ma cantine_",
+        "`ma cantine`",
+        '"ma cantine"',
+        "« ma cantine »",
+    ):
+        question = f"on m'a dit de passer par {marked} pour nos déclarations, c'est porté par qui ?"
+        found = finder.match(question)
+        assert found is not None and found.id == "ma-ruche", marked
+    plain = finder.match(
+        "on m'a dit de passer par ma cantine pour nos déclarations, c'est porté par qui ?"
+    )
+    assert plain is None or plain.score < 75  # everyday words, unmarked
