@@ -11,7 +11,9 @@ from bot.answering.text import fold, strip_slack, words
 
 # A long message is one with more content than a question needs; shorter ones are used whole.
 LONG_WORDS = 18
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+# Where a sentence ends: a full stop, ! or ? before a space (not the dots of "beta.gouv.fr"),
+# a line break, or an emoji shortcode (":tada:"), which ends a thought in chat.
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+|\s*:[a-z0-9_+'-]+:\s*")
 _OPENERS = frozenset(
     """
     combien quand qui quoi quel quelle quels quelles comment ou pourquoi est-ce est-il
@@ -49,7 +51,7 @@ def is_question(sentence: str) -> bool:
 
 def sentences(text: str) -> list[str]:
     """The sentences of a text, as written."""
-    return [s for m in _SENTENCE.finditer(text) if (s := m.group(0).strip())]
+    return [s for part in _BOUNDARY.split(text) if (s := part.strip())]
 
 
 def sentences_of(query: Query) -> list[str]:

@@ -604,3 +604,26 @@ def test_a_service_described_by_a_fact_from_further_down_its_page(engine: Engine
         "le service qui couvre des ports de Bretagne et de Normandie, il en est où ?"
     )
     assert answer.source_id == "startup:phare-libre"
+
+
+@pytest.mark.parametrize(
+    ("message", "asked"),
+    [
+        # the dots of a domain name do not end a sentence
+        (
+            "Coucou, un ami m'a parlé du FAST en me disant que c'était pour nous. "
+            "C'est quoi exactement, c'est lié à beta.gouv.fr ?",
+            "C'est quoi exactement, c'est lié à beta.gouv.fr ?",
+        ),
+        # an emoji shortcode ends a thought
+        (
+            "Bonjour :wave: intra sur un service de l'Atelier des territoires, on a été retenus "
+            "au programme de consolidation :tada: ça dure combien de temps ?",
+            "ça dure combien de temps ?",
+        ),
+    ],
+)
+def test_the_question_sentence_of_a_chat_message(message: str, asked: str) -> None:
+    from bot.answering.query import parse
+
+    assert parse(message).focus == asked
