@@ -648,10 +648,12 @@ def respond(
     *,
     complement: bool = True,
     prefer: str = "",
+    named: str | None = None,
 ) -> Result:
     """Retrieve and decide: the named service, or the best section when sure enough.
     ``prefer``: the page a conversation is about, whose sections rank first when they match
-    about as well as others'."""
+    about as well as others'; ``named``: the kind of registry entry the question may name
+    ("startup" leaves incubators out), any when None."""
     note = trace.add if trace is not None else (lambda stage, what: None)
     qwords = set(words(text))
     if not qwords:
@@ -671,7 +673,7 @@ def respond(
             if not index.known(t) and index.correct(t) is None
         }
         terms = [t for t in terms if t not in filler] or terms
-    match = state.finder.match(text) if state.finder is not None else None
+    match = state.finder.match(text, kind=named) if state.finder is not None else None
     if (
         match is not None
         and state.vocabulary is not None

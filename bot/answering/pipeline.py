@@ -431,6 +431,19 @@ def run(
             # "je suis dev à la Fabrique X. J'ai une erreur Django après une migration ?": a
             # question in words our pages never use is not about the context's incubator
             trace.add("decide", "declined: the question is about something else than its context")
+        elif (
+            (whole.source_id or "").startswith("incubator:")
+            and focus_facets
+            and not {f.name for f in focus_facets} & INCUBATOR_FACETS
+        ):
+            # "intra à l'Incubateur X, on est retenus au programme de consolidation : ça dure
+            # combien ?": the incubator someone works at is context; the question is asked of
+            # what else the message names
+            trace.add("decide", "the incubator is the context: the message without it")
+            other = compose.respond(
+                state, query.text, lang, trace, complement=stages.complement, named="startup"
+            )
+            result = other if other.answered else whole
         else:
             result = whole
     return _checked(result, facets, lang, stages, trace, query.text)
@@ -485,6 +498,9 @@ def _checked(
         trace.add("decide", "a personal procedure: referred to service-public.fr")
     return result
 
+
+# What an incubator's card answers: whom to write to, where it is, what it is, its services.
+INCUBATOR_FACETS = frozenset({"contact", "place", "incubator", "service"})
 
 # What a question asks of an entity, by the kind of entity that can answer it.
 ENTITY_FACETS = {

@@ -627,3 +627,22 @@ def test_the_question_sentence_of_a_chat_message(message: str, asked: str) -> No
     from bot.answering.query import parse
 
     assert parse(message).focus == asked
+
+
+def test_the_incubator_someone_works_at_is_context_for_a_fact_it_cannot_give(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour à tous, je suis intra sur un service de la Fabrique numérique de la Mer et on "
+        "vient d'être retenus au programme de consolidation, trop contents. "
+        "Pour prévenir nos sponsors : ça dure combien de temps ?"
+    )
+    assert answer.answered
+    assert "incubateurs" not in answer.links[0].url
+    assert "6 mois" in answer.text
+    # asked whom to write to, the incubator it names answers
+    contact = engine.answer(
+        "Bonjour à tous, je suis intra sur un service de la Fabrique numérique de la Mer et on "
+        "voudrait parler à l'équipe de l'incubateur. Quelle adresse pour les joindre ?"
+    )
+    assert "fabrique@mer.gouv.fr" in contact.text
