@@ -151,6 +151,11 @@ def test_the_section_titled_by_the_kind_asked_answers(  # type: ignore[no-untype
         ("comment corriger mon script python qui plante ?", "code"),
         ("y a une hotline pour ce service ?", "phone"),
         ("d'après vous, ça vaut le coup de candidater ?", "opinion"),
+        ("franchement, notre projet a de bonnes chances d'être retenu ?", "opinion"),
+        ("how many agents use it every day?", "audience"),
+        ("combien de projets ont candidaté cette année ?", "applications"),
+        ("c'est quoi le TJM habituel d'un dev ?", "pay"),
+        ("j'envoie mon arrêt maladie à qui ?", "procedure"),
     ],
 )
 def test_a_fact_no_page_may_give_is_recognised_by_its_category(question: str, facet: str) -> None:
