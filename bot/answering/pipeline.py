@@ -241,6 +241,20 @@ def no_registry(lang: str) -> Result:
     )
 
 
+def no_such_service(lang: str) -> Result:
+    """A service asked for by what it does, and none of the registry fits the description."""
+    text = (
+        "I find no service in the registry of startups d'État that does this. The list of "
+        "services, by theme and incubator, is on beta.gouv.fr/startups."
+        if lang == "en"
+        else "Je ne trouve pas, dans le registre des startups d'État, de service qui fasse cela. "
+        "La liste des services, par thème et par incubateur, est sur beta.gouv.fr/startups."
+    )
+    return Result(
+        False, "startup", text, [("https://beta.gouv.fr/startups/", "Startups d'État")], None
+    )
+
+
 # --------------------------------------------------------------------------- describe
 
 
@@ -412,6 +426,10 @@ def run(
             if described is not None:
                 trace.add("describe", f"a service described, not named: {described.source_id}")
                 return _checked(described, facets, lang, stages, trace, query.text)
+            if named is None and any(f.name == "which" for f in focus_facets):
+                # "c'est quoi la startup qui…": only a service answers, and none fits
+                trace.add("describe", "declined: which service, and none fits the description")
+                return no_such_service(lang)
     if stages.describe and any(f.name == "incubator" for f in facets):
         named = state.finder.match(query.text) if state.finder is not None else None
         if named is None or named.score < compose.STARTUP_SURE:

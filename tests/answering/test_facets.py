@@ -175,3 +175,21 @@ def test_a_fact_no_page_may_give_is_recognised_by_its_category(question: str, fa
 )
 def test_neighbouring_questions_do_not_ask_those_facts(question: str) -> None:
     assert not names(question) & {"pay", "audience", "code", "hours"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "c'est quoi la startup d'État qui centralise les objets trouvés ?",
+        "y a une startup beta pour prendre rdv chez le médecin ?",
+        "comment s'appelle l'outil qui aide les communes ?",
+        "Is there a service that lets students see a psychologist?",
+        "what's it called?",
+    ],
+)
+def test_asking_which_service_does_something(question: str) -> None:
+    assert "which" in names(question)
+
+
+def test_a_programme_question_does_not_ask_which_service() -> None:
+    assert "which" not in names("le service doit être déjà en ligne pour candidater au FAST ?")

@@ -646,3 +646,17 @@ def test_the_incubator_someone_works_at_is_context_for_a_fact_it_cannot_give(
         "voudrait parler à l'équipe de l'incubateur. Quelle adresse pour les joindre ?"
     )
     assert "fabrique@mer.gouv.fr" in contact.text
+
+
+def test_a_service_asked_by_what_it_does_is_found_or_said_missing(engine: Engine) -> None:
+    found = engine.answer(
+        "c'est quoi la startup d'État qui aide les apiculteurs à déclarer leurs ruches ?"
+    )
+    assert found.answered and found.source_id == "startup:ruchenet"
+    missing = engine.answer(
+        "y a une startup beta pour gérer les concessions du cimetière communal ? elle est où ?"
+    )
+    assert not missing.answered
+    assert missing.links[0].url == "https://beta.gouv.fr/startups/"
+    english = engine.answer("Is there a service that books blood donation appointments?")
+    assert not english.answered
