@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
 
-from bot.answering.text import normalize, unslang
+from bot.answering.text import MONTHS_EN, MONTHS_FR, fold, normalize, unslang
 
 FACETS_FILE = Path(__file__).with_name("data") / "facets.yaml"
 
@@ -31,6 +33,7 @@ class Facet:
     excludes: tuple[str, ...] = ()
     things: tuple[tuple[frozenset[str], str], ...] = ()  # count: counted words -> page stem
     anywhere: bool = False  # asked in a long message's context as well as in its question
+    future: bool = False  # a date to come: only a date after today gives it
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_fr
@@ -43,9 +46,37 @@ class Facet:
         """One pattern for all of the facet's cues (one scan of the question, not several)."""
         return re.compile("|".join(f"(?:{c.pattern})" for c in self.cues) or r"(?!)")
 
-    def given(self, text: str) -> bool:
-        """Whether ``text`` gives this facet (always, for a facet without evidence)."""
-        return self.evidence is None or bool(self.evidence.search(normalize(text)))
+    def given(self, text: str, today: date | None = None) -> bool:
+        """Whether ``text`` gives this facet (always, for a facet without evidence); for a
+        date to come, a date after ``today`` (a page's past dates do not give it)."""
+        if self.evidence is None:
+            return True
+        found = self.evidence.finditer(normalize(text))
+        if not self.future:
+            return next(found, None) is not None
+        when = today or date.today()
+        return any(day >= when for m in found if (day := date_of(m.group(0))) is not None)
+
+
+_MONTHS = {fold(m): i % 12 + 1 for i, m in enumerate((*MONTHS_FR, *MONTHS_EN))}
+_A_DATE = re.compile(r"(?:(\d{1,2})(?:er)? )?([a-z]+) (\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def date_of(text: str) -> date | None:
+    """ "21 juin 2026", "mars 2027" (its last day), "23/11/2022": the date written."""
+    m = _A_DATE.search(fold(text))
+    if m is None:
+        return None
+    try:
+        if m.group(6):
+            return date(int(m.group(6)), int(m.group(5)), int(m.group(4)))
+        month = _MONTHS.get(m.group(2))
+        if month is None:
+            return None
+        year = int(m.group(3))
+        return date(year, month, int(m.group(1)) if m.group(1) else monthrange(year, month)[1])
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=1)
@@ -70,6 +101,7 @@ def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
                 facts=tuple(str(f) for f in spec.get("facts") or ()),
                 ranks=bool(spec.get("ranks", True)),
                 anywhere=bool(spec.get("anywhere", False)),
+                future=bool(spec.get("future", False)),
                 excludes=tuple(str(f) for f in spec.get("excludes") or ()),
                 things=tuple(
                     (frozenset(str(k).split()), str(v))

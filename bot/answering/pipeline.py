@@ -329,7 +329,9 @@ _PERSON = re.compile(
 )
 
 
-def missing_facet(result: Result, facets: list[Facet], lang: str, question: str) -> Result | None:
+def missing_facet(
+    result: Result, facets: list[Facet], lang: str, question: str, today: date | None = None
+) -> Result | None:
     """ "La fiche de X ne donne pas son budget": the asked fact is not in the chosen answer.
     A personal fact (a phone number) of a person named in the question is given only by an
     answer that names that person."""
@@ -340,7 +342,7 @@ def missing_facet(result: Result, facets: list[Facet], lang: str, question: str)
     )
     for facet in facets:
         named = not facet.personal or not people or any(p in fold(result.text) for p in people)
-        if facet.never or (facet.given(result.text) and named):
+        if facet.never or (facet.given(result.text, today) and named):
             continue
         url, title = result.links[0] if result.links else ("https://beta.gouv.fr/", "beta.gouv.fr")
         title = title.removesuffix(" — beta.gouv.fr")

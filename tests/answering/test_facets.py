@@ -193,3 +193,19 @@ def test_asking_which_service_does_something(question: str) -> None:
 
 def test_a_programme_question_does_not_ask_which_service() -> None:
     assert "which" not in names("le service doit être déjà en ligne pour candidater au FAST ?")
+
+
+def test_a_date_to_come_is_only_given_by_a_date_after_today() -> None:
+    from datetime import date
+
+    from bot.answering.facets import date_of
+
+    (upcoming,) = [f for f in load_facets() if f.name == "upcoming"]
+    today = date(2026, 12, 3)
+    assert not upcoming.given("Le dernier appel était ouvert jusqu'au 6 juin 2025.", today)
+    assert upcoming.given("Le prochain comité se tient le 12 janvier 2027.", today)
+    assert upcoming.given("Prochaine session : mars 2027.", today)
+    assert not upcoming.given("Aucune date n'est annoncée.", today)
+    assert date_of("23/11/2022") == date(2022, 11, 23)
+    assert date_of("1er février 2026") == date(2026, 2, 1)
+    assert date_of("31 février 2026") is None
