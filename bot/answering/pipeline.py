@@ -421,7 +421,13 @@ def run(
                 trace,
                 query.text,
             )
-    if stages.describe and any(f.name == "service" for f in facets):
+    if stages.describe and (
+        any(f.name == "service" for f in facets)
+        or (
+            {f.name for f in focus_facets} & DESCRIBED_ASKS
+            and _SERVICE_NOUN.search(normalize(query.focus))
+        )
+    ):
         named = state.finder.match(query.text) if state.finder is not None else None
         if named is None or named.score < compose.STARTUP_SURE:
             described = describe(state, query, lang, trace)
@@ -518,6 +524,14 @@ def _checked(
         trace.add("decide", "a personal procedure: referred to service-public.fr")
     return result
 
+
+# A service named by a noun and described ("l'outil national de gestion des autorisations de
+# stationnement des taxis"), asked for its contact or its status: its description is searched.
+DESCRIBED_ASKS = frozenset({"contact", "status"})
+_SERVICE_NOUN = re.compile(
+    r"\b(?:outil|service|appli|application|plateforme|logiciel|simulateur)s?\b"
+    r"|\b(?:the|a|this) (?:tool|service|app|platform|website|startup)\b"
+)
 
 # What an incubator's card answers: whom to write to, where it is, what it is, its services.
 INCUBATOR_FACETS = frozenset({"contact", "place", "incubator", "service"})

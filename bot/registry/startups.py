@@ -534,7 +534,13 @@ class StartupFinder:
                 if len(word) >= 3 and word.isupper() and len(_low(name)) > 1 and said[word] <= 1:
                     found.setdefault(word.lower(), []).append(s)
         for initials, owners in found.items():
-            if len(owners) == 1 and initials not in self._exact and initials not in self._common:
+            if (
+                len(owners) == 1
+                and initials not in self._exact
+                and initials not in self._common
+                # "ADS" is also what other services' texts call something else
+                and said[initials.upper()] <= _says_upper(owners[0], initials.upper())
+            ):
                 s = owners[0]
                 key = _Key("startup", s.id, s.name, SCORE_INITIALS, False, initials=True)
                 self._add([initials], key)
@@ -1087,6 +1093,11 @@ def _said_on_page(s: Startup, question: str) -> str:
         if any(p.search(normal) for p in looks) and asked & set(tokens(sentence)):
             return clip(sentence, 220)
     return ""
+
+
+def _says_upper(s: Startup, word: str) -> int:
+    """1 when a service's own texts write ``word`` in capitals (its acronym), else 0."""
+    return int(word in _WORD.findall(_ascii(f"{s.name} {s.mission} {s.description[:800]}")))
 
 
 def _grant(grant: FastGrant, lang: str) -> str:

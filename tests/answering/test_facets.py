@@ -185,6 +185,8 @@ def test_neighbouring_questions_do_not_ask_those_facts(question: str) -> None:
         "comment s'appelle l'outil qui aide les communes ?",
         "Is there a service that lets students see a psychologist?",
         "what's it called?",
+        "vous sauriez comment il s'appelle ?",
+        "il s'appelle comment déjà ?",
     ],
 )
 def test_asking_which_service_does_something(question: str) -> None:

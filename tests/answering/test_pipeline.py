@@ -660,3 +660,11 @@ def test_a_service_asked_by_what_it_does_is_found_or_said_missing(engine: Engine
     assert missing.links[0].url == "https://beta.gouv.fr/startups/"
     english = engine.answer("Is there a service that books blood donation appointments?")
     assert not english.answered
+
+
+def test_a_service_named_by_a_noun_and_described_is_found_for_its_contact(engine: Engine) -> None:
+    answer = engine.answer(
+        "qui contacter pour l'outil de déclaration des ruches par les apiculteurs ? le mail stp"
+    )
+    assert answer.source_id == "startup:ruchenet"
+    assert "equipe@ruchenet.beta.gouv.fr" in answer.text
