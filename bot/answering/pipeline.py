@@ -422,7 +422,7 @@ def run(
                 query.text,
             )
     if stages.describe and (
-        any(f.name == "service" for f in facets)
+        any(f.name in ("service", "which") for f in facets)
         or (
             {f.name for f in focus_facets} & DESCRIBED_ASKS
             and _SERVICE_NOUN.search(normalize(query.focus))
