@@ -533,8 +533,9 @@ _SERVICE_NOUN = re.compile(
     r"|\b(?:the|a|this) (?:tool|service|app|platform|website|startup)\b"
 )
 
-# What an incubator's card answers: whom to write to, where it is, what it is, its services.
-INCUBATOR_FACETS = frozenset({"contact", "place", "incubator", "service"})
+# What an incubator's card answers: where it is, what it is, its services (and whom to write
+# to, when the question names an incubator: "incubator" is then asked too).
+INCUBATOR_FACETS = frozenset({"place", "incubator", "service"})
 
 # What a question asks of an entity, by the kind of entity that can answer it.
 ENTITY_FACETS = {

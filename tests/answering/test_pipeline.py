@@ -548,6 +548,7 @@ def test_an_address_no_card_gives_is_said_missing(engine: Engine) -> None:
         "où trouver le formulaire de candidature du FAST ?",
         "où en est la phase de construction de RucheNet ?",
         "où est le lien vers les critères ?",
+        "le code du travail numérique, il est où dans le cycle beta.gouv aujourd'hui ?",
     ],
 )
 def test_where_to_find_a_page_or_where_a_service_stands_is_not_an_address(question: str) -> None:
