@@ -127,7 +127,7 @@ def _complement(
     """A question asking two things ("combien de temps, et jusqu'à quand candidater ?"):
     the section of the same page that answers the one the chosen section leaves out. Either
     the kind of fact the chosen section lacks (a duration, an amount, a count, a deadline),
-    or the section that best answers the question's next ask."""
+    or the section that best answers an ask the chosen section leaves out."""
     doc = top.doc
     same = [h for h in hits if h.doc.page_id == doc.page_id and h.doc.id != doc.id]
     # a value the chosen section lacks (a duration, an amount, a count, a date)
@@ -139,7 +139,10 @@ def _complement(
             if _has_wanted(h.doc, [want]) == 1.0:
                 return h.doc
     page_terms = _page_terms(doc.page_title, doc.page_aliases)
-    for ask in asks(text)[1:]:
+    # every ask the chosen section leaves out, the first one too: the chosen section may be
+    # the one that answers the second ("…à la fin du FAST, et y a-t-il un suivi après ?")
+    split = asks(text)
+    for ask in split if len(split) > 1 else []:
         terms = [t for t in index.query_terms(ask) if t not in page_terms]
         if not terms:
             continue

@@ -669,3 +669,13 @@ def test_a_service_named_by_a_noun_and_described_is_found_for_its_contact(engine
     )
     assert answer.source_id == "startup:ruchenet"
     assert "equipe@ruchenet.beta.gouv.fr" in answer.text
+
+
+def test_the_first_ask_is_completed_when_the_chosen_section_answers_the_second(
+    bare_engine: Engine,
+) -> None:
+    answer = bare_engine.answer(
+        "Comment se passe le lancement du FAST, et y a-t-il un suivi après la fin ?"
+    )
+    assert "2 mois" in answer.text  # the follow-up after the FAST (the section chosen)
+    assert "deux jours" in answer.text  # the launch, from the same page
