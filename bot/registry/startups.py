@@ -133,7 +133,7 @@ CUE_WORDS = _wordset(
     gere gerer pilote runs run does fait moi startups services produits accompagne suivi
     suivie suivis passe passes passee passees pas encore marque marquee note notee affiche
     indique signifie veut mean means marked
-    accompagnent accompagner
+    accompagnent accompagner handed transferred spun incubating graduated
     """
 )
 # Status words, about a service when the question asks whether it got there ("ils sont
@@ -152,7 +152,7 @@ FILLER_WORDS = _wordset(
     l d j m n s t y qu
     s is are the an of for in at to do does did me my us our i we please hi hello bonjour
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
-    chez vous nous etat une un des du de au aux niveau cote comme beta gouv
+    chez vous nous etat une un des du de au aux niveau cote comme beta gouv over off
     """
 )
 # Words of how-to questions, which are about the programme, not about one service.
@@ -210,6 +210,9 @@ STATUS_PHRASES = (
     "abandonne",
     "discontinued",
     "shut down",
+    "handed over",
+    "taken over",
+    "spun off",
 )
 INCUBATOR_WORDS = _wordset(
     "incube incubee incubes incubees incubateur incubateurs incubator incubated porte "

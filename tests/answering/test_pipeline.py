@@ -401,6 +401,7 @@ def test_how_much_a_service_got_from_the_fast_cues_its_everyday_name(
         "portail suivi statut actuel ?",
         "portail suivi elle en est où ?",
         "portail suivi, current status?",
+        "is portail suivi still incubated or was it handed over?",
     ],
 )
 def test_asking_where_a_service_stands_cues_its_name(engine: Engine, question: str) -> None:
