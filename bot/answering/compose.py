@@ -157,6 +157,13 @@ def _complement(
     return None
 
 
+def _holding(text: str, wants: Sequence[Want]) -> str:
+    """The sentences of ``text`` that hold a kind of fact wanted ("9 semaines"), or ""."""
+    looks = [w.looks for w in wants if w.looks is not None and w.name != "contact"]
+    kept = [s for s in _sentences(text) if any(p.search(fold(s)) for p in looks)]
+    return " ".join(kept)
+
+
 def _names_page(top: Hit, terms: list[str], index: Index) -> bool:
     """The question names the top page by one of its own names ("le MOOC", "le manifeste",
     "l'investigation"): whatever else it asks, that page is what it is about."""
@@ -758,9 +765,13 @@ def respond(
         extra = _complement(top, hits, complements, index, text) if complement else None
         body = clip(body, MAX_TEXT)
         if extra is not None:
-            # the second ask gets its own paragraph, up to the second-ask budget
+            # the second ask gets its own paragraph, up to the second-ask budget; when that
+            # cuts it, the sentences holding the kind of fact asked come first
             second = _shown(_in_lang(extra, lang))
-            body = body + "\n" + clip(second, max(SECOND_ASK, MAX_TEXT - len(body) - 1))
+            budget = max(SECOND_ASK, MAX_TEXT - len(body) - 1)
+            if len(second) > budget:
+                second = _holding(second, complements) or second
+            body = body + "\n" + clip(second, budget)
         support = _support(state, doc, body, terms, index)
         answer_text = body
         if support and support not in answer_text and len(body) <= MAX_TEXT - 120:

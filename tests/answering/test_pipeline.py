@@ -680,3 +680,16 @@ def test_the_first_ask_is_completed_when_the_chosen_section_answers_the_second(
     )
     assert "2 mois" in answer.text  # the follow-up after the FAST (the section chosen)
     assert "deux jours" in answer.text  # the launch, from the same page
+
+
+def test_a_second_paragraph_cut_for_length_keeps_the_fact_asked() -> None:
+    from bot.answering.compose import _holding
+    from bot.answering.facets import wanted
+
+    text = (
+        "L'investigation est la première étape du programme, au contact des utilisateurs. "
+        "Elle réunit un intrapreneur et un coach. Elle prend en général 9 semaines."
+    )
+    held = _holding(text, wanted("combien de temps dure l'investigation ?"))
+    assert held == "Elle prend en général 9 semaines."
+    assert _holding(text, wanted("qui finance l'investigation ?")) == ""
