@@ -294,6 +294,11 @@ def _folded(text: str) -> str:
 
 
 def _has_wanted(doc: Doc, wants: Sequence[Want]) -> float:
+    return _holds(doc, tuple(wants))
+
+
+@lru_cache(maxsize=16384)
+def _holds(doc: Doc, wants: tuple[Want, ...]) -> float:
     """How well a section carries the kind of fact asked for: 1 when it holds it (the
     page's own statement of it, or such a fact where the page states none, or a section
     titled by it), 0.5 when it holds such a fact but the page states it elsewhere, 0 when it

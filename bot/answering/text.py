@@ -265,6 +265,7 @@ def unslang(normal: str) -> str:
     return _PLAIN_WORD.sub(lambda m: SLANG.get(m.group(0), m.group(0)), normal)
 
 
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Slack markup out, folded, elisions cut (l'acceleration -> acceleration)."""
     text = fold(_SE.sub("startup", strip_slack(text)))
