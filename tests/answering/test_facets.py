@@ -149,6 +149,7 @@ def test_the_section_titled_by_the_kind_asked_answers(  # type: ignore[no-untype
         ("what are the support's opening hours?", "hours"),
         ("j'ai une NullPointerException au démarrage, une idée ?", "code"),
         ("comment corriger mon script python qui plante ?", "code"),
+        ("my df.groupby(pd.Grouper(key='date')).nunique() gives odd results, any idea?", "code"),
         ("y a une hotline pour ce service ?", "phone"),
         ("d'après vous, ça vaut le coup de candidater ?", "opinion"),
         ("franchement, notre projet a de bonnes chances d'être retenu ?", "opinion"),
