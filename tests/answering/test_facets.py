@@ -151,6 +151,8 @@ def test_the_section_titled_by_the_kind_asked_answers(  # type: ignore[no-untype
         ("comment corriger mon script python qui plante ?", "code"),
         ("my df.groupby(pd.Grouper(key='date')).nunique() gives odd results, any idea?", "code"),
         ("y a une hotline pour ce service ?", "phone"),
+        ("c'est qui le CTO de ce service ?", "staff"),
+        ("who is the product owner of that tool?", "staff"),
         ("d'après vous, ça vaut le coup de candidater ?", "opinion"),
         ("franchement, notre projet a de bonnes chances d'être retenu ?", "opinion"),
         ("how many agents use it every day?", "audience"),
@@ -172,10 +174,12 @@ def test_a_fact_no_page_may_give_is_recognised_by_its_category(question: str, fa
         "les statistiques de fréquentation du site sont publiques ?",
         # the programme's own API: not coding help
         "DossierFacile a une API ?",
+        # a programme's role is asked about as a role
+        "c'est qui le sponsor d'une startup d'État ?",
     ],
 )
 def test_neighbouring_questions_do_not_ask_those_facts(question: str) -> None:
-    assert not names(question) & {"pay", "audience", "code", "hours"}
+    assert not names(question) & {"pay", "audience", "code", "hours", "staff"}
 
 
 @pytest.mark.parametrize(
