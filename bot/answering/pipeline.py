@@ -153,7 +153,19 @@ _STATUS_WORDS = {
         "transferred",
         "transfert",
     ),
-    "abandon": ("abandonne", "abandonnes", "abandoned", "arrete", "arretes", "stopped"),
+    "abandon": (
+        "abandonne",
+        "abandonnes",
+        "abandonnee",
+        "abandonnees",
+        "abandoned",
+        "arrete",
+        "arretes",
+        "arretee",
+        "arretees",
+        "stopped",
+        "discontinued",
+    ),
 }
 
 
@@ -177,16 +189,22 @@ def registry_list(state: State, query: Query, lang: str) -> Result | None:
     incubator = match.id if match is not None and match.kind == "incubator" else None
     if status is None and incubator is None:
         return None  # "combien de startups d'État ?" is a programme question
+    years = {int(y) for y in _YEAR.findall(normal)}
+    if len(years) > 1 or (years and status is None):
+        return None  # a year the registry cannot count by
     if registry is None or state.finder is None:
         return no_registry(lang)
     today = _today(state)
+    year = next(iter(years), None)
     chosen = [
         s
         for s in registry.startups
         if (incubator is None or s.incubator_id == incubator)
         and (status is None or ((p := s.current_phase(today)) is not None and p.name == status))
+        # "arrêtées en 2024": the phase began that year
+        and (year is None or (p is not None and p.start is not None and p.start.year == year))
     ]
-    return _list_answer(registry, chosen, status, incubator, counting, lang, today)
+    return _list_answer(registry, chosen, status, incubator, counting, lang, today, year)
 
 
 def _list_answer(
@@ -197,6 +215,7 @@ def _list_answer(
     counting: bool,
     lang: str,
     today: date,
+    year: int | None = None,
 ) -> Result:
     labels = PHASE_LABELS_EN if lang == "en" else PHASE_LABELS
     where = registry.incubators.get(incubator) if incubator else None
@@ -204,10 +223,12 @@ def _list_answer(
     state_words = labels.get(status, status).split(" (")[0] if status else ""
     if lang == "en":
         head = f"{len(services)} services" + (f" {state_words}" if state_words else "")
+        head += f" in {year}" if year else ""
         head += f" at {where.title}" if where else ""
         head += f", per the startups registry (as of {when})."
     else:
         head = f"{len(services)} service(s)" + (f" {state_words}" if state_words else "")
+        head += f" en {year}" if year else ""
         head += f" à {where.title}" if where else ""
         head += f", d'après le registre des startups (au {when})."
     names = sorted(s.name for s in services)

@@ -146,6 +146,22 @@ def test_a_count_in_english_is_answered_in_english(engine: Engine) -> None:
     assert answer.answered and answer.text.startswith("2 services in acceleration")
 
 
+def test_a_count_by_phase_and_year_counts_the_phases_begun_that_year(engine: Engine) -> None:
+    answer = engine.answer("combien de startups sont passées en construction en 2025 ?")
+    assert answer.text.startswith("1 service(s) en construction en 2025")
+    assert "Cantine Claire" in answer.text and "RucheNet" not in answer.text
+    # a year and no phase is nothing the registry counts by
+    other = engine.answer("combien de startups à l'Atelier des territoires en 2025 ?")
+    assert not other.text.startswith("3 service(s)")
+
+
+def test_a_stopped_phase_is_read_in_every_grammatical_form() -> None:
+    from bot.answering.pipeline import _status_in
+
+    for words in ("arretees", "abandonnees", "arrete", "abandoned", "discontinued"):
+        assert _status_in(f"combien de startups {words} ?") == "abandon", words
+
+
 # --------------------------------------------------------------------------- entities
 
 
