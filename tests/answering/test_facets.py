@@ -60,6 +60,9 @@ def test_a_question_asks_the_facet_of_its_category(question: str, facet: str) ->
         ("combien d'euros au total ?", ["amount"]),
         # a date only completes an answer: it is wanted, and does not rank sections
         ("jusqu'à quand candidater ?", ["deadline"]),
+        # a share of one's time is neither an amount nor a duration
+        ("how much of my time should I give to it?", ["share"]),
+        ("c'est à temps partiel ou à temps plein ?", ["share"]),
     ],
 )
 def test_the_kinds_of_fact_wanted_exclude_one_another(question: str, kinds: list[str]) -> None:
