@@ -44,7 +44,9 @@ class Facet:
     @cached_property
     def any_cue(self) -> re.Pattern[str]:
         """One pattern for all of the facet's cues (one scan of the question, not several)."""
-        return re.compile("|".join(f"(?:{c.pattern})" for c in self.cues) or r"(?!)")
+        # named groups ("thing" of a count) are read from each cue, not from the union
+        unnamed = (re.sub(r"\(\?P<\w+>", "(?:", c.pattern) for c in self.cues)
+        return re.compile("|".join(f"(?:{p})" for p in unnamed) or r"(?!)")
 
     def given(self, text: str, today: date | None = None) -> bool:
         """Whether ``text`` gives this facet (always, for a facet without evidence); for a
