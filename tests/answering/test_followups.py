@@ -176,6 +176,13 @@ def test_where_a_service_s_incubator_is_follows_the_hop(engine: Engine) -> None:
     assert second.links[0].url.endswith("/incubateurs/fabrique-mer.html")
 
 
+def test_an_incubators_address_asked_as_its_address(engine: Engine) -> None:
+    """ "et son adresse ?" after an incubator: its premises (and its e-mail stays on the card)."""
+    _, second = turns(engine, "c'est quoi l'incubateur de la mer ?", "et son adresse ?")
+    assert "12 quai des Phares" in second.text
+    assert "fabrique@mer.gouv.fr" in second.text
+
+
 def test_an_entity_hop_goes_to_the_last_one_of_its_kind(engine: Engine) -> None:
     *_, third = turns(
         engine,
