@@ -253,3 +253,10 @@ def test_the_programme_asked_about_by_any_spelling_of_its_name() -> None:
     for question in ("c'est quoi beta gouv", "betagouv c'est quoi ?", "what is beta.gouv?"):
         answer = engine.answer(question)
         assert answer.answered and "incubat" in answer.text.lower(), question
+
+
+def test_how_a_thing_ends_is_one_word_however_it_is_said() -> None:
+    from bot.answering.text import tokens
+
+    ends = {tuple(tokens(q)) for q in ("ça se termine", "ça finit", "c'est fini", "la fin")}
+    assert len({t[-1] for t in ends}) == 1
