@@ -150,6 +150,17 @@ SLANG = {
     "taf": "travail",
     "taff": "travail",
     "boulot": "travail",
+    # how a thing starts, however it is said: "démarre", "débute", "commence" are its "debut"
+    "demarre": "debut",
+    "demarrer": "debut",
+    "demarrent": "debut",
+    "demarrage": "debut",
+    "debute": "debut",
+    "debuter": "debut",
+    "debutent": "debut",
+    "commence": "debut",
+    "commencer": "debut",
+    "commencent": "debut",
     # how a thing ends, however it is said: "se termine", "finit", "fini" are its "fin"
     "fini": "fin",
     "finie": "fin",

@@ -260,3 +260,10 @@ def test_how_a_thing_ends_is_one_word_however_it_is_said() -> None:
 
     ends = {tuple(tokens(q)) for q in ("ça se termine", "ça finit", "c'est fini", "la fin")}
     assert len({t[-1] for t in ends}) == 1
+
+
+def test_how_a_thing_starts_is_one_word_however_it_is_said() -> None:
+    from bot.answering.text import tokens
+
+    starts = {tokens(q)[-1] for q in ("ça démarre", "ça débute", "ça commence", "le début")}
+    assert len(starts) == 1
