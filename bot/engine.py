@@ -27,7 +27,7 @@ from bot.eligibility.schemes import Scheme, load_schemes
 from bot.errors import BotError, KnowledgeError
 from bot.knowledge.pages import Knowledge, Page, load_knowledge
 from bot.knowledge.site import page_docs, site_files
-from bot.registry.model import Registry, load_from_site, load_registry
+from bot.registry.model import PHASE_LABELS, Registry, load_from_site, load_registry
 from bot.registry.names import NAMES_FILE, load_names
 from bot.registry.startups import StartupFinder
 
@@ -178,7 +178,9 @@ def build_state(
         vocabulary=Vocabulary.build(
             [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
             + [d.title for d in services],
-            [p.title for p in knowledge.pages],
+            # the pages' titles, and the statuses a service can have: "transféré", "opéré"
+            [p.title for p in knowledge.pages]
+            + [label.split(" (")[0] for label in PHASE_LABELS.values()],
             others=[d.text for d in services],
             cache=data_dir / "cache" / "general-zipf.json" if data_dir else None,
         ),

@@ -709,3 +709,13 @@ def test_a_second_paragraph_cut_for_length_keeps_the_fact_asked() -> None:
     held = _holding(text, wanted("combien de temps dure l'investigation ?"))
     assert held == "Elle prend en général 9 semaines."
     assert _holding(text, wanted("qui finance l'investigation ?")) == ""
+
+
+def test_the_statuses_a_service_can_have_are_the_programmes_words(bare_engine: Engine) -> None:
+    """ "transféré", "opéré" are everyday French words that the programme makes its own."""
+    from bot.answering.text import tokens
+
+    vocabulary = bare_engine.state.vocabulary
+    assert vocabulary is not None
+    for status in ("transféré", "opéré", "abandonné"):
+        assert set(tokens(status)) <= vocabulary.domain, status
