@@ -249,30 +249,32 @@ _SERVICE_QUESTION = re.compile(
 )
 
 
+STARTUPS_PAGE = ("https://beta.gouv.fr/startups/", "Startups d'État")
+
+
+def _about_services(fr: str, en: str, lang: str) -> Result:
+    """A decline about services, with the list of services as its link."""
+    return Result(False, "startup", en if lang == "en" else fr, [STARTUPS_PAGE], None)
+
+
 def no_registry(lang: str) -> Result:
-    text = (
+    return _about_services(
+        "Je ne peux pas encore répondre sur les services : le registre des startups n'est "
+        "pas chargé. Un mainteneur peut le récupérer avec `python -m bot sync`.",
         "I can't answer questions about services yet: the startups registry is not loaded. "
-        "A maintainer can fetch it with `python -m bot sync`."
-        if lang == "en"
-        else "Je ne peux pas encore répondre sur les services : le registre des startups n'est "
-        "pas chargé. Un mainteneur peut le récupérer avec `python -m bot sync`."
-    )
-    return Result(
-        False, "startup", text, [("https://beta.gouv.fr/startups/", "Startups d'État")], None
+        "A maintainer can fetch it with `python -m bot sync`.",
+        lang,
     )
 
 
 def no_such_service(lang: str) -> Result:
     """A service asked for by what it does, and none of the registry fits the description."""
-    text = (
+    return _about_services(
+        "Je ne trouve pas, dans le registre des startups d'État, de service qui fasse cela. "
+        "La liste des services, par thème et par incubateur, est sur beta.gouv.fr/startups.",
         "I find no service in the registry of startups d'État that does this. The list of "
-        "services, by theme and incubator, is on beta.gouv.fr/startups."
-        if lang == "en"
-        else "Je ne trouve pas, dans le registre des startups d'État, de service qui fasse cela. "
-        "La liste des services, par thème et par incubateur, est sur beta.gouv.fr/startups."
-    )
-    return Result(
-        False, "startup", text, [("https://beta.gouv.fr/startups/", "Startups d'État")], None
+        "services, by theme and incubator, is on beta.gouv.fr/startups.",
+        lang,
     )
 
 
