@@ -34,7 +34,7 @@ from bot.registry.startups import StartupFinder
 log = logging.getLogger(__name__)
 
 MAX_QUESTION = 2000
-CACHE_VERSION = 7  # bump when Doc, Registry or the site parsing change
+CACHE_VERSION = 8  # bump when Doc, Registry or the site parsing change
 
 
 @dataclass

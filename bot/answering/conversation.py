@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
-from bot.answering.text import STOP_WORDS, fold, words
+from bot.answering.text import SLANG, STOP_WORDS, fold, words
 
 TURNS = 4  # turns kept per conversation
 CONVERSATIONS = 5000  # conversations kept in all
@@ -84,7 +84,8 @@ _MENTIONED = re.compile(
 )
 # "et l'incubateur, il a quel mail ?": a definite noun points back when the last answer
 # introduced an entity of that kind.
-_DEFINITE = re.compile(rf"\b(?:le|la|l|les|the)\s+{_NOUN}\b")
+# So does a possessive ("son incubateur", "their incubator"): the subject's own.
+_DEFINITE = re.compile(rf"\b(?:le|la|l|les|the|son|sa|ses|leur|leurs|its|their)\s+{_NOUN}\b")
 _RAW_WORDS = re.compile(r"[a-z0-9]+")
 
 
@@ -218,7 +219,8 @@ def kind_reference(text: str) -> tuple[str, str, bool] | None:
 
     "l'incubateur en question il a quel mail ?" -> ("incubateur", "il a quel mail", True);
     "et la startup, elle a quel mail ?" -> ("startup", "et elle a quel mail", False)."""
-    folded = " ".join(_RAW_WORDS.findall(fold(text).replace("'", " ").replace("\u2019", " ")))
+    raw = _RAW_WORDS.findall(fold(text).replace("'", " ").replace("\u2019", " "))
+    folded = " ".join(SLANG.get(w, w) for w in raw)  # "l'incub" is "l'incubateur"
     for pattern, pointing in ((_MENTIONED, True), (_DEMONSTRATIVE, True), (_DEFINITE, False)):
         for m in pattern.finditer(folded):
             noun = m.group("noun")

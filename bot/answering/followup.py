@@ -146,6 +146,7 @@ def _on_topic(state: State, text: str) -> bool:
     return all(state.index.known(t) or state.index.correct(t) is not None for t in stems)
 
 
+_POSSESSIVE = re.compile(r"\b(?:son|sa|ses|leur|leurs|its|their)\s+[a-z]")
 _VALUE = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,3}\b")
 
 
@@ -223,6 +224,8 @@ def _reading(
         target = conversation.entity(noun, last_only=not pointing)
         if not pointing and target is not None and target.kind not in REGISTRY_KINDS:
             target = None  # "la phase" of a service is its status, not the page on phases
+        if _POSSESSIVE.search(fold(text)) and not content_words(rest) and not asked_facets(rest):
+            target = None  # "et son incubateur ?" asks which one: the subject's card says it
         subject = last.entities[0] if last.entities else None
         names_other = bool(own) and target is not None and own != target.name and _names(text, own)
         if (
@@ -231,11 +234,23 @@ def _reading(
             and not names_other  # "l'incubateur de Cantine Claire" is Cantine Claire's
         ):
             return (
-                f"{rest} {target.name}",
+                f"{target.name} : {rest}",
                 f"the {target.kind} named before: {target.name!r}",
                 False,
             )
     names_own = bool(own) and own != last.subject and _names(text, own) and not refers_back(text)
+    subject = last.entities[0] if last.entities else None
+    if (
+        not names_own
+        and subject is not None
+        and subject.kind == "startup"
+        and any(f.name == "place" for f in asked_facets(text))
+    ):
+        # "what's their address?" after a service: a service has no premises but its
+        # incubator's, which its answer named
+        home = conversation.entity("incubateur", last_only=True)
+        if home is not None:
+            return f"{text} {home.name}", f"the incubator named before: {home.name!r}", False
     if names_own and opens_as_followup(text):
         value = new_value(text, last.asked)
         if value is not None:

@@ -160,6 +160,7 @@ class Startup:
     description: str = ""
     aliases: tuple[str, ...] = ()  # former ids (the site's redirect_from), e.g. "locatio"
     fast: tuple[FastGrant, ...] = ()
+    sponsors: tuple[str, ...] = ()  # the administrations backing it, by organisation id
 
     # ``description`` is the page's markdown body as written; see ``summary``.
 
@@ -364,7 +365,7 @@ def _relation_id(value: object) -> str:
 
 # --------------------------------------------------------------------------- site checkout
 
-# Front-matter keys read from the site's files; the others (stats, sponsors, events...) are
+# Front-matter keys read from the site's files; the others (stats, thematiques...) are
 # dropped before parsing, which halves the YAML work on 662 files.
 _STARTUP_KEYS = frozenset(
     {
@@ -378,6 +379,7 @@ _STARTUP_KEYS = frozenset(
         "redirect_from",
         "fast",
         "events",
+        "sponsors",
     }
 )
 _INCUBATOR_KEYS = frozenset(
@@ -455,6 +457,7 @@ def _site_startup(path: Path, problems: list[str]) -> Startup | None:
         description=body.strip(),
         aliases=_former_ids(meta.get("redirect_from")),
         fast=_fast_grants(meta.get("fast"), meta.get("events")),
+        sponsors=_id_list(meta.get("sponsors")),
     )
 
 
@@ -551,6 +554,7 @@ def _api_startup(item: object, index: int, problems: list[str]) -> Startup | Non
         description=body.strip(),
         aliases=_former_ids(attrs.get("redirect_from")),
         fast=_fast_grants(attrs.get("fast"), attrs.get("events")),
+        sponsors=_id_list(attrs.get("sponsors")),
     )
 
 

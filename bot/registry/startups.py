@@ -220,7 +220,11 @@ INCUBATOR_WORDS = _wordset(
 )
 SERVICES_WORDS = _wordset("services startups produits projets portfolio")
 LINK_WORDS = _wordset("lien liens site url website link web")
-PLACE_FACET = frozenset({"place"})  # where an incubator's premises are (facets.yaml)
+PLACE_FACET = frozenset({"place"})
+# Words asking who backs a service: its sponsors are on its card then.
+SPONSOR_WORDS = _wordset(
+    "sponsor sponsors porte portee porteur porteuse backs backed backing"
+)  # where an incubator's premises are (facets.yaml)
 MISSION_PHRASES = (
     "sert a quoi",
     "servir a quoi",
@@ -882,6 +886,10 @@ class StartupFinder:
             )
         if s.link:
             lines["link"] = ("Website: " if en else "Site : ") + s.link
+        if s.sponsors and set(_low(question)) & SPONSOR_WORDS:
+            # only when asked: who backs the service ("son sponsor", "porté par qui ?")
+            names = ", ".join(_organisation(o) for o in s.sponsors)
+            lines["sponsor"] = ("Sponsor: " if en else "Sponsor : ") + names
         said = _said_on_page(s, question)
         if said:
             lines["said"] = ("On its page: « " if en else "Sur sa page : « ") + said + " »"
@@ -889,7 +897,7 @@ class StartupFinder:
         lead = self._startup_lead(s, inc, focus, lines, lang)
         rest = [
             lines[k]
-            for k in ("said", "phase", "mission", "incubator", "contact", "fast", "link")
+            for k in ("said", "sponsor", "phase", "mission", "incubator", "contact", "fast", "link")
             if k in lines and k != replaced
         ]
         return _fit([self._renamed_note(s, match, lang), lead, *rest])
@@ -1096,6 +1104,12 @@ def _said_on_page(s: Startup, question: str) -> str:
         if any(p.search(normal) for p in looks) and asked & set(tokens(sentence)):
             return clip(sentence, 220)
     return ""
+
+
+def _organisation(ident: str) -> str:
+    """An organisation as its id says it: "dgcs" -> "DGCS", "ministere-culture" -> "ministere
+    culture" (the registry gives ids, not names)."""
+    return ident.upper() if "-" not in ident and len(ident) <= 8 else ident.replace("-", " ")
 
 
 def _says_upper(s: Startup, word: str) -> int:

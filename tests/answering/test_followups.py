@@ -280,7 +280,7 @@ def test_kind_references() -> None:
         "who runs it",
         True,
     )
-    assert kind_reference("et son incubateur ?") is None
+    assert kind_reference("et son incubateur ?") == ("incubateur", "et", False)
     assert kind_reference("et l'incubateur ?") == ("incubateur", "et", False)
 
 
@@ -335,3 +335,21 @@ def test_a_follow_up_ranks_its_subjects_page_first_among_equals() -> None:
     assert _rank([other, subject], [], prefer="programmes/fast")[0] is subject
     much_better = hit("phases/acceleration", 20.0)
     assert _rank([much_better, subject], [], prefer="programmes/fast")[0] is much_better
+
+
+@pytest.mark.parametrize(
+    "follow_up",
+    ["il est où son incubateur ?", "what's their address?", "et l'adresse de l'incub c'est où ?"],
+)
+def test_where_a_services_incubator_is(engine: Engine, follow_up: str) -> None:
+    """A service has no premises: where it is, is where its incubator is."""
+    _, second = turns(engine, "dans quelle phase est RucheNet ?", follow_up)
+    assert "12 quai des Phares" in second.text
+    assert second.links[0].url.endswith("/incubateurs/fabrique-mer.html")
+
+
+def test_which_incubator_a_service_has_is_on_its_card(engine: Engine) -> None:
+    """ "et son incubateur ?" asks which one: the service's card says it."""
+    _, second = turns(engine, "dans quelle phase est RucheNet ?", "et son incubateur ?")
+    assert second.links[0].url.endswith("/startups/ruchenet.html")
+    assert "Fabrique numérique de la Mer" in second.text

@@ -49,6 +49,7 @@ REGISTRY = Registry(
                 ("acceleration", "2024-09-15"),
             ),
             fast=(FastGrant(edition=15, amount=120000),),
+            sponsors=("dgampa",),
             description=(
                 "## Le problème\nLes feux éteints sont signalés tard.\n\n"
                 + "## Contexte\nUn long historique du projet, écrit pour le remplir. " * 12
@@ -719,3 +720,9 @@ def test_the_statuses_a_service_can_have_are_the_programmes_words(bare_engine: E
     assert vocabulary is not None
     for status in ("transféré", "opéré", "abandonné"):
         assert set(tokens(status)) <= vocabulary.domain, status
+
+
+def test_a_services_sponsors_are_on_its_card_when_asked(engine: Engine) -> None:
+    answer = engine.answer("Phare Libre, c'est porté par qui ? leur sponsor ?")
+    assert "Sponsor : DGAMPA" in answer.text
+    assert "Sponsor" not in engine.answer("Phare Libre c'est quoi ?").text

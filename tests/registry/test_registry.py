@@ -126,6 +126,8 @@ def test_site_checkout_reads_the_facts_a_user_asks_for() -> None:
     assert "DREAL" in mtes.description  # the page body, as plain text
     assert "<span" not in mtes.short_description
     assert registry.incubators["justice"].address.startswith("35 rue de la Gare")
+    domifa = registry.startup("domifa")
+    assert domifa is not None and domifa.sponsors == ("dgcs",)  # the administration backing it
 
 
 def test_site_and_api_give_the_same_facts_for_every_service() -> None:
