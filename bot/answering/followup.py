@@ -146,6 +146,12 @@ def _on_topic(state: State, text: str) -> bool:
     return all(state.index.known(t) or state.index.correct(t) is not None for t in stems)
 
 
+def _named(name: str) -> str:
+    """A subject's name as the continued question says it: set apart in quotes, as people set
+    a name apart, so that "A-JUST" reads as a name, not as everyday words."""
+    return f"« {name} »"
+
+
 _POSSESSIVE = re.compile(r"\b(?:son|sa|ses|leur|leurs|its|their)\s+[a-z]")
 _VALUE = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,3}\b")
 
@@ -234,7 +240,7 @@ def _reading(
             and not names_other  # "l'incubateur de Cantine Claire" is Cantine Claire's
         ):
             return (
-                f"{target.name} : {rest}",
+                f"{_named(target.name)} : {rest}",
                 f"the {target.kind} named before: {target.name!r}",
                 False,
             )
@@ -250,11 +256,19 @@ def _reading(
         # incubator's, which its answer named
         home = conversation.entity("incubateur", last_only=True)
         if home is not None:
-            return f"{text} {home.name}", f"the incubator named before: {home.name!r}", False
+            return (
+                f"{text} {_named(home.name)}",
+                f"the incubator named before: {home.name!r}",
+                False,
+            )
     if names_own and opens_as_followup(text):
         value = new_value(text, last.asked)
         if value is not None:
-            return f"{value} {last.subject}", f"what was asked, of a new value: {value!r}", True
+            return (
+                f"{value} {_named(last.subject)}",
+                f"what was asked, of a new value: {value!r}",
+                True,
+            )
         return f"{text} {last.asked}", f"what was asked: {last.asked!r}", False
     if names_own:
         return "", "nothing: a new question on its own subject", False
@@ -262,8 +276,8 @@ def _reading(
         return "", "nothing: off topic, answered on its own", False
     value = new_value(text, last.asked) if opens_as_followup(text) else None
     if value is not None:
-        return f"{value} {last.subject}", f"what was asked, of a new value: {value!r}", True
-    return f"{text} {last.subject}", f"the subject: {last.subject!r}", False
+        return f"{value} {_named(last.subject)}", f"what was asked, of a new value: {value!r}", True
+    return f"{text} {_named(last.subject)}", f"the subject: {last.subject!r}", False
 
 
 def remember(state: State, conversation: Conversation, text: str, result: Result) -> None:

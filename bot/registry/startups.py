@@ -617,9 +617,11 @@ class StartupFinder:
                 keys = self._exact.get(" ".join(span)) if n <= longest else None
                 # "code du travail" written as one id (codedutravail) is still ordinary words
                 spread = False
+                joined = False  # a name of several words written as one ("ajust" for A-JUST)
                 if keys is None and n <= MAX_COLLAPSED:
                     keys = self._collapsed.get("".join(span))
                     spread = bool(keys) and n > 1 and self._is_weak(span)
+                    joined = bool(keys) and n == 1 and span[0] not in self._common
                     if keys and n > 1:
                         # "dossier facile" is DossierFacile, cut where the name is; "them is"
                         # is not Themis, cut inside one of its words
@@ -632,6 +634,8 @@ class StartupFinder:
                         continue
                     if spread and not key.weak:
                         key = replace(key, weak=True)
+                    elif joined and key.weak and len(_low(key.name)) > 1:
+                        key = replace(key, weak=False)
                     score = self._score(key, ctx, i, i + n)
                     if score >= MIN_SCORE:
                         found.append((score, i, n, key))

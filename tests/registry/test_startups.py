@@ -685,3 +685,13 @@ def test_a_name_set_apart_in_bold_italics_code_or_quotes_reads_as_a_name() -> No
         "on m'a dit de passer par ma cantine pour nos déclarations, c'est porté par qui ?"
     )
     assert plain is None or plain.score < 75  # everyday words, unmarked
+
+
+def test_a_name_of_several_words_written_as_one_is_found() -> None:
+    registry = Registry(
+        (Startup("a-just", "A-JUST", "Répartir les effectifs des juridictions", "fab"),),
+        {"fab": Incubator("fab", "La Fabrique du Test (FDT)", contact="fab@test.gouv.fr")},
+    )
+    finder = StartupFinder(registry, today=TODAY)
+    found = finder.match("ajust c'est quoi ? un truc pour les juridictions je crois")
+    assert found is not None and found.id == "a-just"
