@@ -258,7 +258,10 @@ def test_the_programme_asked_about_by_any_spelling_of_its_name() -> None:
 def test_how_a_thing_ends_is_one_word_however_it_is_said() -> None:
     from bot.answering.text import tokens
 
-    ends = {tuple(tokens(q)) for q in ("ça se termine", "ça finit", "c'est fini", "la fin")}
+    ends = {
+        tuple(tokens(q))
+        for q in ("ça se termine", "ça finit", "c'est fini", "la fin", "how it ends")
+    }
     assert len({t[-1] for t in ends}) == 1
 
 
