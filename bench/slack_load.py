@@ -555,20 +555,13 @@ def main(argv: list[str] | None = None) -> int:
 def throwaway_postgres() -> Any:
     """A PostgreSQL server for the run (the tests' fixture: tests/pgserver.py)."""
     sys.path.insert(0, str(ROOT / "tests"))
-    import pwd
-
-    from pgserver import PostgresServer, _free_port, find_bindir
+    from pgserver import find_bindir, new_server
 
     bindir = find_bindir()
     if bindir is None:
         raise SystemExit("no PostgreSQL binaries: pass --database-url or --store sqlite")
-    base = Path(tempfile.mkdtemp(prefix="slack-bench-pg-"))
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    server = PostgresServer(bindir, base, _free_port(), prefix)
+    server = new_server(bindir, "slack-bench-pg-")
+    base = server.base
     server.start()
     try:
         yield server.new_database()

@@ -127,18 +127,25 @@ class PostgresServer:
         )
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        pytest.skip(NO_BINARIES)
-    base = Path(tempfile.mkdtemp(prefix="bot-pg-"))
+def new_server(bindir: Path, name: str) -> PostgresServer:
+    """A server (not started) in a fresh temporary folder named ``name…``, run as the
+    ``postgres`` user when we are root (PostgreSQL refuses to run as root)."""
+    base = Path(tempfile.mkdtemp(prefix=name))
     prefix: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
         os.chown(base, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
-    server = PostgresServer(bindir, base, _free_port(), prefix)
+    return PostgresServer(bindir, base, _free_port(), prefix)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip(NO_BINARIES)
+    server = new_server(bindir, "bot-pg-")
+    base = server.base
     try:
         server.start()
     except subprocess.CalledProcessError as exc:
