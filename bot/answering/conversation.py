@@ -64,7 +64,7 @@ _MARKERS = frozenset(
 KIND_NOUNS: dict[str, frozenset[str]] = {
     "startup": frozenset(
         """startup startups service services produit produits se appli application outil
-        plateforme product tool app""".split()
+        outils plateforme logiciel simulateur product tool app platform website""".split()
     ),
     "incubator": frozenset(
         "incubateur incubateurs incubator incubators fabrique lab labo laboratoire".split()

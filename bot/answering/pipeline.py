@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from bot.answering import compose
 from bot.answering.compose import Result, decline
+from bot.answering.conversation import KIND_NOUNS
 from bot.answering.facets import Facet, asked_facets
 from bot.answering.query import Query, parse, sentences_of
 from bot.answering.search import Doc
@@ -36,6 +37,7 @@ from bot.answering.text import (
     format_date,
     normalize,
     strip_slack,
+    words,
 )
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
 from bot.registry.startups import SCORE_WEAK_HINT, StartupMatch
@@ -448,7 +450,7 @@ def run(
         any(f.name in ("service", "which") for f in facets)
         or (
             {f.name for f in focus_facets} & DESCRIBED_ASKS
-            and _SERVICE_NOUN.search(normalize(query.focus))
+            and set(words(query.focus)) & KIND_NOUNS["startup"]
         )
     ):
         named = state.finder.match(query.text) if state.finder is not None else None
@@ -549,12 +551,9 @@ def _checked(
 
 
 # A service named by a noun and described ("l'outil national de gestion des autorisations de
-# stationnement des taxis"), asked for its contact or its status: its description is searched.
+# stationnement des taxis": one of the nouns a service goes by, KIND_NOUNS), asked for its
+# contact or its status: its description is searched.
 DESCRIBED_ASKS = frozenset({"contact", "status"})
-_SERVICE_NOUN = re.compile(
-    r"\b(?:outil|service|appli|application|plateforme|logiciel|simulateur)s?\b"
-    r"|\b(?:the|a|this) (?:tool|service|app|platform|website|startup)\b"
-)
 
 # What an incubator's card answers: where it is, what it is, its services (and whom to write
 # to, when the question names an incubator: "incubator" is then asked too).
