@@ -397,10 +397,10 @@ class StartupFinder:
         self._incubator_of = {s.id: s.incubator_id for s in registry.startups}
         # words in capitals the services' texts use ("CCAS", "SIRET"): general terms, which a
         # name ending with one ("… et le CCAS") is not found by alone
-        self._said_upper: Counter[str] = Counter()
-        for s in registry.startups:
-            text = _ascii(f"{s.name} {s.mission} {s.description[:800]}")
-            self._said_upper.update({w for w in _WORD.findall(text) if w.isupper()})
+        self._upper_of = {s.id: _upper_words(s) for s in registry.startups}
+        self._said_upper: Counter[str] = Counter(
+            w for words in self._upper_of.values() for w in words
+        )
         hosts = Counter(_host(s.link) for s in registry.startups if s.link)
         for s in registry.startups:
             self._index_startup(s, hosts)
@@ -546,7 +546,7 @@ class StartupFinder:
                 and initials not in self._exact
                 and initials not in self._common
                 # "ADS" is also what other services' texts call something else
-                and said[initials.upper()] <= _says_upper(owners[0], initials.upper())
+                and said[initials.upper()] <= int(initials.upper() in self._upper_of[owners[0].id])
             ):
                 s = owners[0]
                 key = _Key("startup", s.id, s.name, SCORE_INITIALS, False, initials=True)
@@ -1116,9 +1116,10 @@ def _organisation(ident: str) -> str:
     return ident.upper() if "-" not in ident and len(ident) <= 8 else ident.replace("-", " ")
 
 
-def _says_upper(s: Startup, word: str) -> int:
-    """1 when a service's own texts write ``word`` in capitals (its acronym), else 0."""
-    return int(word in _WORD.findall(_ascii(f"{s.name} {s.mission} {s.description[:800]}")))
+def _upper_words(s: Startup) -> frozenset[str]:
+    """The words a service's own texts write in capitals ("SIRET", "CCAS", its acronym)."""
+    text = _ascii(f"{s.name} {s.mission} {s.description[:800]}")
+    return frozenset(w for w in _WORD.findall(text) if w.isupper())
 
 
 def _grant(grant: FastGrant, lang: str) -> str:
