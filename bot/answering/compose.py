@@ -131,8 +131,7 @@ def _complement(
     doc = top.doc
     same = [h for h in hits if h.doc.page_id == doc.page_id and h.doc.id != doc.id]
     # a value the chosen section lacks (a duration, an amount, a count, a date)
-    missing = [w for w in complements if w.looks is not None and w.name != "contact"]
-    for want in missing:
+    for want in _values(complements):
         if _has_wanted(doc, [want]):
             continue
         for h in same:
@@ -157,9 +156,15 @@ def _complement(
     return None
 
 
+def _values(wants: Sequence[Want]) -> list[Want]:
+    """The kinds of fact wanted that are values in a text (a duration, an amount, a count, a
+    date), not the contact every section of a page leads with."""
+    return [w for w in wants if w.looks is not None and w.name != "contact"]
+
+
 def _holding(text: str, wants: Sequence[Want]) -> str:
     """The sentences of ``text`` that hold a kind of fact wanted ("9 semaines"), or ""."""
-    looks = [w.looks for w in wants if w.looks is not None and w.name != "contact"]
+    looks = [w.looks for w in _values(wants) if w.looks is not None]
     kept = [s for s in _sentences(text) if any(p.search(fold(s)) for p in looks)]
     return " ".join(kept)
 
