@@ -47,6 +47,9 @@ _REFERRING = frozenset(
     it its they their them
     """.split()
 )
+# "le site, il dépose des cookies ?", "le FAST ça dure combien ?": a French subject pronoun
+# right after a noun takes that noun up, as spoken French does; it does not point back.
+_TAKING_UP = frozenset("ca cela elle elles il ils".split())
 # "il fait beau", "il faut", "it's raining": a pronoun that stands for nothing said before.
 _IMPERSONAL = re.compile(
     r"\b(?:il|it)\s+(?:fait|fera|faisait|pleut|pleuvra|neige|y a|faut|faudra|s agit|"
@@ -209,7 +212,12 @@ def refers_back(text: str) -> bool:
     """A pronoun standing for what was just discussed ("elle", "son", "leur", "its"); the
     impersonal "il" of "il fait beau" or "il faut" stands for nothing."""
     folded = _IMPERSONAL.sub(" ", " ".join(words(text)))
-    return any(w in _REFERRING for w in folded.split())
+    named = False  # the word before is a noun the pronoun takes up
+    for w in folded.split():
+        if w in _REFERRING and not (named and w in _TAKING_UP):
+            return True
+        named = w not in STOP_WORDS and w not in _MARKERS and len(w) > 2
+    return False
 
 
 def kind_reference(text: str) -> tuple[str, str, bool] | None:

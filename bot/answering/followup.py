@@ -28,6 +28,7 @@ from bot.answering import pipeline
 from bot.answering.compose import Result
 from bot.answering.conversation import (
     ENTITIES,
+    KIND_NOUNS,
     Conversation,
     Entity,
     Turn,
@@ -42,6 +43,7 @@ from bot.answering.conversation import (
 )
 from bot.answering.facets import asked_facets, asking_words
 from bot.answering.text import STOP_WORDS, fold, tokens, words
+from bot.registry.startups import SCORE_WEAK_HINT
 
 if TYPE_CHECKING:
     from bot.answering.pipeline import Stages, Trace
@@ -224,7 +226,8 @@ def _reading(
     """How to read ``text`` after ``last``: (the question to ask instead, or "" to answer it
     on its own; what was inherited, for the trace; whether to keep a declined answer)."""
     reference = kind_reference(text)
-    own = subject_of(state, alone) if alone.answered else ""
+    ellipsis = "" if alone.answered else _ellipsis_name(state, text)
+    own = subject_of(state, alone) if alone.answered else ellipsis
     if reference is not None:
         noun, rest, pointing = reference
         target = conversation.entity(noun, last_only=not pointing)
@@ -244,7 +247,11 @@ def _reading(
                 f"the {target.kind} named before: {target.name!r}",
                 False,
             )
-    names_own = bool(own) and own != last.subject and _names(text, own) and not refers_back(text)
+    names_own = (
+        bool(own)
+        and own != last.subject
+        and (own == ellipsis or (_names(text, own) and not refers_back(text)))
+    )
     subject = last.entities[0] if last.entities else None
     if (
         not names_own
@@ -278,6 +285,21 @@ def _reading(
     if value is not None:
         return f"{value} {_named(last.subject)}", f"what was asked, of a new value: {value!r}", True
     return f"{text} {_named(last.subject)}", f"the subject: {last.subject!r}", False
+
+
+def _ellipsis_name(state: State, text: str) -> str:
+    """The service or incubator an ellipsis names and nothing else ("et API Engagement ?",
+    "and for Signal Logement?", "et celui de Bercy ?"), though too briefly to be answered
+    alone: the name the registry gives it, or ""."""
+    if state.finder is None or not opens_as_followup(text):
+        return ""
+    found = state.finder.match(text)
+    if found is None or found.score < SCORE_WEAK_HINT:
+        return ""
+    named = set(words(found.span))
+    kinds = {noun for nouns in KIND_NOUNS.values() for noun in nouns}
+    rest = [w for w in content_words(text) if w not in named and w not in kinds]
+    return found.name if not rest else ""
 
 
 def remember(state: State, conversation: Conversation, text: str, result: Result) -> None:

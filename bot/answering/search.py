@@ -6,10 +6,12 @@ vocabulary (short strings). Whole sections are never fuzzy-matched.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -101,13 +103,33 @@ class Index:
         self._avglen = sum(self._len) / n if docs else 1.0
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._max_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._postings = postings
-        self._alias_index: dict[str, list[tuple[int, tuple[str, ...], float, bool]]] = {}
+        # each term's contribution to each doc's score is fixed once the index is built:
+        # compute it here so a search only adds numbers up
+        self._postings: dict[str, tuple[tuple[int, float, float], ...]] = {}
+        for term, docs_of in postings.items():
+            idf = self._idf[term]
+            row = []
+            for i in docs_of:
+                tf = self._body[i].get(term, 0)
+                norm = K1 * (1 - B + B * self._len[i] / self._avglen)
+                s = idf * tf * (K1 + 1) / (tf + norm) if tf else 0.0
+                mine = s
+                h = self._head[i].get(term, 0)
+                if h:
+                    s += TITLE_WEIGHT * idf * min(h, 2) / (min(h, 2) + 0.5)
+                o = self._own[i].get(term, 0)
+                if o:
+                    mine += TITLE_WEIGHT * idf * min(o, 2) / (min(o, 2) + 0.5)
+                row.append((i, s, mine))
+            self._postings[term] = tuple(row)
+        self._alias_index: dict[str, list[tuple[int, frozenset[str], float, bool]]] = {}
         for i, sets in enumerate(self._aliases):
             for keys, weight in sets:
                 bonus = weight * (1.0 + sum(self.idf(k) for k in keys))
                 own_alias = weight >= ALIAS_WEIGHT
-                self._alias_index.setdefault(keys[0], []).append((i, keys, bonus, own_alias))
+                entry = (i, frozenset(keys), bonus, own_alias)
+                self._alias_index.setdefault(keys[0], []).append(entry)
+        self._summaries = tuple(i for i, doc in enumerate(docs) if doc.is_summary)
         # what our pages are called (titles, aliases), as words: a question naming one of
         # these is about the page, even where a service bears the same name
         self.topic_names = frozenset(
@@ -169,33 +191,20 @@ class Index:
         specific: dict[int, float] = {}
         via_alias: dict[int, set[str]] = {}
         for term in terms:
-            idf = self._idf.get(term)
-            if idf is None:
-                continue
-            for i in self._postings.get(term, ()):
-                tf = self._body[i].get(term, 0)
-                norm = K1 * (1 - B + B * self._len[i] / self._avglen)
-                s = idf * tf * (K1 + 1) / (tf + norm) if tf else 0.0
-                own = s
-                h = self._head[i].get(term, 0)
-                if h:
-                    s += TITLE_WEIGHT * idf * min(h, 2) / (min(h, 2) + 0.5)
-                o = self._own[i].get(term, 0)
-                if o:
-                    own += TITLE_WEIGHT * idf * min(o, 2) / (min(o, 2) + 0.5)
+            for i, s, own in self._postings.get(term, ()):
                 scores[i] = scores.get(i, 0.0) + s
                 specific[i] = specific.get(i, 0.0) + own
         for term in terms:
             for i, keys, bonus, own_alias in self._alias_index.get(term, ()):
-                if len(keys) == 1 or all(k in qset for k in keys):
+                if keys <= qset:
                     scores[i] = scores.get(i, 0.0) + bonus
                     if own_alias:
                         specific[i] = specific.get(i, 0.0) + bonus
                     via_alias.setdefault(i, set()).update(keys)
-        for i in list(scores):
-            if self.docs[i].is_summary:
+        for i in self._summaries:
+            if i in scores:
                 scores[i] += SUMMARY_BONUS
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        ranked = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         hits = []
         for i, score in ranked:
             aliased = via_alias.get(i, set())

@@ -78,6 +78,9 @@ def test_an_english_follow_up(engine: Engine) -> None:
         ("dans quelle phase est RucheNet ?", "sinon, c'est quoi le mail de contact ?"),
         ("c'est quoi le FAST ?", "autre question : qui contacter pour candidater ?"),
         ("what phase is Phare Libre in?", "by the way, what is the contact email?"),
+        # a pronoun right after a noun takes that noun up, as spoken French does
+        ("dans quelle phase est RucheNet ?", "sinon, le manifeste il dit quoi ?"),
+        ("combien dure l'investigation ?", "autre question, le FAST ça marche comment ?"),
     ],
 )
 def test_a_new_subject_is_answered_as_without_context(
@@ -353,3 +356,33 @@ def test_which_incubator_a_service_has_is_on_its_card(engine: Engine) -> None:
     _, second = turns(engine, "dans quelle phase est RucheNet ?", "et son incubateur ?")
     assert second.links[0].url.endswith("/startups/ruchenet.html")
     assert "Fabrique numérique de la Mer" in second.text
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "url", "said"),
+    [
+        (
+            "dans quelle phase est RucheNet ?",
+            "et Portail Suivi ?",
+            "portail-suivi",
+            "investigation",
+        ),
+        ("qui contacter pour RucheNet ?", "et pour Cantine Claire ?", "cantine-claire", "equipe@"),
+        ("what phase is Phare Libre in?", "and Portail Suivi?", "portail-suivi", "investigation"),
+    ],
+)
+def test_an_ellipsis_naming_only_a_service_asks_it_what_was_asked(
+    engine: Engine, first: str, second: str, url: str, said: str
+) -> None:
+    _, answer = turns(engine, first, second)
+    assert answer.answered
+    assert answer.links[0].url.endswith(f"/startups/{url}.html")
+    assert said in answer.text
+
+
+def test_a_pronoun_after_a_noun_takes_it_up() -> None:
+    assert not refers_back("le manifeste il dit quoi ?")
+    assert not refers_back("et le FAST ça dure combien ?")
+    assert refers_back("et elle dure combien ?")
+    assert refers_back("le sponsor doit signer avant qu'elle commence ?")
+    assert refers_back("does the sponsor sign before it starts?")
