@@ -186,7 +186,20 @@ def changes_subject(text: str) -> bool:
     if found is None:
         return False
     rest = said[found.end() :]
-    return bool(content_words(rest)) and not refers_back(rest)
+    return bool(content_words(rest)) and not _points_back_first(rest)
+
+
+def _points_back_first(text: str) -> bool:
+    """Whether a pronoun comes before anything ``text`` names: "sinon elle dure combien ?"
+    points back; "unrelated: there was a programme called Gamma, what was its email?" names
+    its own subject first."""
+    folded = _IMPERSONAL.sub(" ", " ".join(words(text)))
+    for w in folded.split():
+        if w in _REFERRING:
+            return True
+        if w not in STOP_WORDS and w not in _MARKERS and len(w) > 2:
+            return False
+    return False
 
 
 def is_followup(text: str) -> bool:
@@ -247,4 +260,6 @@ def content_words(text: str) -> list[str]:
 def without(text: str, name: str) -> str:
     """``text`` without the words of ``name`` (what was asked of a subject)."""
     drop = set(words(name))
-    return " ".join(w for w in words(text) if w not in drop)
+    # the question marks stay: "il est où ?" asks a place, "il est où dans le cycle" does not
+    parts = [" ".join(w for w in words(part) if w not in drop) for part in text.split("?")]
+    return " ? ".join(parts).strip()

@@ -42,8 +42,8 @@ from bot.answering.conversation import (
     without,
 )
 from bot.answering.facets import asked_facets, asking_words
+from bot.answering.pipeline import DESCRIBE_MARGIN
 from bot.answering.text import STOP_WORDS, fold, tokens, words
-from bot.registry.startups import SCORE_WEAK_HINT
 
 if TYPE_CHECKING:
     from bot.answering.pipeline import Stages, Trace
@@ -226,7 +226,7 @@ def _reading(
     """How to read ``text`` after ``last``: (the question to ask instead, or "" to answer it
     on its own; what was inherited, for the trace; whether to keep a declined answer)."""
     reference = kind_reference(text)
-    ellipsis = "" if alone.answered else _ellipsis_name(state, text)
+    ellipsis = "" if alone.answered else _ellipsis_name(state, text, last)
     own = subject_of(state, alone) if alone.answered else ellipsis
     if reference is not None:
         noun, rest, pointing = reference
@@ -268,6 +268,9 @@ def _reading(
                 f"the incubator named before: {home.name!r}",
                 False,
             )
+    if names_own and alone.answered and asked_facets(text):
+        # "et pendant l'investigation, c'est combien de jours ?": a subject and a fact of its own
+        return "", "nothing: a new question on its own subject", False
     if names_own and opens_as_followup(text):
         value = new_value(text, last.asked)
         if value is not None:
@@ -276,7 +279,8 @@ def _reading(
                 f"what was asked, of a new value: {value!r}",
                 True,
             )
-        return f"{text} {last.asked}", f"what was asked: {last.asked!r}", False
+        said = _named(ellipsis) if own == ellipsis else text  # the registry's name for it
+        return f"{said} {last.asked}", f"what was asked: {last.asked!r}", False
     if names_own:
         return "", "nothing: a new question on its own subject", False
     if not _on_topic(state, text):
@@ -287,19 +291,43 @@ def _reading(
     return f"{text} {_named(last.subject)}", f"the subject: {last.subject!r}", False
 
 
-def _ellipsis_name(state: State, text: str) -> str:
+# In an ellipsis the name is all that is said: a weaker match of it is enough.
+ELLIPSIS_SCORE = 70.0
+INCUBATOR_MARGIN = DESCRIBE_MARGIN["incubator"]
+
+
+def _naming_words(text: str, kinds: set[str]) -> list[str]:
+    """The words of an ellipsis that name something: not "celui" ("celui de Bercy"), not a
+    kind of entity ("l'incubateur de Bercy")."""
+    return [w for w in content_words(text) if w not in kinds and not refers_back(w)]
+
+
+def _ellipsis_name(state: State, text: str, last: Turn) -> str:
     """The service or incubator an ellipsis names and nothing else ("et API Engagement ?",
     "and for Signal Logement?", "et celui de Bercy ?"), though too briefly to be answered
     alone: the name the registry gives it, or ""."""
     if state.finder is None or not opens_as_followup(text):
         return ""
-    found = state.finder.match(text)
-    if found is None or found.score < SCORE_WEAK_HINT:
-        return ""
-    named = set(words(found.span))
     kinds = {noun for nouns in KIND_NOUNS.values() for noun in nouns}
-    rest = [w for w in content_words(text) if w not in named and w not in kinds]
-    return found.name if not rest else ""
+    found = state.finder.match(text)
+    if found is not None and found.score >= ELLIPSIS_SCORE:
+        named = set(words(found.span))
+        rest = [w for w in _naming_words(text, kinds) if w not in named]
+        return found.name if not rest else ""
+    subject = last.entities[0] if last.entities else None
+    if subject is not None and subject.kind == "incubator" and state.incubator_index is not None:
+        # after an incubator, "et celui de la Culture ?" names another by its administration
+        asked = " ".join(_naming_words(text, kinds))
+        hits = state.incubator_index.search(asked, limit=5) if asked else []
+        # the one whose name says it ("Atelier numérique du ministère de la Culture"), else
+        # the one that stands out
+        titled = [h for h in hits if set(tokens(asked)) <= set(tokens(h.doc.title))]
+        if len(titled) == 1:
+            return titled[0].doc.title
+        second = hits[1].score if len(hits) > 1 else 0.0
+        if hits and hits[0].coverage >= 1.0 and hits[0].score >= second * INCUBATOR_MARGIN:
+            return hits[0].doc.title
+    return ""
 
 
 def remember(state: State, conversation: Conversation, text: str, result: Result) -> None:

@@ -81,6 +81,8 @@ def test_an_english_follow_up(engine: Engine) -> None:
         # a pronoun right after a noun takes that noun up, as spoken French does
         ("dans quelle phase est RucheNet ?", "sinon, le manifeste il dit quoi ?"),
         ("combien dure l'investigation ?", "autre question, le FAST ça marche comment ?"),
+        # a pronoun after the new subject is named takes that subject up
+        ("what phase is Phare Libre in?", "unrelated: the FAST fund, who runs it?"),
     ],
 )
 def test_a_new_subject_is_answered_as_without_context(
@@ -386,3 +388,21 @@ def test_a_pronoun_after_a_noun_takes_it_up() -> None:
     assert refers_back("et elle dure combien ?")
     assert refers_back("le sponsor doit signer avant qu'elle commence ?")
     assert refers_back("does the sponsor sign before it starts?")
+
+
+def test_an_ellipsis_names_another_incubator_by_its_administration(engine: Engine) -> None:
+    first, second = turns(
+        engine,
+        "l'incubateur du ministère de la Mer, il est où ? l'adresse svp",
+        "et celui des collectivités ?",
+    )
+    assert "12 quai des Phares" in first.text
+    assert second.links[0].url.endswith("/incubateurs/atelier-territoires.html")
+    assert "ne donne pas" in second.text  # its card gives no address, and says so
+
+
+def test_a_follow_up_with_its_own_subject_and_fact_is_asked_as_it_is(engine: Engine) -> None:
+    question = "et pendant la construction, ça dure combien de temps ?"
+    _, second = turns(engine, "qui décide à la fin de l'investigation ?", question)
+    alone = engine.answer(question)
+    assert (second.text, second.links) == (alone.text, alone.links)
