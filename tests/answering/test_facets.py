@@ -34,6 +34,8 @@ def test_every_facet_has_cues_and_a_label() -> None:
         ("on peut candidater jusqu'à quand ?", "deadline"),
         ("c'est quand le prochain comité ?", "deadline"),
         ("what's the deadline to apply?", "deadline"),
+        ("les candidatures ferment quand ?", "deadline"),
+        ("le prochain appel ouvre quand au juste ?", "deadline"),
         ("il faut quoi pour rentrer dans le programme ?", "criteria"),
         ("on peut candidater si on est une collectivité ?", "criteria"),
         ("what are the requirements?", "criteria"),
