@@ -33,6 +33,7 @@ from bot.answering.search import Doc
 from bot.answering.text import (
     MONTHS_EN,
     MONTHS_FR,
+    deaccent,
     fold,
     format_date,
     normalize,
@@ -454,8 +455,15 @@ def run(
         )
     ):
         named = state.finder.match(query.text) if state.finder is not None else None
-        if named is None or named.score < compose.STARTUP_SURE:
-            described = describe(state, query, lang, trace)
+        # a service described at an incubator named ("un projet à la Fabrique X sur ..."):
+        # one of that incubator's services
+        at = named.id if named is not None and named.kind == "incubator" else ""
+        if named is None or named.score < compose.STARTUP_SURE or at:
+            # the incubator's name is where the service is, not what it does
+            asked = replace(query, text=_without_span(query.text, named.span)) if at else query
+            described = describe(state, asked, lang, trace)
+            if described is not None and at and not _startup_at(state, described, at):
+                described = None
             if described is not None:
                 trace.add("describe", f"a service described, not named: {described.source_id}")
                 return _checked(described, facets, lang, stages, trace, query.text)
@@ -568,6 +576,19 @@ ENTITY_FACETS = {
     "team_size": "",
     "budget": "",
 }
+
+
+def _without_span(text: str, span: str) -> str:
+    """``text`` without the words a name was matched on (``StartupMatch.span``)."""
+    pattern = r"\W+".join(re.escape(w) for w in span.split())
+    return re.sub(pattern, " ", deaccent(text), flags=re.IGNORECASE) if pattern else text
+
+
+def _startup_at(state: State, result: Result, incubator_id: str) -> bool:
+    """Whether ``result`` is about a service of the incubator ``incubator_id``."""
+    kind, _, ident = (result.source_id or "").partition(":")
+    found = state.registry.startup(ident) if kind == "startup" and state.registry else None
+    return found is not None and found.incubator_id == incubator_id
 
 
 def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupMatch | None:

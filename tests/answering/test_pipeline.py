@@ -203,6 +203,23 @@ def test_a_service_described_in_the_context_of_a_long_message(engine: Engine) ->
     assert answer.answered and answer.links[0].url.endswith("/startups/phare-libre.html")
 
 
+def test_a_service_described_at_its_incubator_named(engine: Engine) -> None:
+    answer = engine.answer(
+        "il paraît qu'il y a un projet à la Fabrique numérique de la Mer pour prévenir les "
+        "baigneurs des courants dangereux, il s'appelle comment et il en est où ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/balise.html")
+    assert "investigation" in answer.text
+
+
+def test_a_service_described_at_another_incubator_is_not_that_service(engine: Engine) -> None:
+    answer = engine.answer(
+        "il paraît qu'il y a un projet à l'Atelier des territoires pour prévenir les "
+        "baigneurs des courants dangereux, il s'appelle comment ?"
+    )
+    assert not answer.links or not answer.links[0].url.endswith("/startups/balise.html")
+
+
 def test_a_misspelt_service_name_is_found(engine: Engine) -> None:
     answer = engine.answer("ruchenett c'est en quelle phase ?")
     assert answer.answered and answer.links[0].url.endswith("/startups/ruchenet.html")
