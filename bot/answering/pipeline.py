@@ -460,7 +460,11 @@ def run(
         at = named.id if named is not None and named.kind == "incubator" else ""
         if named is None or named.score < compose.STARTUP_SURE or at:
             # the incubator's name is where the service is, not what it does
-            asked = replace(query, text=_without_span(query.text, named.span)) if at else query
+            asked = (
+                replace(query, text=_without_span(query.text, named.span))
+                if at and named is not None
+                else query
+            )
             described = describe(state, asked, lang, trace)
             if described is not None and at and not _startup_at(state, described, at):
                 described = None
