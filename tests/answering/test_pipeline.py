@@ -743,3 +743,16 @@ def test_a_services_sponsors_are_on_its_card_when_asked(engine: Engine) -> None:
     answer = engine.answer("Phare Libre, c'est porté par qui ? leur sponsor ?")
     assert "Sponsor : DGAMPA" in answer.text
     assert "Sponsor" not in engine.answer("Phare Libre c'est quoi ?").text
+
+
+@pytest.mark.parametrize(
+    ("question", "page"),
+    [
+        ("ça dure combien la première étape ?", "/approche/investigation"),
+        ("la deuxième phase elle dure combien ?", "/approche/construction"),
+        ("how long is the third stage?", "/approche/acceleration"),
+    ],
+)
+def test_a_phase_named_by_its_rank(engine: Engine, question: str, page: str) -> None:
+    answer = engine.answer(question)
+    assert answer.answered and answer.links[0].url.split("#")[0].endswith(page)
