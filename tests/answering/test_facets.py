@@ -39,6 +39,8 @@ def test_every_facet_has_cues_and_a_label() -> None:
         ("il faut quoi pour rentrer dans le programme ?", "criteria"),
         ("on peut candidater si on est une collectivité ?", "criteria"),
         ("what are the requirements?", "criteria"),
+        ("sur quoi ils jugent les dossiers ?", "criteria"),
+        ("how are the applications assessed?", "criteria"),
         ("je contacte qui pour le FAST ?", "contact"),
         ("leur mail c'est quoi ?", "contact"),
         ("où se trouvent les locaux de l'incubateur ?", "place"),
