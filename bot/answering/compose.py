@@ -556,16 +556,17 @@ def _knowledge_text(doc: Doc, lang: str, qwords: set[str]) -> str:
     return body
 
 
-def _names_service(match: StartupMatch) -> bool:
+def _names_service(match: StartupMatch, others: Sequence[str] = ()) -> bool:
     """Whether the matched words are the service's own name (not a fuzzy look-alike):
-    its whole name or id, or words of them (an acronym, a short name)."""
+    its whole name or id, or words of them (an acronym, a short name); ``others``: the other
+    names the team keeps for it (knowledge/names.yaml), whose words name it as well."""
 
     def significant(text: str) -> list[str]:
         # elided articles ("l'inclusion" read as "l inclusion") do not count
         return [w for w in words(text) if len(w) > 1 or w.isdigit()]
 
     span = significant(match.span)
-    own = significant(match.name)
+    own = significant(match.name) + [w for other in others for w in significant(other)]
     ident = significant(match.id.replace("-", " ").replace("_", " ").replace(".", " "))
     joined = "".join(span)
     return bool(span) and (
@@ -707,7 +708,8 @@ def respond(
         # words, several words our pages never use), is the everyday word
         note("understand", f"{match.id!r} read as the everyday word {match.span!r}")
         match = None
-    if match is not None and match.score < 95 and not _names_service(match):
+    other_names = state.names.get(f"{match.kind}:{match.id}", ()) if match is not None else ()
+    if match is not None and match.score < 95 and not _names_service(match, other_names):
         # a loose name match made only of words our pages use is no evidence of a service
         span_terms = tokens(match.span)
         corrected = {index.correct(t) for t in span_terms}
@@ -730,7 +732,7 @@ def respond(
         # ("X c'est en quelle phase ?") is about that service, whatever pages mention it
         plainly_named = (
             match.score >= STARTUP_FALLBACK
-            and _names_service(match)
+            and _names_service(match, other_names)
             and alias_keys(match.span) not in index.topic_names
         )
         # "X a touché combien au FAST ?": the FAST grant of X is on X's card, not on the

@@ -14,6 +14,7 @@ from bot.answering.facets import asked_facets
 from bot.answering.pipeline import Stages
 from bot.engine import Engine, build_state
 from bot.registry.model import FastGrant, Incubator, Phase, Registry, Startup
+from bot.registry.startups import StartupFinder
 
 TODAY = date(2026, 9, 1)
 
@@ -756,3 +757,19 @@ def test_a_services_sponsors_are_on_its_card_when_asked(engine: Engine) -> None:
 def test_a_phase_named_by_its_rank(engine: Engine, question: str, page: str) -> None:
     answer = engine.answer(question)
     assert answer.answered and answer.links[0].url.split("#")[0].endswith(page)
+
+
+def test_an_incubator_named_by_a_name_the_team_keeps_for_it() -> None:
+    # "Cerema" is a word our pages use: it names the incubator run by the Cerema because the
+    # team keeps "incubateur du Cerema" as another name of it (knowledge/names.yaml)
+    mer = replace(REGISTRY.incubators["fabrique-mer"], owner="Cerema")
+    registry = replace(REGISTRY, incubators={**REGISTRY.incubators, "fabrique-mer": mer})
+    names = {"incubator:fabrique-mer": ("incubateur du Cerema",)}
+    state = build_state(KNOWLEDGE, registry=registry)
+    state = replace(state, names=names, finder=StartupFinder(registry, names=names))
+    answer = Engine(state, KNOWLEDGE).answer(
+        "On m'a dit que le Cerema avait sa propre cellule d'incubation : "
+        "c'est quoi leur adresse mail ?"
+    )
+    assert answer.links[0].url.endswith("/incubateurs/fabrique-mer.html")
+    assert "fabrique@mer.gouv.fr" in answer.text
