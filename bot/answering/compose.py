@@ -569,9 +569,12 @@ def _names_service(match: StartupMatch, others: Sequence[str] = ()) -> bool:
     own = significant(match.name) + [w for other in others for w in significant(other)]
     ident = significant(match.id.replace("-", " ").replace("_", " ").replace(".", " "))
     joined = "".join(span)
+    # "démarche simplifiée" for "demarches-simplifiees": the same words in another number
+    stems = {t for w in own + ident for t in tokens(w)}
     return bool(span) and (
         joined in ("".join(own), "".join(ident), "".join(significant(match.id)))
         or all(w in own + ident for w in span)
+        or all(t in stems for w in span for t in tokens(w) or [w])
     )
 
 

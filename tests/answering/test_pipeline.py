@@ -773,3 +773,10 @@ def test_an_incubator_named_by_a_name_the_team_keeps_for_it() -> None:
     )
     assert answer.links[0].url.endswith("/incubateurs/fabrique-mer.html")
     assert "fabrique@mer.gouv.fr" in answer.text
+
+
+def test_a_service_named_in_another_number_is_that_service(engine: Engine) -> None:
+    # "cantine" and "claire" are words our pages use: the plural still names the service
+    answer = engine.answer("les cantines claires, qui contacter ?")
+    assert answer.links[0].url.endswith("/startups/cantine-claire.html")
+    assert "equipe@cantine-claire.beta.gouv.fr" in answer.text
