@@ -223,3 +223,16 @@ def test_a_date_to_come_is_only_given_by_a_date_after_today() -> None:
     assert date_of("23/11/2022") == date(2022, 11, 23)
     assert date_of("1er février 2026") == date(2026, 2, 1)
     assert date_of("31 février 2026") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "gives"),
+    [
+        ("L'incubateur est au 20 bis rue Balard, 75015 Paris.", True),
+        ("Arche de la Défense, 1 parvis de la Défense, Puteaux", True),
+        ("Écrire à fabrique@exemple.gouv.fr", False),
+    ],
+)
+def test_an_address_is_given_as_streets_are_written(text: str, gives: bool) -> None:
+    place = next(f for f in load_facets() if f.name == "place")
+    assert place.given(text) is gives
