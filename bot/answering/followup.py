@@ -49,7 +49,11 @@ if TYPE_CHECKING:
     from bot.answering.pipeline import Stages, Trace
     from bot.engine import State
 
-REGISTRY_KINDS = ("startup", "incubator")  # reached by "l'incubateur" as well as "cet incubateur"
+REGISTRY_KINDS = ("startup", "incubator")
+# What a service's or an incubator's card gives: asked of the subject, its card answers.
+CARD_FACETS = frozenset(
+    {"status", "contact", "place", "incubator", "service"}
+)  # reached by "l'incubateur" as well as "cet incubateur"
 _ARTICLE = re.compile(r"^(?:l|le|la|les|the|un|une|a)\s+")
 _TITLE_WORD = re.compile(r"[a-z]+")
 
@@ -208,7 +212,27 @@ def continued(
                 and what.startswith("the subject")
                 else ""
             )
-            again = pipeline.run(state, rewritten, lang, stages, trace, prefer)
+            card = (
+                subject is not None
+                and subject.kind in REGISTRY_KINDS
+                and what.startswith("the subject")
+                and {f.name for f in asked_facets(text)} & CARD_FACETS
+            )
+            if card and subject is not None:
+                # "il est en quelle phase mtn ?" after A-JUST: what a card gives is asked of
+                # the service itself, not of whatever its name finds when written again
+                trace.add("follow-up", f"asked of the card of {subject.id}")
+                again = pipeline.on_card(
+                    state,
+                    subject.kind,
+                    subject.id.partition(":")[2],
+                    rewritten,
+                    lang,
+                    stages,
+                    trace,
+                )
+            else:
+                again = pipeline.run(state, rewritten, lang, stages, trace, prefer)
             # a fact the inherited subject's page does not give says so, with its link,
             # rather than the general "je ne sais pas"
             said_missing = plainly and not alone.answered and again.source_id is not None

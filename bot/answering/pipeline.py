@@ -540,6 +540,25 @@ def mark_past_deadlines(text: str, today: date, lang: str) -> str:
     return _DEADLINE.sub(mark, text)
 
 
+def on_card(
+    state: State, kind: str, ident: str, text: str, lang: str, stages: Stages, trace: Trace
+) -> Result:
+    """``text`` asked of the registry entry ``kind:ident`` (a conversation's subject)."""
+    found = (
+        state.registry.startup(ident)
+        if kind == "startup" and state.registry is not None
+        else (state.registry.incubators.get(ident) if state.registry is not None else None)
+    )
+    if found is None:
+        return run(state, text, lang, stages, trace)
+    name = found.name if isinstance(found, Startup) else found.title
+    match = StartupMatch(kind, ident, name, 100.0, name)
+    facets = asked_facets(text)
+    return _checked(
+        compose.registry_answer(state, match, text, lang), facets, lang, stages, trace, text
+    )
+
+
 def _checked(
     result: Result,
     facets: list[Facet],

@@ -406,3 +406,12 @@ def test_a_follow_up_with_its_own_subject_and_fact_is_asked_as_it_is(engine: Eng
     _, second = turns(engine, "qui décide à la fin de l'investigation ?", question)
     alone = engine.answer(question)
     assert (second.text, second.links) == (alone.text, alone.links)
+
+
+def test_what_a_card_gives_is_asked_of_the_subject_itself(fixture_engine: Engine) -> None:
+    # "A-JUST" written again is weak evidence beside the phases' pages: the card answers
+    conversation = Conversation()
+    fixture_engine.answer("ajust c'est quoi ? un truc pour les juridictions je crois", conversation)
+    second = fixture_engine.answer("il est en quelle phase mtn ?", conversation)
+    assert second.answered
+    assert second.links[0].url.endswith("/startups/a-just.html")
