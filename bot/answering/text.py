@@ -179,6 +179,11 @@ SLANG = {
     "end": "fin",
     "ends": "fin",
     "ending": "fin",
+    # who pays for a thing funds it: "qui paie l'investigation ?" is "qui finance"
+    "paie": "finance",
+    "payer": "financer",
+    "paient": "finance",
+    "payent": "finance",
     "won": "laureats",
     "orga": "organisation",
     "cher": "cout",

@@ -270,3 +270,12 @@ def test_how_a_thing_starts_is_one_word_however_it_is_said() -> None:
 
     starts = {tokens(q)[-1] for q in ("ça démarre", "ça débute", "ça commence", "le début")}
     assert len(starts) == 1
+
+
+def test_who_pays_for_a_thing_funds_it() -> None:
+    from bot.answering.text import tokens
+
+    funds = {tokens(q)[-1] for q in ("qui paie", "qui la finance", "ils payent", "financer")}
+    assert len(funds) == 1
+    # what someone is paid is a pay, not a funding
+    assert tokens("financer")[0] not in tokens("il est payé combien")
