@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402
 
@@ -68,6 +69,37 @@ def latency(engine: Engine, qs: list[str], rounds: int) -> tuple[float, float, f
             engine.answer(q)
             samples.append((time.perf_counter() - t0) * 1000)
     return percentile(samples, 50), percentile(samples, 99), max(samples)
+
+
+def bm25s_latency(engine: Engine, qs: list[str], rounds: int) -> tuple[float, float] | None:
+    """Plain BM25 (bm25s) over the same documents (sections, services, incubators), timed the
+    same way: tokenising the question and retrieving the best five. None without bm25s."""
+    try:
+        import bm25s
+    except ImportError:
+        return None
+    from baseline_bm25 import registry_docs
+
+    from bot.answering.text import fold
+
+    docs = [d.text for d in engine.state.index.docs] + [t for _, t in registry_docs(engine)]
+    retriever = bm25s.BM25()
+    retriever.index(
+        bm25s.tokenize([fold(t) for t in docs], show_progress=False), show_progress=False
+    )
+
+    def ask(q: str) -> None:
+        retriever.retrieve(bm25s.tokenize([fold(q)], show_progress=False), k=5, show_progress=False)
+
+    for q in qs:
+        ask(q)
+    samples = []
+    for _ in range(rounds):
+        for q in qs:
+            t0 = time.perf_counter()
+            ask(q)
+            samples.append((time.perf_counter() - t0) * 1000)
+    return percentile(samples, 50), percentile(samples, 99)
 
 
 def cold_start(site: Path | None, data_dir: Path) -> float:
@@ -136,6 +168,14 @@ def main() -> int:
     print(
         f"10x documents ({len(big.state.index.docs)} sections): p50 {b50:.3f} ms  p99 {b99:.3f} ms  (x{b99 / p99:.1f} at p99)"
     )
+    bm = bm25s_latency(engine, qs, max(1, args.rounds // 4))
+    if bm is None:
+        print("bm25s: not installed (pip install -e '.[bench]')")
+    else:
+        print(
+            f"bm25s, same documents and questions: p50 {bm[0]:.3f} ms  p99 {bm[1]:.3f} ms  "
+            f"(the bot: x{p50 / bm[0]:.1f} at p50, x{p99 / bm[1]:.1f} at p99)"
+        )
     print(f"peak RSS: {rss:.0f} MiB")
     print(f"median question length: {statistics.median(len(q) for q in qs):.0f} chars")
     return 0
