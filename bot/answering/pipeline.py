@@ -29,7 +29,7 @@ from bot.answering.compose import Result, decline
 from bot.answering.conversation import KIND_NOUNS
 from bot.answering.facets import Facet, asked_facets
 from bot.answering.query import Query, parse, sentences_of
-from bot.answering.search import Doc
+from bot.answering.search import Doc, alias_keys
 from bot.answering.text import (
     MONTHS_EN,
     MONTHS_FR,
@@ -38,6 +38,7 @@ from bot.answering.text import (
     format_date,
     normalize,
     strip_slack,
+    tokens,
     words,
 )
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
@@ -607,6 +608,24 @@ def _without_span(text: str, span: str) -> str:
     return re.sub(pattern, " ", deaccent(text), flags=re.IGNORECASE) if pattern else text
 
 
+# The kinds of page a question names when it asks about one of the programme's schemes (not
+# the phases: "encore en construction ?" asks a service's status).
+PROGRAMME_KINDS = frozenset({"programme", "eligibility"})
+
+
+def _names_programme(state: State, text: str) -> bool:
+    """Whether ``text`` names one of the programme's schemes by its title or one of its
+    aliases ("le FAST", "Gamma", "le programme de consolidation")."""
+    said = set(tokens(text))
+    return any(
+        keys and set(keys) <= said
+        for page in state.pages.values()
+        if page.kind in PROGRAMME_KINDS
+        for name in (page.title, *page.aliases)
+        if (keys := alias_keys(name))
+    )
+
+
 def _startup_at(state: State, result: Result, incubator_id: str) -> bool:
     """Whether ``result`` is about a service of the incubator ``incubator_id``."""
     kind, _, ident = (result.source_id or "").partition(":")
@@ -621,6 +640,10 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     assert state.finder is not None
     kinds = {ENTITY_FACETS[f.name] for f in facets if f.name in ENTITY_FACETS}
     if not kinds or state.finder.match(query.focus) is not None:
+        return None
+    if _names_programme(state, query.focus):
+        # "...at the Fabrique X. Is there an e-mail for the FAST team?": the question is
+        # about the programme it names, not about the incubator of the context
         return None
     if "status" in {f.name for f in facets}:
         # only a service has a phase: the service named, even where an incubator is too

@@ -236,3 +236,16 @@ def test_a_date_to_come_is_only_given_by_a_date_after_today() -> None:
 def test_an_address_is_given_as_streets_are_written(text: str, gives: bool) -> None:
     place = next(f for f in load_facets() if f.name == "place")
     assert place.given(text) is gives
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("there's a government tool that adds a watermark to documents", True),
+        ("is there an app for booking a driving test?", True),
+        ("I'm the product owner of a small team at the Fabrique", False),
+        ("the service owner said no", False),
+    ],
+)
+def test_a_service_described_in_english(text: str, asks: bool) -> None:
+    assert ("service" in names(text)) is asks
