@@ -780,3 +780,15 @@ def test_a_service_named_in_another_number_is_that_service(engine: Engine) -> No
     answer = engine.answer("les cantines claires, qui contacter ?")
     assert answer.links[0].url.endswith("/startups/cantine-claire.html")
     assert "equipe@cantine-claire.beta.gouv.fr" in answer.text
+
+
+def test_a_scheme_asked_about_in_a_long_message_is_not_the_context_incubator(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour ! Je suis intrapreneur à la Fabrique numérique de la Mer depuis un an. "
+        "On hésite à candidater au FAST : il y a une adresse mail pour leur écrire ?"
+    )
+    assert answer.answered
+    assert "fast@beta.gouv.fr" in answer.text
+    assert "fabrique@mer.gouv.fr" not in answer.text
