@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
 from bot.answering.facets import Want, cue_words, wanted
-from bot.answering.search import Doc, Hit, Index, alias_keys
+from bot.answering.search import Doc, Hit, Index, alias_keys, counted_numbers
 from bot.answering.text import (
     CONTACT_WORDS,
     clip,
@@ -372,12 +372,14 @@ def _pick_section(
         if asked & (_numbered_names(_folded(h.doc.title)) | _numbered_aliases(h.doc.aliases))
     ]
     same = numbered or same
+    naming_numbers = {name.split()[1] for name in asked} - counted_numbers(text)
 
     def value(h: Hit) -> tuple[float, bool]:
         v = sum(index.idf(t) for t in h.matched - page_terms)
-        # a number naming the section ("FAST 16") says which one more than any word
+        # a number naming the section ("FAST 16") says which one more than any word; a
+        # number before a noun counts things ("les 3 piliers"), it names none
         own = _page_terms(h.doc.title, h.doc.aliases)
-        v += sum(index.idf(t) for t in h.matched & own if t.isdigit())
+        v += sum(index.idf(t) for t in h.matched & own if t in naming_numbers)
         if wants:
             # within a page that states the fact, only the section holding it counts; a
             # count ("combien de lauréats") is a hint, weaker than the words naming a section

@@ -15,7 +15,7 @@ from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
-from bot.answering.text import tokens
+from bot.answering.text import tokens, words
 
 K1 = 1.2
 B = 0.75
@@ -53,6 +53,18 @@ class Hit:
     coverage: float  # share of the question's weight the doc accounts for
     matched: frozenset[str] = field(default_factory=frozenset)
     specific: float = 0.0  # the part of the score owed to the section itself, not its page
+
+
+def counted_numbers(question: str) -> set[str]:
+    """The numbers of ``question`` that count things ("les 3 piliers", "2 ateliers"): a
+    number right before a plural noun. A number after a noun names one ("pilier 3", "FAST
+    17"), as does an ordinal ("la 17e édition", read "17 edition")."""
+    said = words(question)
+    return {
+        n
+        for n, w in zip(said, said[1:], strict=False)
+        if n.isdigit() and len(w) > 3 and w.endswith(("s", "x")) and not w.isdigit()
+    }
 
 
 @lru_cache(maxsize=65536)
@@ -194,9 +206,11 @@ class Index:
             for i, s, own in self._postings.get(term, ()):
                 scores[i] = scores.get(i, 0.0) + s
                 specific[i] = specific.get(i, 0.0) + own
+        # "les 3 piliers" counts pillars: it does not name "pilier 3"
+        naming = qset - counted_numbers(question)
         for term in terms:
             for i, keys, bonus, own_alias in self._alias_index.get(term, ()):
-                if keys <= qset:
+                if keys <= naming:
                     scores[i] = scores.get(i, 0.0) + bonus
                     if own_alias:
                         specific[i] = specific.get(i, 0.0) + bonus

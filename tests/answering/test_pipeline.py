@@ -792,3 +792,17 @@ def test_a_scheme_asked_about_in_a_long_message_is_not_the_context_incubator(
     assert answer.answered
     assert "fast@beta.gouv.fr" in answer.text
     assert "fabrique@mer.gouv.fr" not in answer.text
+
+
+def test_a_number_before_a_plural_counts_it_does_not_name_a_section(engine: Engine) -> None:
+    from bot.answering.search import counted_numbers
+
+    assert counted_numbers("c'est quoi les 3 piliers du manifeste ?") == {"3"}
+    assert counted_numbers("le pilier 3 du manifeste") == set()
+    assert counted_numbers("la 17e édition du FAST") == set()
+    counted = engine.answer("c'est quoi les 3 piliers du manifeste ?")
+    named = engine.answer("c'est quoi le pilier 3 du manifeste ?")
+    assert counted.links[0].url.endswith("/manifeste") and named.links[0].url.endswith("/manifeste")
+    # the three pillars, not the third one only
+    assert counted.text != named.text
+    assert "utilisateurs" in counted.text.lower() and "confiance" in counted.text.lower()
