@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from operator import itemgetter
 
 from rapidfuzz import fuzz, process
@@ -62,7 +63,7 @@ def counted_numbers(question: str) -> set[str]:
     said = words(question)
     return {
         n
-        for n, w in zip(said, said[1:], strict=False)
+        for n, w in pairwise(said)
         if n.isdigit() and len(w) > 3 and w.endswith(("s", "x")) and not w.isdigit()
     }
 
