@@ -312,6 +312,8 @@ def _holds(doc: Doc, wants: tuple[Want, ...]) -> float:
     facts = dict(doc.facts)
     best = 0.0
     for want in wants:
+        if want.summary and doc.is_summary:
+            return 1.0
         # requirements live in sections titled so (conditions, critères...), unless the
         # whole page is about them
         titled = want.titled
@@ -373,6 +375,15 @@ def _pick_section(
     ]
     same = numbered or same
     naming_numbers = {name.split()[1] for name in asked} - counted_numbers(text)
+    if any(w.summary for w in wants) and any(
+        t
+        for h in same
+        if not h.doc.is_summary
+        for t in (h.matched - page_terms) & _page_terms(h.doc.title, h.doc.aliases)
+        if not t.isdigit()
+    ):
+        # "le démo day du FAST c'est quoi ?" asks what a part of the page is: its section
+        wants = [w for w in wants if not w.summary]
 
     def value(h: Hit) -> tuple[float, bool]:
         v = sum(index.idf(t) for t in h.matched - page_terms)

@@ -34,6 +34,8 @@ class Facet:
     things: tuple[tuple[frozenset[str], str], ...] = ()  # count: counted words -> page stem
     anywhere: bool = False  # asked in a long message's context as well as in its question
     future: bool = False  # a date to come: only a date after today gives it
+    summary: bool = False  # a page's opening section gives it (what a thing is, in short)
+    alone: bool = False  # asked only when no other facet is ("c'est quoi la durée" is one)
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_fr
@@ -104,6 +106,8 @@ def load_facets(path: Path = FACETS_FILE) -> tuple[Facet, ...]:
                 ranks=bool(spec.get("ranks", True)),
                 anywhere=bool(spec.get("anywhere", False)),
                 future=bool(spec.get("future", False)),
+                summary=bool(spec.get("summary", False)),
+                alone=bool(spec.get("alone", False)),
                 excludes=tuple(str(f) for f in spec.get("excludes") or ()),
                 things=tuple(
                     (frozenset(str(k).split()), str(v))
@@ -124,6 +128,7 @@ class Want:
     titled: re.Pattern[str] | None
     facts: tuple[str, ...]
     ranks: bool
+    summary: bool = False
 
 
 def _want(facet: Facet, normal: str) -> Want | None:
@@ -145,6 +150,7 @@ def _want(facet: Facet, normal: str) -> Want | None:
         facet.titled,
         facet.facts,
         facet.ranks,
+        facet.summary,
     )
 
 
@@ -153,7 +159,7 @@ def wanted(question: str) -> tuple[Want, ...]:
     """The kinds of fact ``question`` asks for that sections can be ranked by (the facets
     with ``looks`` or ``titled``), in the file's order, without those another one excludes."""
     normal = unslang(normalize(question))
-    found = [(f, _want(f, normal)) for f in _asked(question) if f.looks or f.titled]
+    found = [(f, _want(f, normal)) for f in _asked(question) if f.looks or f.titled or f.summary]
     excluded = {e for f, w in found if w is not None for e in f.excludes}
     return tuple(w for f, w in found if w is not None and f.name not in excluded)
 
@@ -181,7 +187,9 @@ def cue_words(question: str, facet: str) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def _asked(question: str) -> tuple[Facet, ...]:
     normal = unslang(normalize(question))
-    return tuple(f for f in load_facets() if f.any_cue.search(normal))
+    found = tuple(f for f in load_facets() if f.any_cue.search(normal))
+    # "c'est quoi le FAST ?" asks what it is; "c'est quoi le mail du FAST ?" asks a mail
+    return tuple(f for f in found if not f.alone or len(found) == 1)
 
 
 def asked_facets(question: str) -> list[Facet]:

@@ -249,3 +249,18 @@ def test_an_address_is_given_as_streets_are_written(text: str, gives: bool) -> N
 )
 def test_a_service_described_in_english(text: str, asks: bool) -> None:
     assert ("service" in names(text)) is asks
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("c'est quoi le programme de consolidation ?", True),
+        ("beta.gouv en deux mots ?", True),
+        ("what is beta.gouv.fr in a nutshell?", True),
+        # another fact asked: that one, not what the thing is
+        ("c'est quoi la durée de la construction ?", False),
+        ("c'est quoi le mail du FAST ?", False),
+    ],
+)
+def test_what_a_thing_is_is_asked_alone(question: str, asks: bool) -> None:
+    assert ("definition" in names(question)) is asks

@@ -806,3 +806,13 @@ def test_a_number_before_a_plural_counts_it_does_not_name_a_section(engine: Engi
     # the three pillars, not the third one only
     assert counted.text != named.text
     assert "utilisateurs" in counted.text.lower() and "confiance" in counted.text.lower()
+
+
+def test_what_a_thing_is_is_said_by_its_page_opening(engine: Engine) -> None:
+    answer = engine.answer(
+        "beta.gouv c'est quoi en 2 mots ? un collègue m'en a parlé à la machine à café"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/approche/")
+    # a part of a page asked by its name is that part, not the page's opening
+    demo = engine.answer("le démo day du FAST c'est quoi ?")
+    assert "#" in demo.links[0].url and "mo" in demo.links[0].url.split("#")[1]
