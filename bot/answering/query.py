@@ -68,6 +68,10 @@ def parse(raw: str) -> Query:
         return Query(raw, text, text)
     found = sentences(text)
     asking = [s for s in found if is_question(s)]
+    if any(s.endswith("?") for s in found):
+        # who writes question marks marks every question: "Quand on doit désigner un expert,
+        # beaucoup refusent." is a statement
+        asking = [s for s in asking if s.endswith("?") or _ASKING.search(fold(s))]
     if not asking or len(asking) == len(found):
         return Query(raw, text, text)
     return Query(raw, text, " ".join(asking))

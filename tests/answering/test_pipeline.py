@@ -816,3 +816,22 @@ def test_what_a_thing_is_is_said_by_its_page_opening(engine: Engine) -> None:
     # a part of a page asked by its name is that part, not the page's opening
     demo = engine.answer("le démo day du FAST c'est quoi ?")
     assert "#" in demo.links[0].url and "mo" in demo.links[0].url.split("#")[1]
+
+
+def test_who_writes_question_marks_marks_every_question() -> None:
+    from bot.answering.query import parse
+
+    query = parse(
+        "Bonjour ! Greffière dans un tribunal. Quand on doit désigner un expert, beaucoup "
+        "refusent la mission et on perd des semaines. Il paraît qu'il existe un outil pour ça. "
+        "Comment il s'appelle ?"
+    )
+    assert query.focus == "Comment il s'appelle ?"
+    # without any question mark, a sentence opening like a question still asks
+    assert (
+        "Quand"
+        in parse(
+            "Bonjour à tous, je découvre le programme depuis peu et je prépare une réunion. "
+            "Quand a lieu le prochain comité d'investissement pour notre équipe"
+        ).focus
+    )
