@@ -264,3 +264,15 @@ def test_a_service_described_in_english(text: str, asks: bool) -> None:
 )
 def test_what_a_thing_is_is_asked_alone(question: str, asks: bool) -> None:
     assert ("definition" in names(question)) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("l'outil qui aide les communes à gérer leurs cimetières", True),
+        ("notre service qui tourne depuis deux ans a 40k utilisateurs", False),
+        ("our service has been in acceleration for a while", False),
+    ],
+)
+def test_ones_own_service_is_not_a_service_asked_about(text: str, asks: bool) -> None:
+    assert ("service" in names(text)) is asks
