@@ -142,14 +142,22 @@ def _answers_own_words(text: str, result: Result) -> bool:
     return bool(own & set(tokens(result.text)))
 
 
-def _on_topic(state: State, text: str) -> bool:
+def _on_topic(state: State, text: str, subject: Entity | None = None) -> bool:
     """A follow-up worth continuing: it asks a fact, points back with a pronoun ("et elle
     commence quand ?"), or says nothing our pages never say; "et il fait beau demain ?" does."""
     content = content_words(text)
     if not content or asked_facets(text) or refers_back(text):
         return True
     stems = [t for w in content for t in tokens(w)]
-    return all(state.index.known(t) or state.index.correct(t) is not None for t in stems)
+    known = [t for t in stems if state.index.known(t) or state.index.correct(t) is not None]
+    if len(known) == len(stems):
+        return True
+    # "l'accompagnement c'est sur quels volets ?" after the FAST's steps: most words known,
+    # and one of them is the subject page's own
+    if subject is None or len(known) * 2 < len(stems):
+        return False
+    page = {t for doc in state.index.docs if doc.page_id == subject.id for t in tokens(doc.text)}
+    return bool(set(known) & page)
 
 
 def _named(name: str) -> str:
@@ -307,7 +315,7 @@ def _reading(
         return f"{said} {last.asked}", f"what was asked: {last.asked!r}", False
     if names_own:
         return "", "nothing: a new question on its own subject", False
-    if not _on_topic(state, text):
+    if not _on_topic(state, text, last.entities[0] if last.entities else None):
         return "", "nothing: off topic, answered on its own", False
     value = new_value(text, last.asked) if opens_as_followup(text) else None
     if value is not None:

@@ -415,3 +415,17 @@ def test_what_a_card_gives_is_asked_of_the_subject_itself(fixture_engine: Engine
     second = fixture_engine.answer("il est en quelle phase mtn ?", conversation)
     assert second.answered
     assert second.links[0].url.endswith("/startups/a-just.html")
+
+
+def test_a_follow_up_with_one_word_our_pages_lack_still_continues(engine: Engine) -> None:
+    # "volets" is no word of ours; "accompagnement" is the FAST page's
+    first, second = turns(
+        engine,
+        "pour le FAST on s'engage à quoi en signant la convention ?",
+        "l'accompagnement c'est sur quels volets ?",
+    )
+    assert second.answered
+    assert "/fast/" in second.links[0].url
+    # words none of which the subject's page uses are still another matter
+    _, weather = turns(engine, "c'est quoi le FAST ?", "et il fait beau à Lille demain ?")
+    assert not weather.answered
