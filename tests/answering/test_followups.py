@@ -419,7 +419,7 @@ def test_what_a_card_gives_is_asked_of_the_subject_itself(fixture_engine: Engine
 
 def test_a_follow_up_with_one_word_our_pages_lack_still_continues(engine: Engine) -> None:
     # "volets" is no word of ours; "accompagnement" is the FAST page's
-    first, second = turns(
+    _, second = turns(
         engine,
         "pour le FAST on s'engage à quoi en signant la convention ?",
         "l'accompagnement c'est sur quels volets ?",
