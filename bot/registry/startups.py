@@ -146,6 +146,7 @@ STATUS_MOVES = _wordset(
     "indique classe signifie mean means marked labelled"
 )
 # Function words of such questions that are neither cues nor part of a topic.
+# (and the words that place a status question in the present: "right now", "actuellement")
 FILLER_WORDS = _wordset(
     """
     est en a c la le les quel quelle quels quelles cest sa son ses its elle il on
@@ -153,6 +154,8 @@ FILLER_WORDS = _wordset(
     s is are the an of for in at to do does did me my us our i we please hi hello bonjour
     svp stp merci thanks peux pouvez peut can could would dis donne donner give
     chez vous nous etat une un des du de au aux niveau cote comme beta gouv over off
+    now right currently today still yet anymore actuellement maintenant mtn aujourd hui
+    toujours encore desormais
     """
 )
 # Words of how-to questions, which are about the programme, not about one service.

@@ -695,3 +695,17 @@ def test_a_name_of_several_words_written_as_one_is_found() -> None:
     finder = StartupFinder(registry, today=TODAY)
     found = finder.match("ajust c'est quoi ? un truc pour les juridictions je crois")
     assert found is not None and found.id == "a-just"
+
+
+@pytest.mark.parametrize(
+    ("question", "startup_id"),
+    [
+        ("What phase is A-JUST in right now?", "a-just"),
+        ("A-JUST il en est où actuellement ?", "a-just"),
+    ],
+)
+def test_words_placing_a_status_in_the_present_leave_a_weak_name_found(
+    synced: StartupFinder, question: str, startup_id: str
+) -> None:
+    match = synced.match(question)
+    assert match is not None and match.id == startup_id
