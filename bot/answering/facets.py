@@ -192,6 +192,14 @@ def _asked(question: str) -> tuple[Facet, ...]:
     return tuple(f for f in found if not f.alone or len(found) == 1)
 
 
+@lru_cache(maxsize=4096)
+def asked_anywhere(text: str) -> tuple[Facet, ...]:
+    """The facets asked in a long message's context as much as in its question
+    (``anywhere``): only those are read over the whole text."""
+    normal = unslang(normalize(text))
+    return tuple(f for f in load_facets() if f.anywhere and f.any_cue.search(normal))
+
+
 def asked_facets(question: str) -> list[Facet]:
     """The facets ``question`` asks for, in the file's order."""
     return list(_asked(question))

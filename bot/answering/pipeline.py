@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from bot.answering import compose
 from bot.answering.compose import Result, decline
 from bot.answering.conversation import KIND_NOUNS
-from bot.answering.facets import Facet, asked_facets
+from bot.answering.facets import Facet, asked_anywhere, asked_facets
 from bot.answering.query import Query, parse, sentences_of
 from bot.answering.search import Doc, alias_keys
 from bot.answering.text import (
@@ -418,7 +418,7 @@ def run(
     # facets a long message asks in its context as much as in its question sentence (a service
     # described, then "comment s'appelle-t-elle ?"; a stack trace, then "une idée ?")
     have = {f.name for f in facets}
-    facets += [f for f in asked_facets(query.text) if f.anywhere and f.name not in have]
+    facets += [f for f in asked_anywhere(query.text) if f.name not in have]
     if facets:
         trace.add("facets", ", ".join(f.name for f in facets))
     if stages.traps:

@@ -143,6 +143,10 @@ class Index:
                 entry = (i, frozenset(keys), bonus, own_alias)
                 self._alias_index.setdefault(keys[0], []).append(entry)
         self._summaries = tuple(i for i, doc in enumerate(docs) if doc.is_summary)
+        self._words = [
+            frozenset(body) | frozenset(head)
+            for body, head in zip(self._body, self._head, strict=True)
+        ]
         # what our pages are called (titles, aliases), as words: a question naming one of
         # these is about the page, even where a service bears the same name
         self.topic_names = frozenset(
@@ -203,10 +207,11 @@ class Index:
         scores: dict[int, float] = {}
         specific: dict[int, float] = {}
         via_alias: dict[int, set[str]] = {}
+        get_score, get_specific = scores.get, specific.get
         for term in terms:
             for i, s, own in self._postings.get(term, ()):
-                scores[i] = scores.get(i, 0.0) + s
-                specific[i] = specific.get(i, 0.0) + own
+                scores[i] = get_score(i, 0.0) + s
+                specific[i] = get_specific(i, 0.0) + own
         # "les 3 piliers" counts pillars: it does not name "pilier 3"
         naming = qset - counted_numbers(question)
         for term in terms:
@@ -222,10 +227,7 @@ class Index:
         ranked = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         hits = []
         for i, score in ranked:
-            aliased = via_alias.get(i, set())
-            present = frozenset(
-                t for t in terms if t in self._body[i] or t in self._head[i] or t in aliased
-            )
-            coverage = sum(self.idf(t) for t in present) / total_weight
+            present = frozenset(qset & self._words[i] | (qset & via_alias.get(i, set())))
+            coverage = sum(self._idf.get(t, self._max_idf) for t in present) / total_weight
             hits.append(Hit(self.docs[i], score, coverage, present, specific.get(i, 0.0)))
         return hits

@@ -82,6 +82,7 @@ SCORE_WEAK_CUED = 90.0
 SCORE_WEAK_CAPITALISED = 88.0
 SCORE_WEAK_ALONE = 80.0
 SCORE_WEAK_HINT = 75.0
+MATCH_CACHE = 4096  # questions whose match is remembered (cleared when full)
 SCORE_WEAK = 45.0
 SCORE_TAG_CUED = 95.0
 SCORE_TAG_ACRONYM = 70.0
@@ -381,6 +382,7 @@ class StartupFinder:
         """``names``: other names by ``kind:id`` (knowledge/names.yaml, bot.registry.names)."""
         self.registry = registry
         self.today = today
+        self._matches: dict[tuple[str, str | None], StartupMatch | None] = {}
         self._common = self._common_words(registry)
         self._exact: dict[str, list[_Key]] = {}
         self._collapsed: dict[str, list[_Key]] = {}
@@ -601,8 +603,19 @@ class StartupFinder:
 
     def match(self, question: str, kind: str | None = None) -> StartupMatch | None:
         """The service or incubator the question names (of ``kind``, "startup" or
-        "incubator", when given), or None (score below MIN_SCORE)."""
-        words = _words(str(question or ""))[:MAX_WORDS]
+        "incubator", when given), or None (score below MIN_SCORE). Remembered: a question
+        is read by several stages."""
+        key = (str(question or ""), kind)
+        if key in self._matches:
+            return self._matches[key]
+        found = self._match(key[0], kind)
+        if len(self._matches) >= MATCH_CACHE:
+            self._matches.clear()
+        self._matches[key] = found
+        return found
+
+    def _match(self, question: str, kind: str | None) -> StartupMatch | None:
+        words = _words(question)[:MAX_WORDS]
         if not words:
             return None
         low = [w.low for w in words]
