@@ -91,13 +91,16 @@ def test_a_deadline_does_not_rank_sections() -> None:
 @pytest.mark.parametrize(
     "question",
     [
-        "c'est quoi la phase de construction ?",
         "bonjour, je cherche des infos sur beta.gouv.fr",
         "où trouver le formulaire de candidature ?",
     ],
 )
 def test_a_question_that_asks_no_kind_of_fact_wants_none(question: str) -> None:
     assert wants(question) == []
+
+
+def test_what_a_thing_is_wants_only_its_definition() -> None:
+    assert wants("c'est quoi la phase de construction ?") == ["definition"]
 
 
 @pytest.mark.parametrize(
