@@ -835,3 +835,16 @@ def test_who_writes_question_marks_marks_every_question() -> None:
             "Quand a lieu le prochain comité d'investissement pour notre équipe"
         ).focus
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("phase transfert ça dure combien ?", "6 mois"), ("how long does acceleration last?", "12")],
+)
+def test_a_fact_quoted_from_another_page_links_to_that_page(
+    engine: Engine, question: str, said: str
+) -> None:
+    # the phase pages give no duration; the intrapreneur page does, and the answer says so
+    answer = engine.answer(question)
+    assert answer.links[0].url.split("#")[0].endswith("/decouvrir-le-role-d-intrapreneur")
+    assert said in answer.text
