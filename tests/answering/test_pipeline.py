@@ -848,3 +848,11 @@ def test_a_fact_quoted_from_another_page_links_to_that_page(
     answer = engine.answer(question)
     assert answer.links[0].url.split("#")[0].endswith("/decouvrir-le-role-d-intrapreneur")
     assert said in answer.text
+
+
+def test_the_consolidation_programme_is_not_the_consolidation_phase(engine: Engine) -> None:
+    programme = engine.answer("le programme de consolidation ça dure combien de temps ?")
+    assert "programme-de-consolidation" in programme.links[0].url
+    assert "6 mois" in programme.text
+    phase = engine.answer("la phase de consolidation ça dure combien ?")
+    assert "programme-de-consolidation" not in phase.links[0].url
