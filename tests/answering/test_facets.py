@@ -169,6 +169,10 @@ def test_the_section_titled_by_the_kind_asked_answers(  # type: ignore[no-untype
         ("combien de projets ont candidaté cette année ?", "applications"),
         ("c'est quoi le TJM habituel d'un dev ?", "pay"),
         ("j'envoie mon arrêt maladie à qui ?", "procedure"),
+        ("combien de lauréats seront sélectionnés cette fois ?", "future"),
+        ("how many teams will be selected this round?", "future"),
+        ("vous avez une bonne adresse pour déjeuner vers Ségur ?", "opinion"),
+        ("any recommendations for a restaurant near the DINUM?", "opinion"),
     ],
 )
 def test_a_fact_no_page_may_give_is_recognised_by_its_category(question: str, facet: str) -> None:
