@@ -283,3 +283,12 @@ def test_what_a_thing_is_is_asked_alone(question: str, asks: bool) -> None:
 )
 def test_ones_own_service_is_not_a_service_asked_about(text: str, asks: bool) -> None:
     assert ("service" in names(text)) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "gives"),
+    [("en général 9 semaines", True), ("6 mois", True), ("au moins deux jours par semaine", False)],
+)
+def test_a_rate_is_not_a_duration(text: str, gives: bool) -> None:
+    (want,) = [w for w in wanted("ça dure combien de temps ?") if w.name == "duration"]
+    assert want.looks is not None and bool(want.looks.search(text)) is gives
