@@ -30,6 +30,8 @@ def test_every_facet_has_cues_and_a_label() -> None:
         ("combien de lauréats au FAST 12 ?", "count"),
         ("how many people sit on the committee?", "count"),
         ("c'est quoi le montant de l'enveloppe ?", "amount"),
+        ("le comité, c'est tous les combien ?", "frequency"),
+        ("how often does the investment committee meet?", "frequency"),
         ("how much money can we get?", "amount"),
         ("on peut candidater jusqu'à quand ?", "deadline"),
         ("c'est quand le prochain comité ?", "deadline"),
@@ -292,3 +294,7 @@ def test_ones_own_service_is_not_a_service_asked_about(text: str, asks: bool) ->
 def test_a_rate_is_not_a_duration(text: str, gives: bool) -> None:
     (want,) = [w for w in wanted("ça dure combien de temps ?") if w.name == "duration"]
     assert want.looks is not None and bool(want.looks.search(text)) is gives
+
+
+def test_how_often_is_not_how_many() -> None:
+    assert wants("le comité se réunit tous les combien ?") == ["frequency"]
