@@ -81,3 +81,14 @@ def test_the_engine_reads_the_projects_names_file() -> None:
     answer = engine.answer("Who do I email to reach the Armed Forces ministry incubator?")
     assert answer.answered and "kube@def.fr" in answer.text
     assert answer.links[0].url.endswith("/incubateurs/kube.html")
+
+
+def test_a_ministrys_short_name_finds_its_incubator() -> None:
+    """Short forms of a ministry ("l'Éduc nat", "Balard") are names the team keeps."""
+    menj = Incubator("menj", "L'incubateur de l'Éducation nationale et de la Jeunesse")
+    kube = Incubator("kube", "Le KUBE, incubateur du ministère des Armées")
+    registry = Registry(REGISTRY.startups, {**REGISTRY.incubators, "menj": menj, "kube": kube})
+    finder = build_state(KNOWLEDGE, registry=registry).finder
+    assert finder is not None
+    found = finder.match("au fait l'incubateur de l'éduc nat il est où ?")
+    assert found is not None and found.id == "menj"
