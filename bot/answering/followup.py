@@ -123,6 +123,15 @@ def mentioned(state: State, result: Result, subject: Entity | None) -> list[Enti
     return found
 
 
+def _registry_named(state: State, text: str, alone: Result) -> bool:
+    """Whether ``text`` names the service or incubator its own answer is about ("what about
+    A-Just?", whose words are everyday English)."""
+    if state.finder is None or not (alone.source_id or "").startswith(("startup:", "incubator:")):
+        return False
+    found = state.finder.match(text)
+    return found is not None and f"{found.kind}:{found.id}" == alone.source_id
+
+
 def _names(text: str, subject: str) -> bool:
     """Whether ``text`` says (part of) the name ``subject``, other than with the words that ask
     for a fact ("et qui contacter ?" does not name the page "Nous contacter")."""
@@ -282,7 +291,12 @@ def _reading(
     names_own = (
         bool(own)
         and own != last.subject
-        and (own == ellipsis or (_names(text, own) and not refers_back(text)))
+        and (
+            own == ellipsis
+            or (
+                (_registry_named(state, text, alone) or _names(text, own)) and not refers_back(text)
+            )
+        )
     )
     subject = last.entities[0] if last.entities else None
     if (

@@ -429,3 +429,11 @@ def test_a_follow_up_with_one_word_our_pages_lack_still_continues(engine: Engine
     # words none of which the subject's page uses are still another matter
     _, weather = turns(engine, "c'est quoi le FAST ?", "et il fait beau à Lille demain ?")
     assert not weather.answered
+
+
+def test_what_about_a_service_named_in_everyday_words(fixture_engine: Engine) -> None:
+    # "A-Just" is everyday English to the word list; the registry names it all the same
+    conversation = Conversation()
+    fixture_engine.answer("What phase is DossierFacile in right now?", conversation)
+    second = fixture_engine.answer("what about A-Just?", conversation)
+    assert second.links[0].url.endswith("/startups/a-just.html")
