@@ -50,6 +50,8 @@ _REFERRING = frozenset(
 # "le site, il dépose des cookies ?", "le FAST ça dure combien ?": a French subject pronoun
 # right after a noun takes that noun up, as spoken French does; it does not point back.
 _TAKING_UP = frozenset("ca cela elle elles il ils".split())
+_INTRODUCING = frozenset("celui celle ceux celles".split())
+_OF = frozenset("de du des d".split())
 # "il fait beau", "il faut", "it's raining": a pronoun that stands for nothing said before.
 _IMPERSONAL = re.compile(
     r"\b(?:il|it)\s+(?:fait|fera|faisait|pleut|pleuvra|neige|y a|faut|faudra|s agit|"
@@ -226,8 +228,15 @@ def refers_back(text: str) -> bool:
     impersonal "il" of "il fait beau" or "il faut" stands for nothing."""
     folded = _IMPERSONAL.sub(" ", " ".join(words(text)))
     named = False  # the word before is a noun the pronoun takes up
-    for w in folded.split():
-        if w in _REFERRING and not (named and w in _TAKING_UP):
+    said = folded.split()
+    for i, w in enumerate(said):
+        following = said[i + 1] if i + 1 < len(said) else ""
+        if (
+            w in _REFERRING
+            and not (named and w in _TAKING_UP)
+            # "celui du ministère de la Culture" introduces what it names
+            and not (w in _INTRODUCING and following in _OF)
+        ):
             return True
         named = w not in STOP_WORDS and w not in _MARKERS and len(w) > 2
     return False

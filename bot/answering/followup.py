@@ -267,8 +267,11 @@ def _reading(
     """How to read ``text`` after ``last``: (the question to ask instead, or "" to answer it
     on its own; what was inherited, for the trace; whether to keep a declined answer)."""
     reference = kind_reference(text)
-    ellipsis = "" if alone.answered else _ellipsis_name(state, text, last)
-    own = subject_of(state, alone) if alone.answered else ellipsis
+    # an ellipsis naming a service or an incubator ("et celui du ministère de la Culture ?")
+    # is about it, even where a page answered the few words alone
+    on_card = (alone.source_id or "").startswith(("startup:", "incubator:"))
+    ellipsis = "" if alone.answered and on_card else _ellipsis_name(state, text, last)
+    own = ellipsis or (subject_of(state, alone) if alone.answered else "")
     if reference is not None:
         noun, rest, pointing = reference
         target = conversation.entity(noun, last_only=not pointing)

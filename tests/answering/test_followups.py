@@ -388,6 +388,9 @@ def test_a_pronoun_after_a_noun_takes_it_up() -> None:
     assert refers_back("et elle dure combien ?")
     assert refers_back("le sponsor doit signer avant qu'elle commence ?")
     assert refers_back("does the sponsor sign before it starts?")
+    # "celui de X" introduces X; "celui-là" points back
+    assert not refers_back("et celui du ministère de la Culture ?")
+    assert refers_back("et celui-là, il est où ?")
 
 
 def test_an_ellipsis_names_another_incubator_by_its_administration(engine: Engine) -> None:
