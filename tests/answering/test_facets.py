@@ -298,3 +298,18 @@ def test_a_rate_is_not_a_duration(text: str, gives: bool) -> None:
 
 def test_how_often_is_not_how_many() -> None:
     assert wants("le comité se réunit tous les combien ?") == ["frequency"]
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("quel est le budget annuel de ce service ?", True),
+        ("et son budget ?", True),
+        ("what is the yearly budget of DossierFacile?", True),
+        # a budget mentioned as the reason for asking something else
+        ("ça dure combien, la construction ? c'est pour caler son budget avec ma sponsor", False),
+        ("who pays for the investigation? we have no dedicated budget line yet", False),
+    ],
+)
+def test_a_budget_asked_not_a_budget_mentioned(question: str, asks: bool) -> None:
+    assert ("budget" in names(question)) is asks
