@@ -781,6 +781,11 @@ class StartupFinder:
                 if found is None or not self._covers(span, q, found[0]):
                     continue
                 key = choices[found[0]]
+                raw = " ".join(w.raw for w in ctx.words[i : i + n])
+                if key.name.isupper() and raw.islower():
+                    # "un poste nomade" is a laptop, not NOMAD: a name in capitals, near a
+                    # word written in lower case, is that word
+                    continue
                 score = min(float(found[1]), FUZZY_MAX)
                 # "un logement étudiant" is not "Mon Logement Étudiant": only small words differ
                 content = [w for w in span if w not in STOP_WORDS]

@@ -856,3 +856,14 @@ def test_the_consolidation_programme_is_not_the_consolidation_phase(engine: Engi
     assert "6 mois" in programme.text
     phase = engine.answer("la phase de consolidation ça dure combien ?")
     assert "programme-de-consolidation" not in phase.links[0].url
+
+
+def test_a_lowercase_word_near_a_name_in_capitals_is_that_word() -> None:
+    nomad = service("nomad", "NOMAD", "Des espaces de travail partagés", "fabrique-mer")
+    registry = replace(REGISTRY, startups=(*REGISTRY.startups, nomad))
+    finder = StartupFinder(registry)
+    # "un poste nomade" is a laptop, not NOMAD
+    laptop = finder.match("la DSI refuse un poste nomade à l'agent qui fait l'investigation")
+    assert laptop is None or laptop.id != "nomad"
+    named = finder.match("NOMAD c'est en quelle phase ?")
+    assert named is not None and named.id == "nomad"
