@@ -328,10 +328,14 @@ def describe(
             f"best {best.doc.id} score={best.score:.1f} coverage={best.coverage:.2f} "
             f"next={second:.1f}",
         )
+        # its whole name said in everyday words as well ("mon suivi social (le logiciel des
+        # CCAS)"): two signals, the best one is enough
+        said = set(words(best.doc.title)) <= set(words(text))
+        margin = 1.0 if said else DESCRIBE_MARGIN[kind]
         if (
             len(best.matched) >= DESCRIBE_MIN_WORDS
             and best.coverage >= DESCRIBE_MIN_COVERAGE[kind]
-            and best.score >= second * DESCRIBE_MARGIN[kind]
+            and best.score > second * margin
         ):
             seen = found.get(best.doc.id, (0.0, ""))[0]
             found[best.doc.id] = (max(seen, best.score), best.doc.title)

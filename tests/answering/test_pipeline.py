@@ -867,3 +867,11 @@ def test_a_lowercase_word_near_a_name_in_capitals_is_that_word() -> None:
     assert laptop is None or laptop.id != "nomad"
     named = finder.match("NOMAD c'est en quelle phase ?")
     assert named is not None and named.id == "nomad"
+
+
+def test_a_service_named_in_everyday_words_and_described(engine: Engine) -> None:
+    answer = engine.answer(
+        "portail suivi (le logiciel qui réunit les démarches des usagers d'une commune), "
+        "il en est à quelle phase ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/portail-suivi.html")
