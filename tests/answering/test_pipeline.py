@@ -751,7 +751,7 @@ def test_a_services_sponsors_are_on_its_card_when_asked(engine: Engine) -> None:
     [
         ("ça dure combien la première étape ?", "/approche/investigation"),
         ("la deuxième phase elle dure combien ?", "/approche/construction"),
-        ("how long is the third stage?", "/approche/acceleration"),
+        ("what is the third stage?", "/approche/acceleration"),
     ],
 )
 def test_a_phase_named_by_its_rank(engine: Engine, question: str, page: str) -> None:
