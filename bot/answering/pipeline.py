@@ -588,8 +588,8 @@ def _checked(
 
 # A service named by a noun and described ("l'outil national de gestion des autorisations de
 # stationnement des taxis": one of the nouns a service goes by, KIND_NOUNS), asked for its
-# contact or its status: its description is searched.
-DESCRIBED_ASKS = frozenset({"contact", "status"})
+# contact, its status or its incubator ("il est incubé où ?"): its description is searched.
+DESCRIBED_ASKS = frozenset({"contact", "status", "incubator"})
 
 # What an incubator's card answers: where it is, what it is, its services (and whom to write
 # to, when the question names an incubator: "incubator" is then asked too).

@@ -875,3 +875,12 @@ def test_a_service_named_in_everyday_words_and_described(engine: Engine) -> None
         "il en est à quelle phase ?"
     )
     assert answer.answered and answer.links[0].url.endswith("/startups/portail-suivi.html")
+
+
+def test_where_a_described_service_is_incubated(engine: Engine) -> None:
+    answer = engine.answer(
+        "l'outil de composition des menus de restauration scolaire équilibrés des communes, "
+        "il est incubé où ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/cantine-claire.html")
+    assert "Atelier des territoires" in answer.text
