@@ -487,6 +487,15 @@ def run(
             if found is not None:
                 trace.add("describe", f"an incubator by its administration: {found.source_id}")
                 return _checked(found, facets, lang, stages, trace, query.text)
+            if named is None:
+                # "quel incubateur porte l'alternative libre à Street View ?": the incubator of
+                # a service described, which its card names
+                found = describe(state, query, lang, trace)
+                if found is not None:
+                    trace.add(
+                        "describe", f"the incubator of a service described: {found.source_id}"
+                    )
+                    return _checked(found, facets, lang, stages, trace, query.text)
     result = compose.respond(
         state, query.focus, lang, trace, complement=stages.complement, prefer=prefer
     )

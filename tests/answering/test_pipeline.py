@@ -884,3 +884,12 @@ def test_where_a_described_service_is_incubated(engine: Engine) -> None:
     )
     assert answer.answered and answer.links[0].url.endswith("/startups/cantine-claire.html")
     assert "Atelier des territoires" in answer.text
+
+
+def test_which_incubator_runs_a_service_described(engine: Engine) -> None:
+    answer = engine.answer(
+        "c'est quel incubateur qui porte le signalement aux gardes-côtes des feux de "
+        "navigation éteints ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/phare-libre.html")
+    assert "Fabrique numérique de la Mer" in answer.text
