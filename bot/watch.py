@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,6 +140,21 @@ class Outcome:
     started: float = 0.0  # time.monotonic() when the rebuild began
 
 
+# While a rebuild runs in a worker thread, the interpreter switches threads this often (the
+# default is 5 ms): the event loop gets its turn to answer between the rebuild's steps.
+REBUILD_SWITCH_INTERVAL_S = 0.0005
+
+
+@contextlib.contextmanager
+def _sharing_the_interpreter() -> Iterator[None]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, REBUILD_SWITCH_INTERVAL_S))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
 class Watcher:
     """Polls files and reloads ``engine``; run :meth:`run` as a task, or :meth:`poll` by hand."""
 
@@ -243,7 +259,8 @@ class Watcher:
         t0 = time.perf_counter()
         started = time.monotonic()
         try:
-            error = await asyncio.to_thread(self.engine.reload)
+            with _sharing_the_interpreter():
+                error = await asyncio.to_thread(self.engine.reload)
         except Exception as exc:
             # Not a knowledge problem the engine knows how to report: keep the last good state.
             log.exception("knowledge reload failed, still serving the last good version")

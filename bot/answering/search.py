@@ -116,25 +116,11 @@ class Index:
         self._avglen = sum(self._len) / n if docs else 1.0
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._max_idf = math.log(1 + (n + 0.5) / 0.5)
-        # each term's contribution to each doc's score is fixed once the index is built:
-        # compute it here so a search only adds numbers up
+        # each term's contribution to each doc's score is fixed once the index is built: it
+        # is computed the first time a question uses the term, so a search only adds numbers
+        # up and a rebuild stays as short as it was
+        self._docs_of = postings
         self._postings: dict[str, tuple[tuple[int, float, float], ...]] = {}
-        for term, docs_of in postings.items():
-            idf = self._idf[term]
-            row = []
-            for i in docs_of:
-                tf = self._body[i].get(term, 0)
-                norm = K1 * (1 - B + B * self._len[i] / self._avglen)
-                s = idf * tf * (K1 + 1) / (tf + norm) if tf else 0.0
-                mine = s
-                h = self._head[i].get(term, 0)
-                if h:
-                    s += TITLE_WEIGHT * idf * min(h, 2) / (min(h, 2) + 0.5)
-                o = self._own[i].get(term, 0)
-                if o:
-                    mine += TITLE_WEIGHT * idf * min(o, 2) / (min(o, 2) + 0.5)
-                row.append((i, s, mine))
-            self._postings[term] = tuple(row)
         self._alias_index: dict[str, list[tuple[int, frozenset[str], float, bool]]] = {}
         for i, sets in enumerate(self._aliases):
             for keys, weight in sets:
@@ -160,6 +146,27 @@ class Index:
         for word in self.vocabulary:
             self._by_initial.setdefault(word[0], []).append(word)
         self._corrections: dict[str, str | None] = {}
+
+    def _scored(self, term: str) -> tuple[tuple[int, float, float], ...]:
+        """(doc, its score for ``term``, the part owed to the doc's own title), computed once."""
+        idf = self._idf.get(term)
+        if idf is None:
+            return ()
+        row = []
+        for i in self._docs_of.get(term, ()):
+            tf = self._body[i].get(term, 0)
+            norm = K1 * (1 - B + B * self._len[i] / self._avglen)
+            s = idf * tf * (K1 + 1) / (tf + norm) if tf else 0.0
+            mine = s
+            h = self._head[i].get(term, 0)
+            if h:
+                s += TITLE_WEIGHT * idf * min(h, 2) / (min(h, 2) + 0.5)
+            o = self._own[i].get(term, 0)
+            if o:
+                mine += TITLE_WEIGHT * idf * min(o, 2) / (min(o, 2) + 0.5)
+            row.append((i, s, mine))
+        scored = self._postings[term] = tuple(row)
+        return scored
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._max_idf)
@@ -209,7 +216,10 @@ class Index:
         via_alias: dict[int, set[str]] = {}
         get_score, get_specific = scores.get, specific.get
         for term in terms:
-            for i, s, own in self._postings.get(term, ()):
+            row = self._postings.get(term)
+            if row is None:
+                row = self._scored(term)
+            for i, s, own in row:
                 scores[i] = get_score(i, 0.0) + s
                 specific[i] = get_specific(i, 0.0) + own
         # "les 3 piliers" counts pillars: it does not name "pilier 3"
