@@ -440,3 +440,11 @@ def test_what_about_a_service_named_in_everyday_words(fixture_engine: Engine) ->
     fixture_engine.answer("What phase is DossierFacile in right now?", conversation)
     second = fixture_engine.answer("what about A-Just?", conversation)
     assert second.links[0].url.endswith("/startups/a-just.html")
+
+
+def test_a_schedule_asked_of_a_page_that_gives_one(engine: Engine) -> None:
+    first, second = turns(
+        engine, "la formation Alpha commence à quelle heure ?", "et elle finit à quelle heure ?"
+    )
+    assert first.answered and second.answered
+    assert "17h30" in second.text
