@@ -43,6 +43,7 @@ def test_every_facet_has_cues_and_a_label() -> None:
         ("what are the requirements?", "criteria"),
         ("sur quoi ils jugent les dossiers ?", "criteria"),
         ("how are the applications assessed?", "criteria"),
+        ("any prerequisites?", "criteria"),
         ("ce service, il est incubé où ?", "incubator"),
         ("where is that tool incubated?", "incubator"),
         ("je contacte qui pour le FAST ?", "contact"),
