@@ -50,6 +50,13 @@ if TYPE_CHECKING:
     from bot.engine import State
 
 REGISTRY_KINDS = ("startup", "incubator")
+# The knowledge page of each phase a service can be in (the consolidation is the transfer).
+PHASE_PAGES = {
+    "investigation": "phases/investigation",
+    "construction": "phases/construction",
+    "acceleration": "phases/acceleration",
+    "consolidation": "phases/transfert",
+}
 # What a service's or an incubator's card gives: asked of the subject, its card answers.
 CARD_FACETS = frozenset(
     {"status", "contact", "place", "incubator", "service"}
@@ -109,6 +116,12 @@ def mentioned(state: State, result: Result, subject: Entity | None) -> list[Enti
         inc = state.registry.incubator_of(startup) if startup is not None else None
         if inc is not None:
             found.append(Entity("incubator", f"incubator:{inc.id}", inc.title, "incubateur"))
+        # the phase its card gives ("et elle dure combien, cette phase ?")
+        today = state.finder.today if state.finder is not None else None
+        phase = startup.current_phase(today) if startup is not None else None
+        page = state.pages.get(PHASE_PAGES.get(phase.name, "")) if phase is not None else None
+        if page is not None:
+            found.append(Entity(page.kind, page.id, short_title(page.title), "phase"))
     text = " " + " ".join(words(result.text)) + " "
     named: list[tuple[int, Entity]] = []
     for page in state.pages.values():

@@ -731,7 +731,11 @@ class StartupFinder:
             or (w.low not in STOP_WORDS and not is_cue(w.low) and w.low not in FILLER_WORDS)
         ]
         cued = any(is_cue(w.low) for w in outside)
-        if not others:
+        # "A-JUST c'est en quelle phase maintenant ?": a name that is one of the words placing
+        # a question in the present (the service "Maintenant!") is that word, unless written
+        # as a name
+        filler = all(w.low in FILLER_WORDS for w in ctx.words[start:end])
+        if not others and not filler:
             return SCORE_WEAK_CUED if cued else SCORE_WEAK_ALONE
         first = ctx.words[start].raw
         # "Projets" or "MonCompte" mid-sentence reads as a name; "GPS" does not
@@ -747,6 +751,8 @@ class StartupFinder:
         introduced = (start > 0 and ctx.words[start - 1].low in SERVICE_MARKERS) or tuple(
             w.low for w in ctx.words[start:end]
         ) in ctx.marked
+        if filler:
+            return SCORE_WEAK_HINT if capitalised or introduced else SCORE_WEAK
         if capitalised or introduced:
             return SCORE_WEAK_CAPITALISED if cued else SCORE_WEAK_HINT
         return SCORE_WEAK

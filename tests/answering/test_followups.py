@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from dataclasses import replace
 
 import pytest
 from paths import KNOWLEDGE
@@ -448,3 +449,33 @@ def test_a_schedule_asked_of_a_page_that_gives_one(engine: Engine) -> None:
     )
     assert first.answered and second.answered
     assert "17h30" in second.text
+
+
+def test_this_phase_is_the_phase_the_services_card_gives() -> None:
+    from test_pipeline import service
+
+    conso = service(
+        "ruche-plus",
+        "Ruche Plus",
+        "Suivre les ruchers",
+        "fabrique-mer",
+        ("consolidation", "2025-03-01"),
+    )
+    state = build_state(KNOWLEDGE, registry=replace(REGISTRY, startups=(*REGISTRY.startups, conso)))
+    engine = Engine(state, KNOWLEDGE)
+    _, second = turns(engine, "Ruche Plus en quelle phase ?", "et elle dure combien, cette phase ?")
+    assert second.answered
+    assert "6 mois" in second.text
+
+
+def test_a_service_named_by_a_word_of_the_present_is_that_word_unless_written_as_a_name() -> None:
+    from test_pipeline import service
+
+    from bot.registry.startups import StartupFinder
+
+    now = service("maintenant", "Maintenant!", "Trouver un emploi vite", "atelier-territoires")
+    finder = StartupFinder(replace(REGISTRY, startups=(*REGISTRY.startups, now)))
+    found = finder.match("Cantine Claire c'est en quelle phase maintenant ?")
+    assert found is not None and found.id == "cantine-claire"
+    named = finder.match("le service Maintenant il en est où ?")
+    assert named is not None and named.id == "maintenant"
