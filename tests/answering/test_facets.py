@@ -316,3 +316,15 @@ def test_how_often_is_not_how_many() -> None:
 )
 def test_a_budget_asked_not_a_budget_mentioned(question: str, asks: bool) -> None:
     assert ("budget" in names(question)) is asks
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("l'adresse de l'incubateur du ministère des Armées svp", True),
+        ("quelle est l'adresse de la fabrique numérique ?", True),
+        ("l'adresse mail de l'incubateur de la Justice ?", False),
+    ],
+)
+def test_an_organisations_address_is_where_it_is(question: str, asks: bool) -> None:
+    assert ("place" in names(question)) is asks
