@@ -79,6 +79,7 @@ KIND_NOUNS: dict[str, frozenset[str]] = {
     "eligibility": frozenset("programme dispositif program scheme fonds fund".split()),
 }
 _ALL_NOUNS = sorted({n for ns in KIND_NOUNS.values() for n in ns}, key=len, reverse=True)
+_ALL_NOUN_SET = frozenset(_ALL_NOUNS)
 _NOUN = r"(?P<noun>[a-z]{2,})"
 # "cet incubateur", "this programme": a demonstrative always points back.
 _DEMONSTRATIVE = re.compile(rf"\b(?:ce|cet|cette|ces|this|that|these|those)\s+{_NOUN}\b")
@@ -268,7 +269,8 @@ def content_words(text: str) -> list[str]:
 
 def without(text: str, name: str) -> str:
     """``text`` without the words of ``name`` (what was asked of a subject)."""
-    drop = set(words(name))
+    # the kind of entity stays: "l'adresse de l'incubateur X" asks an incubator's address
+    drop = set(words(name)) - _ALL_NOUN_SET
     # the question marks stay: "il est où ?" asks a place, "il est où dans le cycle" does not
     parts = [" ".join(w for w in words(part) if w not in drop) for part in text.split("?")]
     return " ? ".join(parts).strip()

@@ -479,3 +479,15 @@ def test_a_service_named_by_a_word_of_the_present_is_that_word_unless_written_as
     assert found is not None and found.id == "cantine-claire"
     named = finder.match("le service Maintenant il en est où ?")
     assert named is not None and named.id == "maintenant"
+
+
+def test_an_address_asked_of_one_incubator_then_of_another(engine: Engine) -> None:
+    first, second = turns(
+        engine,
+        "l'adresse de l'incubateur du ministère de la Mer svp",
+        "et celui des collectivités ?",
+    )
+    assert "12 quai des Phares" in first.text
+    # the other one's card gives no address, and the answer says so rather than its e-mail
+    assert second.links[0].url.endswith("/incubateurs/atelier-territoires.html")
+    assert "adresse" in second.text and not second.answered
