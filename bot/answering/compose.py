@@ -69,6 +69,11 @@ class Result:
     source_id: str | None = None
     suggestions: list[str] = field(default_factory=list)
 
+    @property
+    def on_card(self) -> bool:
+        """Whether the answer is a registry entry's card (a service's or an incubator's)."""
+        return (self.source_id or "").startswith(("startup:", "incubator:"))
+
 
 UNANCHORED_MIN_SCORE = 20.0
 UNKNOWN_ELSEWHERE = 3  # words our pages never use: a question about something else

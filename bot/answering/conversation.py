@@ -78,8 +78,9 @@ KIND_NOUNS: dict[str, frozenset[str]] = {
     "programme": frozenset("programme dispositif program scheme fonds fund formation".split()),
     "eligibility": frozenset("programme dispositif program scheme fonds fund".split()),
 }
-_ALL_NOUNS = sorted({n for ns in KIND_NOUNS.values() for n in ns}, key=len, reverse=True)
-_ALL_NOUN_SET = frozenset(_ALL_NOUNS)
+# every noun that names an entity by its kind
+KIND_WORDS = frozenset(n for ns in KIND_NOUNS.values() for n in ns)
+_ALL_NOUNS = sorted(KIND_WORDS, key=len, reverse=True)
 _NOUN = r"(?P<noun>[a-z]{2,})"
 # "cet incubateur", "this programme": a demonstrative always points back.
 _DEMONSTRATIVE = re.compile(rf"\b(?:ce|cet|cette|ces|this|that|these|those)\s+{_NOUN}\b")
@@ -200,7 +201,7 @@ def _points_back_first(text: str) -> bool:
     for w in folded.split():
         if w in _REFERRING:
             return True
-        if w not in STOP_WORDS and w not in _MARKERS and len(w) > 2:
+        if _is_content(w):
             return False
     return False
 
@@ -239,7 +240,7 @@ def refers_back(text: str) -> bool:
             and not (w in _INTRODUCING and following in _OF)
         ):
             return True
-        named = w not in STOP_WORDS and w not in _MARKERS and len(w) > 2
+        named = _is_content(w)
     return False
 
 
@@ -264,13 +265,18 @@ def kind_reference(text: str) -> tuple[str, str, bool] | None:
 def content_words(text: str) -> list[str]:
     """The words that carry meaning: no stop words, no follow-up markers ("du coup")."""
     folded = _OPENING.sub(" ", " ".join(words(text)))
-    return [w for w in folded.split() if w not in STOP_WORDS and w not in _MARKERS and len(w) > 2]
+    return [w for w in folded.split() if _is_content(w)]
+
+
+def _is_content(word: str) -> bool:
+    """A word that carries meaning (see :func:`content_words`)."""
+    return word not in STOP_WORDS and word not in _MARKERS and len(word) > 2
 
 
 def without(text: str, name: str) -> str:
     """``text`` without the words of ``name`` (what was asked of a subject)."""
     # the kind of entity stays: "l'adresse de l'incubateur X" asks an incubator's address
-    drop = set(words(name)) - _ALL_NOUN_SET
+    drop = set(words(name)) - KIND_WORDS
     # the question marks stay: "il est où ?" asks a place, "il est où dans le cycle" does not
     parts = [" ".join(w for w in words(part) if w not in drop) for part in text.split("?")]
     return " ? ".join(parts).strip()

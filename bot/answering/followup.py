@@ -28,7 +28,7 @@ from bot.answering import pipeline
 from bot.answering.compose import Result
 from bot.answering.conversation import (
     ENTITIES,
-    KIND_NOUNS,
+    KIND_WORDS,
     Conversation,
     Entity,
     Turn,
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from bot.answering.pipeline import Stages, Trace
     from bot.engine import State
 
-REGISTRY_KINDS = ("startup", "incubator")
+REGISTRY_KINDS = ("startup", "incubator")  # reached by "l'incubateur" as well as "cet incubateur"
 # The knowledge page of each phase a service can be in (the consolidation is the transfer).
 PHASE_PAGES = {
     "investigation": "phases/investigation",
@@ -58,9 +58,7 @@ PHASE_PAGES = {
     "consolidation": "phases/transfert",
 }
 # What a service's or an incubator's card gives: asked of the subject, its card answers.
-CARD_FACETS = frozenset(
-    {"status", "contact", "place", "incubator", "service"}
-)  # reached by "l'incubateur" as well as "cet incubateur"
+CARD_FACETS = frozenset({"status", "contact", "place", "incubator", "service"})
 _ARTICLE = re.compile(r"^(?:l|le|la|les|the|un|une|a)\s+")
 _TITLE_WORD = re.compile(r"[a-z]+")
 
@@ -139,7 +137,7 @@ def mentioned(state: State, result: Result, subject: Entity | None) -> list[Enti
 def _registry_named(state: State, text: str, alone: Result) -> bool:
     """Whether ``text`` names the service or incubator its own answer is about ("what about
     A-Just?", whose words are everyday English)."""
-    if state.finder is None or not (alone.source_id or "").startswith(("startup:", "incubator:")):
+    if state.finder is None or not alone.on_card:
         return False
     found = state.finder.match(text)
     return found is not None and f"{found.kind}:{found.id}" == alone.source_id
@@ -178,8 +176,7 @@ def _on_topic(state: State, text: str, subject: Entity | None = None) -> bool:
     # and one of them is the subject page's own
     if subject is None or len(known) * 2 < len(stems):
         return False
-    page = {t for doc in state.index.docs if doc.page_id == subject.id for t in tokens(doc.text)}
-    return bool(set(known) & page)
+    return bool(set(known) & state.index.page_terms(subject.id))
 
 
 def _named(name: str) -> str:
@@ -282,8 +279,7 @@ def _reading(
     reference = kind_reference(text)
     # an ellipsis naming a service or an incubator ("et celui du ministère de la Culture ?")
     # is about it, even where a page answered the few words alone
-    on_card = (alone.source_id or "").startswith(("startup:", "incubator:"))
-    ellipsis = "" if alone.answered and on_card else _ellipsis_name(state, text, last)
+    ellipsis = "" if alone.answered and alone.on_card else _ellipsis_name(state, text, last)
     own = ellipsis or (subject_of(state, alone) if alone.answered else "")
     if reference is not None:
         noun, rest, pointing = reference
@@ -358,10 +354,10 @@ ELLIPSIS_SCORE = 70.0
 INCUBATOR_MARGIN = DESCRIBE_MARGIN["incubator"]
 
 
-def _naming_words(text: str, kinds: set[str]) -> list[str]:
+def _naming_words(text: str) -> list[str]:
     """The words of an ellipsis that name something: not "celui" ("celui de Bercy"), not a
     kind of entity ("l'incubateur de Bercy")."""
-    return [w for w in content_words(text) if w not in kinds and not refers_back(w)]
+    return [w for w in content_words(text) if w not in KIND_WORDS and not refers_back(w)]
 
 
 def _ellipsis_name(state: State, text: str, last: Turn) -> str:
@@ -370,16 +366,15 @@ def _ellipsis_name(state: State, text: str, last: Turn) -> str:
     alone: the name the registry gives it, or ""."""
     if state.finder is None or not opens_as_followup(text):
         return ""
-    kinds = {noun for nouns in KIND_NOUNS.values() for noun in nouns}
     found = state.finder.match(text)
     if found is not None and found.score >= ELLIPSIS_SCORE:
         named = set(words(found.span))
-        rest = [w for w in _naming_words(text, kinds) if w not in named]
+        rest = [w for w in _naming_words(text) if w not in named]
         return found.name if not rest else ""
     subject = last.entities[0] if last.entities else None
     if subject is not None and subject.kind == "incubator" and state.incubator_index is not None:
         # after an incubator, "et celui de la Culture ?" names another by its administration
-        asked = " ".join(_naming_words(text, kinds))
+        asked = " ".join(_naming_words(text))
         hits = state.incubator_index.search(asked, limit=5) if asked else []
         # the one whose name says it ("Atelier numérique du ministère de la Culture"), else
         # the one that stands out

@@ -502,7 +502,7 @@ def run(
     if not result.answered and query.focused:
         trace.add("decide", "the focus alone is not answered: the whole message")
         whole = compose.respond(state, query.text, lang, trace, complement=stages.complement)
-        about_entity = (whole.source_id or "").startswith(("startup:", "incubator:"))
+        about_entity = whole.on_card
         elsewhere = sum(not state.index.known(t) for t in state.index.query_terms(query.focus))
         if about_entity and elsewhere >= FOCUS_ELSEWHERE:
             # "je suis dev à la Fabrique X. J'ai une erreur Django après une migration ?": a

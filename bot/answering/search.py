@@ -56,16 +56,17 @@ class Hit:
     specific: float = 0.0  # the part of the score owed to the section itself, not its page
 
 
-def counted_numbers(question: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def counted_numbers(question: str) -> frozenset[str]:
     """The numbers of ``question`` that count things ("les 3 piliers", "2 ateliers"): a
     number right before a plural noun. A number after a noun names one ("pilier 3", "FAST
     17"), as does an ordinal ("la 17e édition", read "17 edition")."""
     said = words(question)
-    return {
+    return frozenset(
         n
         for n, w in pairwise(said)
         if n.isdigit() and len(w) > 3 and w.endswith(("s", "x")) and not w.isdigit()
-    }
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -146,6 +147,12 @@ class Index:
         for word in self.vocabulary:
             self._by_initial.setdefault(word[0], []).append(word)
         self._corrections: dict[str, str | None] = {}
+
+    def page_terms(self, page_id: str) -> frozenset[str]:
+        """The search terms of every section of the page ``page_id``."""
+        return frozenset().union(
+            *(self._words[i] for i, doc in enumerate(self.docs) if doc.page_id == page_id)
+        )
 
     def _scored(self, term: str) -> tuple[tuple[int, float, float], ...]:
         """(doc, its score for ``term``, the part owed to the doc's own title), computed once."""
