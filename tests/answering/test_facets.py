@@ -251,46 +251,6 @@ def test_an_address_is_given_as_streets_are_written(text: str, gives: bool) -> N
 
 
 @pytest.mark.parametrize(
-    ("text", "asks"),
-    [
-        ("there's a government tool that adds a watermark to documents", True),
-        ("is there an app for booking a driving test?", True),
-        ("I'm the product owner of a small team at the Fabrique", False),
-        ("the service owner said no", False),
-    ],
-)
-def test_a_service_described_in_english(text: str, asks: bool) -> None:
-    assert ("service" in names(text)) is asks
-
-
-@pytest.mark.parametrize(
-    ("question", "asks"),
-    [
-        ("c'est quoi le programme de consolidation ?", True),
-        ("beta.gouv en deux mots ?", True),
-        ("what is beta.gouv.fr in a nutshell?", True),
-        # another fact asked: that one, not what the thing is
-        ("c'est quoi la durée de la construction ?", False),
-        ("c'est quoi le mail du FAST ?", False),
-    ],
-)
-def test_what_a_thing_is_is_asked_alone(question: str, asks: bool) -> None:
-    assert ("definition" in names(question)) is asks
-
-
-@pytest.mark.parametrize(
-    ("text", "asks"),
-    [
-        ("l'outil qui aide les communes à gérer leurs cimetières", True),
-        ("notre service qui tourne depuis deux ans a 40k utilisateurs", False),
-        ("our service has been in acceleration for a while", False),
-    ],
-)
-def test_ones_own_service_is_not_a_service_asked_about(text: str, asks: bool) -> None:
-    assert ("service" in names(text)) is asks
-
-
-@pytest.mark.parametrize(
     ("text", "gives"),
     [("en général 9 semaines", True), ("6 mois", True), ("au moins deux jours par semaine", False)],
 )
@@ -303,28 +263,41 @@ def test_how_often_is_not_how_many() -> None:
     assert wants("le comité se réunit tous les combien ?") == ["frequency"]
 
 
+# A facet asked, or only mentioned: each category with the wordings that ask it and the
+# neighbouring ones that do not.
 @pytest.mark.parametrize(
-    ("question", "asks"),
+    ("facet", "question", "asks"),
     [
-        ("quel est le budget annuel de ce service ?", True),
-        ("et son budget ?", True),
-        ("what is the yearly budget of DossierFacile?", True),
-        # a budget mentioned as the reason for asking something else
-        ("ça dure combien, la construction ? c'est pour caler son budget avec ma sponsor", False),
-        ("who pays for the investigation? we have no dedicated budget line yet", False),
+        # a service described in English (not "the product owner")
+        ("service", "there's a government tool that adds a watermark to documents", True),
+        ("service", "is there an app for booking a driving test?", True),
+        ("service", "I'm the product owner of a small team at the Fabrique", False),
+        ("service", "the service owner said no", False),
+        # one's own service is not a service asked about
+        ("service", "l'outil qui aide les communes à gérer leurs cimetières", True),
+        ("service", "notre service qui tourne depuis deux ans a 40k utilisateurs", False),
+        ("service", "our service has been in acceleration for a while", False),
+        # what a thing is, asked alone: another fact asked is that fact
+        ("definition", "c'est quoi le programme de consolidation ?", True),
+        ("definition", "beta.gouv en deux mots ?", True),
+        ("definition", "what is beta.gouv.fr in a nutshell?", True),
+        ("definition", "c'est quoi la durée de la construction ?", False),
+        ("definition", "c'est quoi le mail du FAST ?", False),
+        # a budget asked, not a budget mentioned as the reason for asking something else
+        ("budget", "quel est le budget annuel de ce service ?", True),
+        ("budget", "et son budget ?", True),
+        ("budget", "what is the yearly budget of DossierFacile?", True),
+        (
+            "budget",
+            "ça dure combien, la construction ? c'est pour caler son budget avec ma sponsor",
+            False,
+        ),
+        ("budget", "who pays for the investigation? we have no dedicated budget line yet", False),
+        # an organisation's address is where it is; its e-mail is asked as such
+        ("place", "l'adresse de l'incubateur du ministère des Armées svp", True),
+        ("place", "quelle est l'adresse de la fabrique numérique ?", True),
+        ("place", "l'adresse mail de l'incubateur de la Justice ?", False),
     ],
 )
-def test_a_budget_asked_not_a_budget_mentioned(question: str, asks: bool) -> None:
-    assert ("budget" in names(question)) is asks
-
-
-@pytest.mark.parametrize(
-    ("question", "asks"),
-    [
-        ("l'adresse de l'incubateur du ministère des Armées svp", True),
-        ("quelle est l'adresse de la fabrique numérique ?", True),
-        ("l'adresse mail de l'incubateur de la Justice ?", False),
-    ],
-)
-def test_an_organisations_address_is_where_it_is(question: str, asks: bool) -> None:
-    assert ("place" in names(question)) is asks
+def test_a_facet_asked_or_only_mentioned(facet: str, question: str, asks: bool) -> None:
+    assert (facet in names(question)) is asks
