@@ -28,7 +28,7 @@ from bot.answering import compose
 from bot.answering.compose import Result, decline
 from bot.answering.conversation import KIND_NOUNS
 from bot.answering.facets import Facet, asked_anywhere, asked_facets
-from bot.answering.query import Query, parse, sentences_of
+from bot.answering.query import Query, introduced, parse, sentences_of, speaks_of_own
 from bot.answering.search import Doc, alias_keys
 from bot.answering.text import (
     MONTHS_EN,
@@ -463,11 +463,14 @@ def run(
         # a service described at an incubator named ("un projet à la Fabrique X sur ..."):
         # one of that incubator's services
         at = named.id if named is not None and named.kind == "incubator" else ""
-        if named is None or named.score < compose.STARTUP_SURE or at:
+        # "je suis dev sur X. ... l'outil qui sert à Y : son adresse ?": the writer's own
+        # service is not the one described
+        own = named is not None and _writer_only(query, named)
+        if named is None or named.score < compose.STARTUP_SURE or at or own:
             # the incubator's name is where the service is, not what it does
             asked = (
                 replace(query, text=_without_span(query.text, named.span))
-                if at and named is not None
+                if (at or own) and named is not None
                 else query
             )
             described = describe(state, asked, lang, trace)
@@ -665,11 +668,25 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
         if service is not None and service.score >= SCORE_WEAK_HINT:
             return service
     named = state.finder.match(query.text)
-    if named is None or named.score < compose.STARTUP_SURE:
+    if named is None or named.score < compose.STARTUP_SURE or _writer_only(query, named):
         return None
     if named.kind in kinds or "" in kinds:
         return named
     return None
+
+
+def _writer_only(query: Query, named: StartupMatch) -> bool:
+    """Whether ``named`` is only the service the writer works on ("je suis dev sur X. Il y a
+    une adresse pour proposer une idée ?") and the question does not ask about the writer's own
+    ("on en est où", "notre service"). An incubator where the writer works stays the subject:
+    whom they write to is often theirs ("je suis au ministère X : qui contacter ?")."""
+    if named.kind != "startup":
+        return False
+    span = fold(named.span)
+    intro = introduced(query.text)
+    if not span or span not in intro or speaks_of_own(query.focus):
+        return False
+    return fold(query.text).count(span) == intro.count(span)
 
 
 def _today(state: State) -> date:

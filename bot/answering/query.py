@@ -26,6 +26,27 @@ _ASKING = re.compile(
 )
 
 
+# Where a message says who writes it, up to the clause's end: "je suis intra à la Fabrique X",
+# "je bosse sur Y", "I work at Z".
+_SELF_INTRO = re.compile(
+    r"\b(?:je suis|je bosse|je travaille|j[' ]interviens|je viens d[' ]arriver|je fais partie|"
+    r"i am|i[' ]m|i work)\b(?:(?! et | and | mais | but )[^.,!?;\n])*"
+)
+# How a question speaks of the writer's own service or incubator: "notre incubateur", "on en
+# est où", "our service".
+_OWN = re.compile(r"\b(?:notre|nos|chez nous|on est|on en est|nous sommes|our|we are|we re)\b")
+
+
+def introduced(text: str) -> str:
+    """The clauses of ``text`` (folded) where its writer says who they are."""
+    return " ".join(m.group(0) for m in _SELF_INTRO.finditer(fold(text)))
+
+
+def speaks_of_own(text: str) -> bool:
+    """Whether ``text`` asks about the writer's own service or incubator."""
+    return bool(_OWN.search(fold(text)))
+
+
 @dataclass(frozen=True)
 class Query:
     """``text``: the whole message without markup; ``focus``: the sentences that ask (the

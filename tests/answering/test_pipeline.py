@@ -893,3 +893,37 @@ def test_which_incubator_runs_a_service_described(engine: Engine) -> None:
     )
     assert answer.answered and answer.links[0].url.endswith("/startups/phare-libre.html")
     assert "Fabrique numérique de la Mer" in answer.text
+
+
+def test_the_service_the_writer_works_on_is_not_what_a_general_question_asks(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour, je suis développeuse sur RucheNet à la Fabrique numérique de la Mer. J'ai une "
+        "idée de nouveau service public numérique : il y a une adresse mail pour la proposer ?"
+    )
+    assert answer.answered
+    assert "ruchenet" not in answer.links[0].url
+    assert "contact@beta.gouv.fr" in answer.text
+
+
+def test_a_service_described_after_the_writers_own_is_the_one_asked_about(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour, je suis développeuse sur RucheNet. Un capitaine de port nous pose des questions "
+        "sur l'outil qui sert à signaler aux gardes-côtes les feux de navigation éteints. Vous "
+        "avez l'adresse de contact de ce service ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/phare-libre.html")
+    assert "equipe@phare-libre.beta.gouv.fr" in answer.text
+
+
+def test_the_writers_own_service_is_the_subject_when_the_question_says_ours(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour, je suis développeuse sur RucheNet depuis lundi, j'arrive d'une autre équipe. "
+        "C'est quoi notre adresse de contact officielle ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/ruchenet.html")
