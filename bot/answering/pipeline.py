@@ -33,7 +33,6 @@ from bot.answering.search import Doc, alias_keys
 from bot.answering.text import (
     MONTHS_EN,
     MONTHS_FR,
-    deaccent,
     fold,
     format_date,
     normalize,
@@ -618,10 +617,24 @@ ENTITY_FACETS = {
 }
 
 
+def _span_pattern(span: str) -> re.Pattern[str] | None:
+    """The words a name was matched on (``StartupMatch.span``), in folded text, whatever the
+    punctuation between them."""
+    words_of = fold(span).split()
+    return re.compile(r"\b" + r"\W+".join(map(re.escape, words_of)) + r"\b") if words_of else None
+
+
 def _without_span(text: str, span: str) -> str:
-    """``text`` without the words a name was matched on (``StartupMatch.span``)."""
-    pattern = r"\W+".join(re.escape(w) for w in span.split())
-    return re.sub(pattern, " ", deaccent(text), flags=re.IGNORECASE) if pattern else text
+    """``text`` (folded) without the words a name was matched on."""
+    pattern = _span_pattern(span)
+    return pattern.sub(" ", fold(text)) if pattern else text
+
+
+def _after_span(text: str, span: str) -> str:
+    """``text`` (folded) after the last place the name was matched on."""
+    pattern = _span_pattern(span)
+    found = list(pattern.finditer(fold(text))) if pattern else []
+    return fold(text)[found[-1].end() :] if found else ""
 
 
 # The kinds of page a question names when it asks about one of the programme's schemes (not
@@ -670,6 +683,10 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     named = state.finder.match(query.text)
     if named is None or named.score < compose.STARTUP_SURE or _writer_only(query, named):
         return None
+    if _names_programme(state, _after_span(query.text, named.span)):
+        # "intra à l'Incubateur X, ... on a vu passer le programme de consolidation. On
+        # candidate comment ?": what is named last before the question is what it asks about
+        return None
     if named.kind in kinds or "" in kinds:
         return named
     return None
@@ -682,11 +699,11 @@ def _writer_only(query: Query, named: StartupMatch) -> bool:
     whom they write to is often theirs ("je suis au ministère X : qui contacter ?")."""
     if named.kind != "startup":
         return False
-    span = fold(named.span)
-    intro = introduced(query.text)
-    if not span or span not in intro or speaks_of_own(query.focus):
+    pattern = _span_pattern(named.span)
+    if pattern is None or speaks_of_own(query.focus):
         return False
-    return fold(query.text).count(span) == intro.count(span)
+    intro = len(pattern.findall(introduced(query.text)))
+    return intro > 0 and len(pattern.findall(fold(query.text))) == intro
 
 
 def _today(state: State) -> date:

@@ -927,3 +927,15 @@ def test_the_writers_own_service_is_the_subject_when_the_question_says_ours(
         "C'est quoi notre adresse de contact officielle ?"
     )
     assert answer.answered and answer.links[0].url.endswith("/startups/ruchenet.html")
+
+
+def test_a_programme_named_after_the_writers_incubator_is_what_the_question_asks_about(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour ! Je suis intra sur un service de La Fabrique numérique de la Mer, nos sponsors "
+        "pensent à la sortie d'incubation. On a vu passer le *programme de consolidation*. "
+        "Concrètement on candidate comment, par formulaire ou par mail, et jusqu'à quand ?"
+    )
+    assert answer.answered
+    assert "programme-de-consolidation" in answer.links[0].url
