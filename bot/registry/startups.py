@@ -69,7 +69,9 @@ def _ordered(text: str) -> tuple[str, ...]:
 MIN_SCORE = 60.0
 MAX_NGRAM = 12  # words of the longest name indexed
 MAX_COLLAPSED = 4  # words of a question read as one name ("dossier facile")
-MAX_FUZZY_WORDS = 3
+MAX_FUZZY_WORDS = 4
+# A name of everyday words is matched despite a typo from this many words on.
+FUZZY_WEAK_WORDS = 3
 MAX_WORDS = 60
 MAX_TEXT = 600
 COMMON_DF = 8  # a word written in lower case in this many services' texts is a common word
@@ -413,10 +415,12 @@ class StartupFinder:
             self._index_incubator(inc)
         self._index_initials(registry)
         self._index_other_names(names or {})
-        # fuzzy choices: strong names only, by the first and last three letters
+        # fuzzy choices, by the first and last three letters: strong names, and names of
+        # three everyday words or more ("Code du travail numérique"), long enough to be one
         self._fuzzy: dict[str, dict[str, _Key]] = {}
         for collapsed, keys in self._collapsed.items():
-            strong = [k for k in keys if not k.weak and not k.tag]
+            long = len(self._content_of.get(collapsed, ())) >= FUZZY_WEAK_WORDS
+            strong = [k for k in keys if (long or not k.weak) and not k.tag]
             if len(collapsed) < 5 or not strong:
                 continue
             best = max(strong, key=lambda k: k.weight)
@@ -797,7 +801,7 @@ class StartupFinder:
                 content = [w for w in span if w not in STOP_WORDS]
                 if content and self._content_of.get(found[0]) == tuple(content):
                     ordinary = True
-                if ordinary:
+                if ordinary or key.weak:
                     score = min(score, self._score(replace(key, weak=True), ctx, i, i + n))
                 if score < MIN_SCORE:
                     continue

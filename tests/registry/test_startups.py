@@ -500,6 +500,23 @@ def test_a_typo_finds_the_service_with_a_lower_score() -> None:
     assert match is not None and match.id == "zorglub" and 86 <= match.score < 100
 
 
+def test_a_typo_finds_a_long_name_made_of_everyday_words() -> None:
+    phases = (Phase("construction", date(2024, 1, 1)),)
+    registry = Registry(
+        (
+            Startup(
+                "codeport", "Guide du droit maritime", "Répondre aux marins", "fab", "", "", phases
+            ),
+        ),
+        small_registry().incubators,
+    )
+    finder = StartupFinder(registry, today=TODAY)
+    match = finder.match("le guide du droit maritim, il en est où ?")
+    assert match is not None and match.id == "codeport"
+    # a typo in a short name of everyday words is the everyday words
+    assert finder.match("un guide du droit, il en existe un ?") is None
+
+
 def test_a_former_id_finds_the_renamed_service_and_says_so() -> None:
     finder = StartupFinder(small_registry(), today=TODAY)
     match, text, _, _ = ask(finder, "zorg ancien contact")
