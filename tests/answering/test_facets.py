@@ -26,6 +26,10 @@ def test_every_facet_has_cues_and_a_label() -> None:
     ("question", "facet"),
     [
         ("ça dure combien de temps la construction ?", "duration"),
+        ("le simulateur des aides au vélo, il est encore en investigation ?", "status"),
+        ("elle est en construction ou en accélération, cette plateforme ?", "status"),
+        ("is it still in acceleration?", "status"),
+        ("est-elle toujours en consolidation ?", "status"),
         ("how long does the investigation last?", "duration"),
         ("combien de lauréats au FAST 12 ?", "count"),
         ("how many people sit on the committee?", "count"),
