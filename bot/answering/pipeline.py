@@ -439,6 +439,19 @@ def run(
             return no_registry(lang)
     if stages.focus and query.focused and state.finder is not None:
         context = _context_entity(state, query, focus_facets)
+        if (
+            context is not None
+            and context.kind == "incubator"
+            and stages.describe
+            and any(f.name == "service" for f in focus_facets)
+        ):
+            # "je viens d'arriver au ministère X. Le service qui accompagne Y, il est en quelle
+            # phase ?": a service of that incubator, described
+            asked = replace(query, text=_without_span(query.text, context.span))
+            described = describe(state, asked, lang, trace)
+            if described is not None and _startup_at(state, described, context.id):
+                trace.add("describe", f"a service described at {context.id}")
+                return _checked(described, facets, lang, stages, trace, query.text)
         if context is not None:
             trace.add(
                 "understand", f"the question is about {context.kind} {context.id}, named before it"

@@ -939,3 +939,15 @@ def test_a_programme_named_after_the_writers_incubator_is_what_the_question_asks
     )
     assert answer.answered
     assert "programme-de-consolidation" in answer.links[0].url
+
+
+def test_a_service_described_after_naming_the_writers_incubator_is_that_service(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour, je viens d'arriver à La Fabrique numérique de la Mer. Le service qui aide les "
+        "apiculteurs à déclarer leurs ruches en quelques minutes, il est rattaché à quel incubateur "
+        "et il en est où ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/ruchenet.html")
+    assert "construction" in answer.text
