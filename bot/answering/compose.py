@@ -199,12 +199,24 @@ def _referral(hits: list[Hit], text: str) -> Hit | None:
 
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# A year that dates the writer's own planning ("pour préparer le budget 2027", "for our 2027
+# planning"): what they plan for, not what they ask about.
+_PLANNING_YEAR = re.compile(
+    r"\b(?:budgets?|planning|plan|plf|exercice|roadmap|feuille de route|previsionnel|"
+    r"programmation|arbitrages?|schema directeur)\s+(?:de |d |for |pour )?(?:19|20)\d\d\b|"
+    r"\b(?:19|20)\d\d\s+(?:planning|budget|budgeting|roadmap|plan)\b"
+)
+
+
+def asked_years(text: str) -> set[str]:
+    """The years ``text`` asks about (not those dating the writer's own planning)."""
+    return set(_YEAR.findall(_PLANNING_YEAR.sub(" ", fold(text))))
 
 
 def _unknown_year(text: str, doc: Doc, state: State) -> bool:
     """The question names a year the chosen page never mentions ("en 2027 ?"): whatever
     the page says, it is not about that year."""
-    years = set(_YEAR.findall(text))
+    years = asked_years(text)
     if not years:
         return False
     page = state.pages.get(doc.page_id) if doc.source == "knowledge" else None

@@ -126,7 +126,7 @@ def trap(state: State, query: Query, facets: list[Facet], today: date) -> str | 
     member = unknown_member(query.focus, state.numbered)
     if member is not None:
         return f"names {member!r}, which no page announces"
-    future = [y for y in _YEAR.findall(query.focus) if int(y) > today.year]
+    future = sorted(y for y in compose.asked_years(query.focus) if int(y) > today.year)
     if future:
         return f"asks about {future[0]}, which no page can tell yet"
     return None

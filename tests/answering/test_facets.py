@@ -297,6 +297,8 @@ def test_how_often_is_not_how_many() -> None:
             False,
         ),
         ("budget", "who pays for the investigation? we have no dedicated budget line yet", False),
+        ("budget", "pour préparer le budget 2027 : la construction dure combien ?", False),
+        ("budget", "quel est le budget 2025 de ce service ?", True),
         # an organisation's address is where it is; its e-mail is asked as such
         ("place", "l'adresse de l'incubateur du ministère des Armées svp", True),
         ("place", "quelle est l'adresse de la fabrique numérique ?", True),

@@ -951,3 +951,21 @@ def test_a_service_described_after_naming_the_writers_incubator_is_that_service(
     )
     assert answer.answered and answer.links[0].url.endswith("/startups/ruchenet.html")
     assert "construction" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Pour notre planning 2030 : combien de temps dure la phase de construction ?",
+        "quick question for our 2030 roadmap: how long does the investigation last?",
+    ],
+)
+def test_a_year_dating_the_writers_own_planning_is_not_what_is_asked(
+    engine: Engine, question: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.answered and "/approche" in answer.links[0].url
+
+
+def test_a_year_asked_about_that_no_page_can_tell_is_still_declined(engine: Engine) -> None:
+    assert not engine.answer("les dates du FAST en 2030, c'est quand ?").answered
