@@ -281,6 +281,9 @@ def test_how_often_is_not_how_many() -> None:
         ("service", "l'outil qui aide les communes à gérer leurs cimetières", True),
         ("service", "notre service qui tourne depuis deux ans a 40k utilisateurs", False),
         ("service", "our service has been in acceleration for a while", False),
+        ("service", "on a une idée de service pour simplifier les demandes de subvention", False),
+        ("service", "j'ai une idée d'appli pour aider les agents d'accueil", False),
+        ("service", "we have an idea for a tool that helps school nurses", False),
         # what a thing is, asked alone: another fact asked is that fact
         ("definition", "c'est quoi le programme de consolidation ?", True),
         ("definition", "beta.gouv en deux mots ?", True),
