@@ -47,6 +47,14 @@ def speaks_of_own(text: str) -> bool:
     return bool(_OWN.search(fold(text)))
 
 
+# A question that points back at a thing its message named before it: "cette phase", "ce
+# programme", "this scheme".
+_POINTS_BACK = re.compile(
+    r"\b(?:ce|cet|cette|ces|this|that) (?:phase|etape|programme|dispositif|appel|"
+    r"accompagnement|formation|comite|scheme|programme|call|stage|step|training|committee)s?\b"
+)
+
+
 @dataclass(frozen=True)
 class Query:
     """``text``: the whole message without markup; ``focus``: the sentences that ask (the
@@ -95,4 +103,9 @@ def parse(raw: str) -> Query:
         asking = [s for s in asking if s.endswith("?") or _ASKING.search(fold(s))]
     if not asking or len(asking) == len(found):
         return Query(raw, text, text)
+    first = found.index(asking[0])
+    if first > 0 and _POINTS_BACK.search(fold(asking[0])):
+        # "on me propose de porter une investigation. Ça dure combien, cette phase ?": the
+        # sentence before says which phase
+        asking = [found[first - 1], *asking]
     return Query(raw, text, " ".join(asking))

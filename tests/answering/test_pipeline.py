@@ -658,6 +658,13 @@ def test_a_service_described_by_a_fact_from_further_down_its_page(engine: Engine
             "au programme de consolidation :tada: ça dure combien de temps ?",
             "ça dure combien de temps ?",
         ),
+        # "cette phase" points back at the sentence that names it
+        (
+            "Bonjour, je viens d'arriver à la préfecture. On me propose de porter une "
+            "investigation sur les files d'attente. Ça dure combien de temps, cette phase ?",
+            "On me propose de porter une investigation sur les files d'attente. "
+            "Ça dure combien de temps, cette phase ?",
+        ),
     ],
 )
 def test_the_question_sentence_of_a_chat_message(message: str, asked: str) -> None:
