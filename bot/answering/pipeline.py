@@ -19,6 +19,7 @@ Each stage writes what it decided into a :class:`Trace` (``python -m bot ask --e
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
@@ -28,7 +29,14 @@ from bot.answering import compose
 from bot.answering.compose import Result, decline
 from bot.answering.conversation import KIND_NOUNS
 from bot.answering.facets import Facet, asked_anywhere, asked_facets
-from bot.answering.query import Query, introduced, parse, sentences_of, speaks_of_own
+from bot.answering.query import (
+    Query,
+    introduced,
+    parse,
+    sentences_of,
+    speaks_of_own,
+    without_working,
+)
 from bot.answering.search import Doc, alias_keys
 from bot.answering.text import (
     MONTHS_EN,
@@ -51,6 +59,7 @@ if TYPE_CHECKING:
 DESCRIBE_MIN_COVERAGE = {"startup": 0.35, "incubator": 0.2}
 DESCRIBE_MARGIN = {"startup": 1.4, "incubator": 2.0}
 DESCRIBE_MIN_WORDS = 2
+SHARED_IDF = math.log(2)  # a word more than half the entries use (BM25's idf below log 2)
 LIST_LIMIT = 12
 # A question sentence with this many words our pages never use is about something else, even
 # when its message names a service or an incubator around it.
@@ -317,7 +326,10 @@ def describe(
     # is a share of the words searched: a greeting and a story dilute the description)
     found: dict[str, tuple[float, str]] = {}  # id -> (best score, title)
     for text in (query.text, *sentences_of(query)):
-        hits = index.search(text, limit=2)
+        # words most of the entries use ("incubateur" among incubators) tell none apart
+        said = without_working(text)
+        terms = [t for t in index.query_terms(said) if index.idf(t) >= SHARED_IDF]
+        hits = index.search(text, limit=2, terms=terms)
         if not hits:
             continue
         best = hits[0]

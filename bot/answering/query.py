@@ -37,6 +37,19 @@ _SELF_INTRO = re.compile(
 _OWN = re.compile(r"\b(?:notre|nos|chez nous|on est|on en est|nous sommes|our|we are|we re)\b")
 
 
+# The verb of a self-introduction ("je travaille à", "on bosse sur", "I work at"): how people
+# say where they are, not what they ask about ("travail" is not France Travail).
+_WORKING = re.compile(
+    r"\b(?:je|j|on|nous|i|we)\s+(?:travaille|travaillons|bosse|bossons|work|am working)\b",
+    re.IGNORECASE,
+)
+
+
+def without_working(text: str) -> str:
+    """``text`` without the verb its writer says where they work with."""
+    return _WORKING.sub(" ", text)
+
+
 def introduced(text: str) -> str:
     """The clauses of ``text`` (folded) where its writer says who they are."""
     return " ".join(m.group(0) for m in _SELF_INTRO.finditer(fold(text)))

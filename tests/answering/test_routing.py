@@ -187,3 +187,16 @@ def test_what_a_services_status_means_is_told_with_its_status(
     answer = routed_engine.answer(question)
     assert first_page(answer) == SERVICE_PAGE.format(stem)
     assert meaning in answer.text.splitlines()[1], answer.text
+
+
+def test_the_verb_a_writer_says_where_they_work_with_names_no_incubator(
+    site_engine: Engine,
+) -> None:
+    """ "je travaille dans une commune" describes the writer; it does not name France Travail
+    (the incubators' own descriptions are the site's: with ../shared only)."""
+    answer = site_engine.answer(
+        "Je travaille dans une petite commune rurale, on voudrait monter un projet numérique "
+        "avec d'autres collectivités. Il y a un incubateur fait pour nous ? Comment on le contacte ?"
+    )
+    assert answer.answered
+    assert answer.links[0].url.endswith("/incubateurs/anct.html")
