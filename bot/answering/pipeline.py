@@ -327,8 +327,8 @@ def describe(
     found: dict[str, tuple[float, str]] = {}  # id -> (best score, title)
     for text in (query.text, *sentences_of(query)):
         # words most of the entries use ("incubateur" among incubators) tell none apart
-        said = without_working(text)
-        terms = [t for t in index.query_terms(said) if index.idf(t) >= SHARED_IDF]
+        searched = without_working(text)
+        terms = [t for t in index.query_terms(searched) if index.idf(t) >= SHARED_IDF]
         hits = index.search(text, limit=2, terms=terms)
         if not hits:
             continue
@@ -341,8 +341,8 @@ def describe(
         )
         # its whole name said in everyday words as well ("mon suivi social (le logiciel des
         # CCAS)"): two signals, the best one is enough
-        said = set(words(best.doc.title)) <= set(words(text))
-        margin = 1.0 if said else DESCRIBE_MARGIN[kind]
+        whole_name = set(words(best.doc.title)) <= set(words(text))
+        margin = 1.0 if whole_name else DESCRIBE_MARGIN[kind]
         if (
             len(best.matched) >= DESCRIBE_MIN_WORDS
             and best.coverage >= DESCRIBE_MIN_COVERAGE[kind]
