@@ -482,6 +482,8 @@ def run(
             {f.name for f in focus_facets} & DESCRIBED_ASKS
             and set(words(query.focus)) & KIND_NOUNS["startup"]
         )
+        # only a service has a phase: "la messagerie sécurisée des agents, elle en est où ?"
+        or any(f.name == "status" for f in focus_facets)
     ):
         named = state.finder.match(query.text) if state.finder is not None else None
         # a service described at an incubator named ("un projet à la Fabrique X sur ..."):
