@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.answering import compose, followup, pipeline
 from bot.answering.answer import Answer, Link
 from bot.answering.conversation import Conversation
+from bot.answering.decision import Model
 from bot.answering.pipeline import Stages, Trace
 from bot.answering.search import Doc, Index
 from bot.answering.text import detect_lang, strip_slack
@@ -56,6 +57,7 @@ class State:
     numbered: dict[str, frozenset[int]] = field(default_factory=dict)  # "fast" -> {1, ..., 17}
     service_index: Index | None = None  # the services' pitches, to find one by description
     vocabulary: Vocabulary | None = None  # the programme's words, computed
+    decision: Model | None = None  # whether to answer with the best hit (None: by the rules)
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # knowledge/names.yaml
     incubator_index: Index | None = None  # the incubators' pages, to find one by administration
     titles: dict[str, str] = field(default_factory=dict)  # page address -> its title
@@ -175,6 +177,7 @@ def build_state(
         titles=compose.page_titles(docs),
         service_index=Index(services) if services else None,
         incubator_index=_optional_index(pipeline.registry_docs(registry, "incubator")),
+        decision=Model.load(),
         vocabulary=Vocabulary.build(
             [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
             + [d.title for d in services],
@@ -254,6 +257,7 @@ class Engine:
             finder=finder,
             service_index=Index(services) if services else None,
             incubator_index=_optional_index(pipeline.registry_docs(registry, "incubator")),
+            decision=Model.load(),
         )
 
     def answer(self, question: str, conversation: Conversation | None = None) -> Answer:

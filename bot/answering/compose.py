@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
+from bot.answering.decision import Evidence, by_rules
 from bot.answering.facets import Want, cue_words, wanted
 from bot.answering.search import Doc, Hit, Index, alias_keys, counted_numbers
 from bot.answering.text import (
@@ -107,23 +108,21 @@ def anchored(terms: list[str], text: str, domain: frozenset[str]) -> bool:
     return any(t in domain or t.startswith("beta") for t in terms)
 
 
-def confident(top: Hit, unknown: list[str]) -> bool:
-    """Whether the best hit is good enough to answer rather than decline.
-
-    A strong alias/title match answers; otherwise the hit must cover enough of the
-    question's weight. Several words the index has never seen (rugby, regex, TJM...) mean
-    the question is about something else.
-    """
-    n_unknown = len(unknown)
-    if n_unknown >= 3 and top.score < 40:
-        return False
-    if top.coverage >= 0.5 and top.score >= 6:
-        return True
-    if top.score >= 10 and top.coverage >= 0.25 and n_unknown <= 1:
-        return True
-    if top.score >= 20 and n_unknown == 0:
-        return True
-    return top.score >= 20 and top.coverage >= 0.3
+def _evidence(
+    top: Hit,
+    hits: list[Hit],
+    index: Index,
+    terms: list[str],
+    unknown: list[str],
+    domain: frozenset[str],
+    wants: Sequence[Want],
+) -> Evidence:
+    """What the decision stage sees of the best hit (:mod:`bot.answering.decision`)."""
+    page = _as_page(top, hits, index, terms)
+    other = next((h.score for h in hits if h.doc.page_id != top.doc.page_id), 0.0)
+    share = sum(t in domain for t in terms) / len(terms) if terms else 0.0
+    facet = not wants or _has_wanted(top.doc, wants) == 1.0
+    return Evidence.of(page.score, page.coverage, len(unknown), other, share, facet, len(terms))
 
 
 def _complement(
@@ -776,12 +775,20 @@ def respond(
             note("decide", f"named {match.kind} {match.id} (name score {match.score:.0f})")
             return registry_answer(state, match, text, lang)
     unknown = [t for t in terms if not index.known(t)]
-    sure = top is not None and confident(_as_page(top, hits, index, terms), unknown)
+    evidence = _evidence(top, hits, index, terms, unknown, domain, wants) if top else None
+    sure = evidence is not None and (
+        state.decision.sure(evidence) if state.decision is not None else by_rules(evidence)
+    )
     for h in hits[:3]:
         note("retrieve", f"{h.doc.id} score={h.score:.1f} coverage={h.coverage:.2f}")
+    chance = (
+        f" p={state.decision.probability(evidence):.2f}"
+        if evidence is not None and state.decision is not None
+        else ""
+    )
     note(
         "decide",
-        f"sure={sure} unknown words={unknown[:5]} anchored={anchored(terms, text, domain)}",
+        f"sure={sure}{chance} unknown words={unknown[:5]} anchored={anchored(terms, text, domain)}",
     )
     if top is not None and not sure:
         # not sure of the best match, but the question may name a page outright

@@ -77,6 +77,7 @@ class Stages:
     describe: bool = True
     facet_check: bool = True
     complement: bool = True  # the second ask of a question, from another section of the page
+    decision: bool = True  # the fitted model decides to answer (off: the hand-set thresholds)
 
     @classmethod
     def without(cls, names: set[str] | frozenset[str]) -> Stages:
@@ -422,6 +423,8 @@ def run(
     """Answer ``raw`` stage by stage; ``prefer``: the page a conversation is about."""
     if not stages.vocabulary:
         state = replace(state, vocabulary=None)
+    if not stages.decision:
+        state = replace(state, decision=None)
     query = parse(raw)
     if stages.focus and query.focused:
         trace.add("normalise", f"focus: {query.focus[:160]!r}")

@@ -773,7 +773,8 @@ class StartupFinder:
             for n in range(1, min(MAX_FUZZY_WORDS, len(low) - i) + 1):
                 span = low[i : i + n]
                 last = span[-1]
-                if n > 1 and (last in STOP_WORDS or last in CUE_WORDS):
+                # nor ending on an elided word's letter ("code du travail s'applique")
+                if n > 1 and (last in STOP_WORDS or last in CUE_WORDS or len(last) == 1):
                     continue
                 q = "".join(span)
                 if len(q) < 5:
