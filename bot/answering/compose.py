@@ -291,7 +291,7 @@ def _page(url: str) -> str:
 TYPE_BONUS = 0.35
 # The second ask of a question is answered by another section of the page when that section
 # matches this share of the ask's words (beyond the page's own names).
-ASK_MIN_COVERAGE = 0.5
+ASK_MIN_COVERAGE = 0.25
 # Where a question's second ask starts: a new question sentence, or "et"/"and" before a
 # question word ("combien de temps, et c'est pour qui ?").
 _ASK_SPLIT = re.compile(
