@@ -26,6 +26,8 @@ def test_every_facet_has_cues_and_a_label() -> None:
     ("question", "facet"),
     [
         ("ça dure combien de temps la construction ?", "duration"),
+        ("l'intra doit y être à quel % ?", "share"),
+        ("what % of their time goes to the product?", "share"),
         ("le simulateur des aides au vélo, il est encore en investigation ?", "status"),
         ("elle est en construction ou en accélération, cette plateforme ?", "status"),
         ("is it still in acceleration?", "status"),
