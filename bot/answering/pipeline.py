@@ -37,7 +37,7 @@ from bot.answering.query import (
     speaks_of_own,
     without_working,
 )
-from bot.answering.search import Doc, alias_keys
+from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import (
     MONTHS_EN,
     MONTHS_FR,
@@ -60,6 +60,9 @@ DESCRIBE_MIN_COVERAGE = {"startup": 0.35, "incubator": 0.2}
 DESCRIBE_MARGIN = {"startup": 1.4, "incubator": 2.0}
 DESCRIBE_MIN_WORDS = 2
 SHARED_IDF = math.log(2)  # a word more than half the entries use (BM25's idf below log 2)
+TELLING_IDF = 1.0  # a word a third of the entries or fewer use (BM25's idf from 1)
+DOMINANT_COVERAGE = 0.6  # an entry matching most of a description and all the next one does
+DOMINANT_WORDS = 3  # ... in three telling words at least ("le site, édité par qui ?" is not one)
 LIST_LIMIT = 12
 # A question sentence with this many words our pages never use is about something else, even
 # when its message names a service or an incubator around it.
@@ -316,6 +319,21 @@ def registry_docs(registry: Registry | None, kind: str) -> list[Doc]:
     ]
 
 
+def _dominates(index: Index, hits: list[Hit]) -> bool:
+    """Whether the best entry matches every telling word the next one matches, and more: it
+    fits the whole description where the next fits a part ("la messagerie instantanée,
+    sécurisée et souveraine des agents" is Tchap, not any agents' messaging service)."""
+    if len(hits) < 2:
+        return True
+    best, second = hits[0].matched, hits[1].matched
+    telling = {t for t in second | best if index.idf(t) >= TELLING_IDF}
+    return (
+        (second & telling) < (best & telling)
+        and len(best & telling) >= DOMINANT_WORDS
+        and hits[0].coverage >= DOMINANT_COVERAGE
+    )
+
+
 def describe(
     state: State, query: Query, lang: str, trace: Trace, kind: str = "startup"
 ) -> Result | None:
@@ -343,7 +361,7 @@ def describe(
         # its whole name said in everyday words as well ("mon suivi social (le logiciel des
         # CCAS)"): two signals, the best one is enough
         whole_name = set(words(best.doc.title)) <= set(words(text))
-        margin = 1.0 if whole_name else DESCRIBE_MARGIN[kind]
+        margin = 1.0 if whole_name or _dominates(index, hits) else DESCRIBE_MARGIN[kind]
         if (
             len(best.matched) >= DESCRIBE_MIN_WORDS
             and best.coverage >= DESCRIBE_MIN_COVERAGE[kind]

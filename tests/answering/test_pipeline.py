@@ -976,3 +976,47 @@ def test_a_year_dating_the_writers_own_planning_is_not_what_is_asked(
 
 def test_a_year_asked_about_that_no_page_can_tell_is_still_declined(engine: Engine) -> None:
     assert not engine.answer("les dates du FAST en 2030, c'est quand ?").answered
+
+
+def test_a_service_matching_the_whole_description_beats_one_matching_a_part() -> None:
+    """Two services share words; the description fits one whole, the other in part."""
+    fillers = [
+        ("potager", "Potager", "Aider les écoles à cultiver un potager"),
+        ("velo", "Vélo Facile", "Trouver une piste cyclable près de chez soi"),
+        ("musee", "Musée Ouvert", "Réserver une visite de musée en ligne"),
+        ("foret", "Forêt Vive", "Suivre la santé des forêts domaniales"),
+        ("port", "Port Clair", "Déclarer une escale dans un port de plaisance"),
+        ("ecole", "École Ici", "Inscrire son enfant à la cantine de l'école"),
+    ]
+    registry = Registry(
+        startups=(
+            service(
+                "messagerie",
+                "Messagerie Agents",
+                "Une messagerie pour les agents publics",
+                "fabrique-mer",
+                ("construction", "2024-01-01"),
+            ),
+            service(
+                "causette",
+                "Causette",
+                "Une messagerie instantanée, sécurisée et souveraine pour les agents publics",
+                "fabrique-mer",
+                ("acceleration", "2023-01-01"),
+            ),
+            *(
+                service(sid, name, mission, "fabrique-mer", ("construction", "2024-01-01"))
+                for sid, name, mission in fillers
+            ),
+        ),
+        incubators=REGISTRY.incubators,
+    )
+    state = build_state(KNOWLEDGE, registry=registry)
+    assert state.finder is not None
+    state.finder.today = TODAY
+    answer = Engine(state, KNOWLEDGE).answer(
+        "la messagerie instantanée sécurisée et souveraine des agents publics, elle est à quel "
+        "stade ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/causette.html")
+    assert "accélération" in answer.text
