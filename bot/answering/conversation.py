@@ -38,7 +38,9 @@ _NEW_TOPIC = re.compile(
     r"^(?:(?:\w+\s+){0,2}(?:sinon|autre question|autre chose|autre sujet|rien a voir|"
     r"changement de sujet|changeons de sujet|nouvelle question|petite question|question bete|"
     r"by the way|btw|unrelated|different (?:topic|question|subject)|another (?:question|thing|topic)|"
-    r"on another (?:note|topic)|side question|new question|also unrelated))\b"
+    r"on another (?:note|topic)|side question|new question|also unrelated|"
+    r"separate (?:question|topic|thing)|other question|off topic|hors sujet|question a part|"
+    r"autre point|autre truc))\b"
 )
 SHORT_WORDS = 6  # a question this short, in a thread, continues it unless it names its subject
 _REFERRING = frozenset(

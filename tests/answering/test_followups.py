@@ -79,6 +79,8 @@ def test_an_english_follow_up(engine: Engine) -> None:
         ("dans quelle phase est RucheNet ?", "sinon, c'est quoi le mail de contact ?"),
         ("c'est quoi le FAST ?", "autre question : qui contacter pour candidater ?"),
         ("what phase is Phare Libre in?", "by the way, what is the contact email?"),
+        ("what phase is Phare Libre in?", "separate question: how do I reach it, the FAST?"),
+        ("dans quelle phase est RucheNet ?", "hors sujet : le FAST, on le contacte comment ?"),
         # a pronoun right after a noun takes that noun up, as spoken French does
         ("dans quelle phase est RucheNet ?", "sinon, le manifeste il dit quoi ?"),
         ("combien dure l'investigation ?", "autre question, le FAST ça marche comment ?"),
