@@ -7,7 +7,9 @@
 3. **registry**: counts and lists over the loaded registry ("combien de services en
    construction ?"), and a clear word when a question about services meets no registry.
 4. **retrieve and decide** (:mod:`bot.answering.compose`): the entity named (a service, an
-   incubator, a page) or the best section, kept only when the evidence is sure enough.
+   incubator, a page) or the best section, kept only when the evidence is sure enough: a
+   logistic model fitted offline on the labelled sets weighs it (:mod:`bot.answering.decision`,
+   stage ``decision``; switched off, the hand-set thresholds it replaced decide).
 5. **describe**: a service found by what it does when nothing else answered.
 6. **facet check** (:mod:`bot.answering.facets`): when the question asks for a fact (a
    budget, a team's size, a phone number) that the chosen answer does not give, the bot says
