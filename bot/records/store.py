@@ -582,6 +582,13 @@ class Store(ABC, Generic[Conn]):
 
     # -- shared dedupe keys ------------------------------------------------------------------
 
+    @staticmethod
+    def dedupe_key(key: str) -> str:
+        """What is stored of a dedupe key: its digest. An event's id may carry a user's or a
+        channel's (a test harness builds them so; nothing promises Slack never will), and only
+        equality matters here."""
+        return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
     def claim(self, key: str, ttl: float) -> Receipt:
         """Like :meth:`first_time`, through the writer thread (batched with the other writes,
         on its one connection): the receipt's ``value`` says whether ``key`` was new, once
@@ -591,7 +598,8 @@ class Store(ABC, Generic[Conn]):
             receipt.settle(False)
             return receipt
         try:
-            self._queue.put_nowait(_Item("dedupe", 0.0, key, receipt=receipt, ttl=ttl))
+            item = _Item("dedupe", 0.0, self.dedupe_key(key), receipt=receipt, ttl=ttl)
+            self._queue.put_nowait(item)
         except queue.Full:
             receipt.settle(False)
         return receipt
@@ -602,7 +610,7 @@ class Store(ABC, Generic[Conn]):
         which takes over a key whose expiry has passed. RecordsError when the store fails."""
         now = time.time()
         with self._guard(), self._connection() as conn, self._transaction(conn):
-            cursor = self._execute(conn, _CLAIM, (key, now + ttl, now))
+            cursor = self._execute(conn, _CLAIM, (self.dedupe_key(key), now + ttl, now))
             return bool(cursor.rowcount == 1)
 
     # -- the registry copy -------------------------------------------------------------------

@@ -317,3 +317,15 @@ def test_a_claim_through_the_writer_says_whether_the_key_is_new(opener: Opener) 
     theirs = second.claim("event:Ev9", 3600)
     assert theirs.wait(5) and theirs.value is False
     assert not first.first_time("event:Ev9", 3600)
+
+
+def test_a_dedupe_key_is_stored_as_a_digest_not_as_the_ids_it_carries(opener: Opener) -> None:
+    store = opener()
+    assert store.first_time("slack:event:EvC0PRIV0001U0ALICE001", 3600)
+    assert store.claim("slack:event:EvHU0BOB00002", 3600) is not None
+    assert store.flush()
+    with store._connection() as conn:
+        keys = [str(r[0]) for r in store._execute(conn, "SELECT key FROM dedupe")]
+    assert len(keys) == 2
+    assert not any("ALICE" in k or "BOB" in k or "PRIV" in k for k in keys)
+    assert not store.first_time("slack:event:EvC0PRIV0001U0ALICE001", 3600)
