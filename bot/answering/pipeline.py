@@ -649,8 +649,9 @@ def _checked(
 
 # A service named by a noun and described ("l'outil national de gestion des autorisations de
 # stationnement des taxis": one of the nouns a service goes by, KIND_NOUNS), asked for its
-# contact, its status or its incubator ("il est incubé où ?"): its description is searched.
-DESCRIBED_ASKS = frozenset({"contact", "status", "incubator"})
+# contact, its status, its incubator ("il est incubé où ?"), or a fact its card may lack (its
+# team's size, its budget: then said missing): its description is searched.
+DESCRIBED_ASKS = frozenset({"contact", "status", "incubator", "team_size", "budget"})
 
 # What an incubator's card answers: where it is, what it is, its services (and whom to write
 # to, when the question names an incubator: "incubator" is then asked too).

@@ -200,3 +200,15 @@ def test_the_verb_a_writer_says_where_they_work_with_names_no_incubator(
     )
     assert answer.answered
     assert answer.links[0].url.endswith("/incubateurs/anct.html")
+
+
+def test_a_budget_asked_of_a_service_described_is_said_missing_from_its_card(
+    site_engine: Engine,
+) -> None:
+    """The service is found by what it does; its card gives no budget, which is said."""
+    answer = site_engine.answer(
+        "Quel est le budget annuel de la plateforme de gestion centralisée des flux de "
+        "biocarburants ?"
+    )
+    assert not answer.answered
+    assert answer.links[0].url.endswith("/startups/carbure.html")
