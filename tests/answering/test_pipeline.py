@@ -483,12 +483,21 @@ def test_a_named_persons_phone_is_never_given(bare_engine: Engine, question: str
         "what's your favourite state startup?",
         "quelle est la startup d'État la plus utilisée aujourd'hui d'après vous ?",
         "which is the most successful state startup?",
-        "honestly, is it any good? would you recommend it to a small town hall?",
-        "et RucheNet, vous la recommandez pour nos apiculteurs ?",
     ],
 )
 def test_an_opinion_is_declined_however_it_is_asked(bare_engine: Engine, question: str) -> None:
     assert not bare_engine.answer(question).answered
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Phare Libre, honestly, is it any good? would you recommend it to a small harbour?",
+        "RucheNet, franchement, vous la recommandez pour nos apiculteurs ?",
+    ],
+)
+def test_a_judgement_of_a_named_service_is_declined(engine: Engine, question: str) -> None:
+    assert not engine.answer(question).answered
 
 
 def test_which_one_to_turn_to_is_not_an_opinion(engine: Engine) -> None:
