@@ -1036,3 +1036,16 @@ def test_a_service_matching_the_whole_description_beats_one_matching_a_part() ->
     )
     assert answer.answered and answer.links[0].url.endswith("/startups/causette.html")
     assert "accélération" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "à la fin de l'investigation on est censé produire quoi, concrètement ?",
+        "what is the investigation supposed to deliver in the end?",
+    ],
+)
+def test_what_a_phase_produces_is_its_result_section(bare_engine: Engine, question: str) -> None:
+    answer = bare_engine.answer(question)
+    assert answer.answered and answer.links[0].url.endswith("/approche/investigation#resultat")
+    assert "prototype" in answer.text
