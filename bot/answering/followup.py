@@ -393,8 +393,9 @@ def remember(state: State, conversation: Conversation, text: str, result: Result
     entity = entity_of(state, result.source_id or "") if result.answered else None
     subject = entity.name if entity is not None else ""
     asked = without(text, subject) if subject else " ".join(words(text))
-    if last is not None and subject == last.subject and not content_words(asked):
-        asked = last.asked  # "et ça ?" keeps asking what was asked
+    if last is not None and not content_words(asked):
+        # "et ça ?", "et DomiFa ?" keep asking what was asked, down a chain of ellipses
+        asked = last.asked
     entities = ([entity] if entity is not None else []) + (
         mentioned(state, result, entity) if result.answered else []
     )

@@ -493,3 +493,15 @@ def test_an_address_asked_of_one_incubator_then_of_another(engine: Engine) -> No
     # the other one's card gives no address, and the answer says so rather than its e-mail
     assert second.links[0].url.endswith("/incubateurs/atelier-territoires.html")
     assert "adresse" in second.text and not second.answered
+
+
+def test_a_chain_of_ellipses_keeps_asking_the_first_question(engine: Engine) -> None:
+    """ "Phare Libre a eu combien au FAST ?", "et RucheNet ?", "et Phare Libre ?": the third
+    asks what the first asked (``ask --explain`` shows it), not "et ?"."""
+    conversation = Conversation()
+    engine.answer("Phare Libre a été lauréat du FAST ? ils ont eu combien ?", conversation)
+    engine.answer("et RucheNet ?", conversation)
+    answer, trace = engine.explain("et Phare Libre ?", conversation)
+    inherited = [note for stage, note in trace.steps if stage == "follow-up"]
+    assert any("laureat du fast" in note for note in inherited), inherited
+    assert answer.answered and "120 000" in answer.text
