@@ -28,6 +28,7 @@ def test_every_facet_has_cues_and_a_label() -> None:
         ("ça dure combien de temps la construction ?", "duration"),
         ("à la fin de la phase on est censé produire quoi ?", "deliverable"),
         ("on repart avec quoi à la fin du programme ?", "deliverable"),
+        ("et ça produit quoi concrètement à la fin ?", "deliverable"),
         ("what does the acceleration phase deliver?", "deliverable"),
         ("l'intra doit y être à quel % ?", "share"),
         ("what % of their time goes to the product?", "share"),
