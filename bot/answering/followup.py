@@ -151,15 +151,21 @@ def _names(text: str, subject: str) -> bool:
     return bool(named) and bool((named & set(tokens(text))) - asking)
 
 
-def _answers_own_words(text: str, result: Result) -> bool:
-    """Whether ``result`` says some of the words ``text`` asks with, or ``text`` asks for a
-    fact (the facet check sees to it): a question that needed the subject to be answered
-    still finds its own words in the answer ("quel est le numéro de Jean ?" in a thread about
-    the construction is not answered by the construction's page)."""
+def _answers_own_words(state: State, text: str, result: Result) -> bool:
+    """Whether ``result`` says some of the words ``text`` asks with, in its text or in the
+    title and aliases of the section it comes from ("des renforts ?" is answered by the section
+    "Renforts pour l'équipe"), or ``text`` asks for a fact (the facet check sees to it): a
+    question that needed the subject to be answered still finds its own words in the answer
+    ("quel est le numéro de Jean ?" in a thread about the construction is not answered by the
+    construction's page)."""
     if asked_facets(text):
         return True  # what a fact is asked with is checked by the facet check
     own = {t for w in content_words(text) for t in tokens(w)}
-    return bool(own & set(tokens(result.text)))
+    said = set(tokens(result.text))
+    section = next((d for d in state.index.docs if d.id == result.source_id), None)
+    if section is not None:
+        said |= set(tokens(" ".join((section.title, *section.aliases))))
+    return bool(own & said)
 
 
 def _on_topic(state: State, text: str, subject: Entity | None = None) -> bool:
@@ -263,7 +269,7 @@ def continued(
             # a fact the inherited subject's page does not give says so, with its link,
             # rather than the general "je ne sais pas"
             said_missing = plainly and not alone.answered and again.source_id is not None
-            if not plainly and not _answers_own_words(text, again):
+            if not plainly and not _answers_own_words(state, text, again):
                 trace.add("follow-up", "the continued answer does not say what was asked")
             elif again.answered or keep or said_missing:
                 result = again

@@ -505,3 +505,15 @@ def test_a_chain_of_ellipses_keeps_asking_the_first_question(engine: Engine) -> 
     inherited = [note for stage, note in trace.steps if stage == "follow-up"]
     assert any("laureat du fast" in note for note in inherited), inherited
     assert answer.answered and "120 000" in answer.text
+
+
+def test_a_follow_up_answered_by_the_section_its_words_name_is_kept(engine: Engine) -> None:
+    """ "des renforts ?" is answered by the section titled "Renforts pour l'équipe", though
+    the section's text says what they are (tech, design) rather than the word."""
+    _, second = turns(
+        engine,
+        "le programme de consolidation ça dure combien ?",
+        "y a des renforts en plus du coach ? genre des devs ?",
+    )
+    assert second.answered
+    assert "renforcement" in second.links[0].url
