@@ -84,12 +84,9 @@ def collect(site: Path | None) -> list[Record]:
 
 
 def standardise(rows: list[tuple[float, ...]]) -> tuple[list[float], list[float]]:
-    n = len(rows)
-    means = [sum(r[j] for r in rows) / n for j in range(len(FEATURES))]
-    sds = [
-        math.sqrt(sum((r[j] - means[j]) ** 2 for r in rows) / n) or 1.0
-        for j in range(len(FEATURES))
-    ]
+    n, width = len(rows), len(rows[0])
+    means = [sum(r[j] for r in rows) / n for j in range(width)]
+    sds = [math.sqrt(sum((r[j] - means[j]) ** 2 for r in rows) / n) or 1.0 for j in range(width)]
     return means, sds
 
 
@@ -99,7 +96,7 @@ def fit(records: list[Record]) -> tuple[list[float], float]:
     means, sds = standardise(rows)
     xs = [[(x - m) / s for x, m, s in zip(row, means, sds, strict=True)] for row in rows]
     ys = [r[2] for r in records]
-    w = [0.0] * len(FEATURES)
+    w = [0.0] * len(rows[0])
     b = 0.0
     n = len(xs)
     for _ in range(STEPS):

@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.answering import compose, followup, pipeline
 from bot.answering.answer import Answer, Link
 from bot.answering.conversation import Conversation
-from bot.answering.decision import Model
+from bot.answering.decision import SECTION_FEATURES, SECTIONS_FILE, Model
 from bot.answering.pipeline import Stages, Trace
 from bot.answering.search import Doc, Index
 from bot.answering.text import detect_lang, strip_slack
@@ -58,6 +58,7 @@ class State:
     service_index: Index | None = None  # the services' pitches, to find one by description
     vocabulary: Vocabulary | None = None  # the programme's words, computed
     decision: Model | None = None  # whether to answer with the best hit (None: by the rules)
+    sections: Model | None = None  # which section of the page answers (None: by the rules)
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # knowledge/names.yaml
     incubator_index: Index | None = None  # the incubators' pages, to find one by administration
     titles: dict[str, str] = field(default_factory=dict)  # page address -> its title
@@ -178,6 +179,7 @@ def build_state(
         service_index=Index(services) if services else None,
         incubator_index=_optional_index(pipeline.registry_docs(registry, "incubator")),
         decision=Model.load(),
+        sections=_section_model(),
         vocabulary=Vocabulary.build(
             [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
             + [d.title for d in services],
@@ -188,6 +190,13 @@ def build_state(
             cache=data_dir / "cache" / "general-zipf.json" if data_dir else None,
         ),
     )
+
+
+def _section_model() -> Model | None:
+    """The fitted choice of a page's section, when fitted (``bench/fit_sections.py``)."""
+    if not SECTIONS_FILE.exists():
+        return None
+    return Model.load(SECTIONS_FILE, SECTION_FEATURES)
 
 
 def _optional_index(docs: list[Doc]) -> Index | None:
@@ -258,6 +267,7 @@ class Engine:
             service_index=Index(services) if services else None,
             incubator_index=_optional_index(pipeline.registry_docs(registry, "incubator")),
             decision=Model.load(),
+            sections=_section_model(),
         )
 
     def answer(self, question: str, conversation: Conversation | None = None) -> Answer:

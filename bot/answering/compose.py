@@ -5,6 +5,7 @@ Pure functions over an engine ``State``; no I/O, no chat.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
-from bot.answering.decision import Evidence, by_rules
+from bot.answering.decision import Evidence, Model, SectionEvidence, by_rules
 from bot.answering.facets import Want, cue_words, wanted
 from bot.answering.search import Doc, Hit, Index, alias_keys, counted_numbers
 from bot.answering.text import (
@@ -370,15 +371,39 @@ def _numbered_aliases(aliases: tuple[str, ...]) -> frozenset[str]:
 
 
 def _pick_section(
-    hits: list[Hit], top: Hit, wants: Sequence[Want], index: Index, text: str = ""
+    hits: list[Hit],
+    top: Hit,
+    wants: Sequence[Want],
+    index: Index,
+    text: str = "",
+    model: Model | None = None,
 ) -> Hit:
-    """Within the winning page, the section that answers the question itself.
+    """Within the winning page, the section that answers the question itself: the one the
+    fitted model (``data/sections.yaml``) finds likeliest, or, without it, by the hand-set
+    value (see :func:`section_choices`)."""
+    chosen, choices = section_choices(hits, top, wants, index, text, evidence=model is not None)
+    if model is None or len(choices) < 2:
+        return chosen
+    return max(choices, key=lambda c: model.chance(c[1].vector()))[0]
+
+
+def section_choices(
+    hits: list[Hit],
+    top: Hit,
+    wants: Sequence[Want],
+    index: Index,
+    text: str = "",
+    *,
+    evidence: bool = True,
+) -> tuple[Hit, list[tuple[Hit, SectionEvidence]]]:
+    """The section the hand-set value picks within the winning page, and (``evidence``) each
+    candidate section with what the fitted choice sees of it.
 
     Words of the page's title and aliases say which page; the words left say which
     section. When none is left, the page's best-ranked part answers.
     """
     if top.doc.source != "knowledge":
-        return top
+        return top, []
     same = [h for h in hits if h.doc.page_id == top.doc.page_id]
     page_terms = _page_terms(top.doc.page_title, top.doc.page_aliases)
     # a number naming sections as their titles write it ("FAST 17") says which one: the
@@ -416,12 +441,31 @@ def _pick_section(
             v = v * (1 + TYPE_BONUS * carried) + 3.0 * typed + 1.0 * (carried - typed)
         return v, not h.doc.is_summary
 
+    if not same:
+        return top, []
     best = max(same, key=value)
-    if value(best)[0] > 0:
-        return best
     # no word beyond the page's own names: the page's best-ranked part answers (a section
     # whose aliases the question uses, else usually the summary)
-    return same[0] if same else top
+    chosen = best if value(best)[0] > 0 else same[0]
+    if not evidence or len(same) < 2:
+        return chosen, []
+    top_value = max(value(h)[0] for h in same) or 1.0
+
+    def seen(rank: int, h: Hit) -> SectionEvidence:
+        own = _page_terms(h.doc.title, h.doc.aliases)
+        named = sum(index.idf(t) for t in (h.matched - page_terms) & own if not t.isdigit())
+        return SectionEvidence(
+            hand=value(h)[0] / top_value,
+            hand_best=1.0 if h is chosen else 0.0,
+            log_score=math.log1p(max(h.score, 0.0)),
+            coverage=h.coverage,
+            named=math.log1p(named),
+            carried=_has_wanted(h.doc, wants) if wants else 0.0,
+            summary=1.0 if h.doc.is_summary else 0.0,
+            first=1.0 / (1 + rank),
+        )
+
+    return chosen, [(h, seen(rank, h)) for rank, h in enumerate(same)]
 
 
 def _rank(hits: list[Hit], wants: Sequence[Want], prefer: str = "") -> list[Hit]:
@@ -806,7 +850,7 @@ def respond(
             note("decide", "declined: no section is sure enough")
             return decline(text, lang)
         top = referral
-    top = _pick_section(hits, top, wants, index, text)
+    top = _pick_section(hits, top, wants, index, text, state.sections)
     doc = top.doc
     if _workplace(text, terms, top, domain) or _unknown_year(text, top.doc, state):
         note("decide", "declined: one's own job, or a year the page never mentions")

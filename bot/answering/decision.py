@@ -62,30 +62,55 @@ FEATURES = tuple(f.name for f in fields(Evidence))
 
 
 @dataclass(frozen=True)
+class SectionEvidence:
+    """What the choice of a page's section sees of one candidate section (one feature each)."""
+
+    hand: float  # the hand-set value of the section (words beyond the page's names...), 0..1
+    hand_best: float  # 1 for the section the hand-set value picks
+    log_score: float  # log(1 + its BM25F score)
+    coverage: float  # share of the question's term weight it matches
+    named: float  # log(1 + idf of the question's words its own title and aliases say)
+    carried: float  # how well it holds the kind of fact asked (1, 0.5, 0; 0 when none asked)
+    summary: float  # 1 for the page's opening section
+    first: float  # 1 / (1 + its rank among the page's sections found)
+
+    def vector(self) -> tuple[float, ...]:
+        return astuple(self)
+
+
+SECTION_FEATURES = tuple(f.name for f in fields(SectionEvidence))
+SECTIONS_FILE = Path(__file__).parent / "data" / "sections.yaml"
+
+
+@dataclass(frozen=True)
 class Model:
-    """A logistic model over :class:`Evidence`, and the probability above which it answers."""
+    """A logistic model over a fixed list of features (:class:`Evidence` or
+    :class:`SectionEvidence`), and the probability above which it answers."""
 
     weights: tuple[float, ...]
     bias: float
     threshold: float
 
-    def probability(self, evidence: Evidence) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, evidence.vector(), strict=True))
+    def chance(self, vector: tuple[float, ...]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, vector, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def probability(self, evidence: Evidence) -> float:
+        return self.chance(evidence.vector())
 
     def sure(self, evidence: Evidence) -> bool:
         return self.probability(evidence) >= self.threshold
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> Model:
+    def load(cls, path: Path = MODEL_FILE, features: tuple[str, ...] = FEATURES) -> Model:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             named = {str(k): float(v) for k, v in data["weights"].items()}
-            missing = [f for f in FEATURES if f not in named]
+            missing = [f for f in features if f not in named]
             if missing:
                 raise KnowledgeError([Problem(str(path), 1, f"no weight for {', '.join(missing)}")])
             return cls(
-                tuple(named[f] for f in FEATURES), float(data["bias"]), float(data["threshold"])
+                tuple(named[f] for f in features), float(data["bias"]), float(data["threshold"])
             )
         except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
             problem = Problem(str(path), 1, f"unreadable decision model ({exc})")

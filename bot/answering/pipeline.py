@@ -83,6 +83,7 @@ class Stages:
     facet_check: bool = True
     complement: bool = True  # the second ask of a question, from another section of the page
     decision: bool = True  # the fitted model decides to answer (off: the hand-set thresholds)
+    sections: bool = True  # a fitted model picks the page's section (off: the hand-set value)
 
     @classmethod
     def without(cls, names: set[str] | frozenset[str]) -> Stages:
@@ -445,6 +446,8 @@ def run(
         state = replace(state, vocabulary=None)
     if not stages.decision:
         state = replace(state, decision=None)
+    if not stages.sections:
+        state = replace(state, sections=None)
     query = parse(raw)
     if stages.focus and query.focused:
         trace.add("normalise", f"focus: {query.focus[:160]!r}")

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.decision import FEATURES, Evidence, Model, by_rules
+from bot.answering.decision import (
+    FEATURES,
+    SECTION_FEATURES,
+    SECTIONS_FILE,
+    Evidence,
+    Model,
+    SectionEvidence,
+    by_rules,
+)
 from bot.errors import KnowledgeError
 
 
@@ -51,3 +59,35 @@ def test_an_unreadable_model_file_names_the_file(tmp_path: Path) -> None:
     broken.write_text("weights: [1, 2\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"decision\.yaml:1: unreadable decision model"):
         Model.load(broken)
+
+
+def section(hand: float, best: bool, carried: float, summary: bool = False) -> SectionEvidence:
+    return SectionEvidence(
+        hand=hand,
+        hand_best=1.0 if best else 0.0,
+        log_score=3.0,
+        coverage=0.5,
+        named=1.0,
+        carried=carried,
+        summary=1.0 if summary else 0.0,
+        first=0.5,
+    )
+
+
+def test_the_committed_section_model_weighs_every_piece_of_evidence() -> None:
+    model = Model.load(SECTIONS_FILE, SECTION_FEATURES)
+    assert len(model.weights) == len(SECTION_FEATURES)
+
+
+def test_a_section_holding_the_fact_asked_is_likelier() -> None:
+    model = Model.load(SECTIONS_FILE, SECTION_FEATURES)
+    holding = section(0.8, False, 1.0).vector()
+    lacking = section(0.8, False, 0.0).vector()
+    assert model.chance(holding) > model.chance(lacking)
+
+
+def test_a_section_model_file_missing_a_weight_names_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "sections.yaml"
+    broken.write_text("weights:\n  hand: 1.0\nbias: 0\nthreshold: 0.5\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"sections\.yaml:1: no weight for hand_best"):
+        Model.load(broken, SECTION_FEATURES)

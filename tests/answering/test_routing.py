@@ -16,6 +16,7 @@ import pytest
 from paths import SHARED
 
 from bot.answering.answer import Answer
+from bot.answering.pipeline import Stages
 from bot.answering.text import fold
 from bot.engine import Engine
 
@@ -212,3 +213,35 @@ def test_a_budget_asked_of_a_service_described_is_said_missing_from_its_card(
     )
     assert not answer.answered
     assert answer.links[0].url.endswith("/startups/carbure.html")
+
+
+@pytest.mark.parametrize(
+    ("question", "anchor"),
+    [
+        # the section its words name, not the page's profile of the role
+        (
+            "Pendant la phase d'investigation, quelles sont les missions de l'intrapreneur ?",
+            "#pendant-la-phase-dinvestigation",
+        ),
+        # the pillar about the sponsor's support, not the one about maturity
+        ("FAST : il faut quoi côté sponsor pour être éligible ?", "#soutien"),
+    ],
+)
+def test_the_section_that_holds_what_is_asked_is_chosen(
+    site_engine: Engine, question: str, anchor: str
+) -> None:
+    answer = site_engine.answer(question)
+    assert answer.answered and anchor in answer.links[0].url
+
+
+def test_the_section_choice_switched_off_falls_back_to_the_hand_set_value(
+    site_engine: Engine,
+) -> None:
+    """The stage the ablation switches off: the hand-set value picks maturity's section."""
+    kept = site_engine.stages
+    site_engine.stages = Stages.without({"sections"})
+    try:
+        answer = site_engine.answer("FAST : il faut quoi côté sponsor pour être éligible ?")
+    finally:
+        site_engine.stages = kept
+    assert answer.answered and "#soutien" not in answer.links[0].url
