@@ -9,7 +9,8 @@
 4. **retrieve and decide** (:mod:`bot.answering.compose`): the entity named (a service, an
    incubator, a page) or the best section, kept only when the evidence is sure enough: a
    logistic model fitted offline on the labelled sets weighs it (:mod:`bot.answering.decision`,
-   stage ``decision``; switched off, the hand-set thresholds it replaced decide).
+   stage ``decision``; switched off, the hand-set thresholds it replaced decide), and the
+   section of the winning page that answers is chosen by another (stage ``sections``).
 5. **describe**: a service found by what it does when nothing else answered.
 6. **facet check** (:mod:`bot.answering.facets`): when the question asks for a fact (a
    budget, a team's size, a phone number) that the chosen answer does not give, the bot says
