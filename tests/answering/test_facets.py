@@ -26,6 +26,10 @@ def test_every_facet_has_cues_and_a_label() -> None:
     ("question", "facet"),
     [
         ("ça dure combien de temps la construction ?", "duration"),
+        ("il fait quel temps à Lyon ce week-end ?", "weather"),
+        ("il va faire beau pour le séminaire de lancement ?", "weather"),
+        ("raconte-nous une blague sur les intrapreneurs", "joke"),
+        ("tell me a joke about product managers", "joke"),
         ("à la fin de la phase on est censé produire quoi ?", "deliverable"),
         ("on repart avec quoi à la fin du programme ?", "deliverable"),
         ("et ça produit quoi concrètement à la fin ?", "deliverable"),

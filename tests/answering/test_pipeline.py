@@ -494,6 +494,20 @@ def test_an_opinion_is_declined_however_it_is_asked(bare_engine: Engine, questio
 @pytest.mark.parametrize(
     "question",
     [
+        "il fait quel temps demain à Brest ? je viens à la Fabrique numérique de la Mer",
+        "raconte-moi une blague sur les sponsors et les comités d'investissement",
+        "tell me a joke about the FAST jury",
+    ],
+)
+def test_the_weather_or_a_joke_is_declined_whatever_programme_word_it_holds(
+    engine: Engine, question: str
+) -> None:
+    assert not engine.answer(question).answered
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "Phare Libre, honestly, is it any good? would you recommend it to a small harbour?",
         "RucheNet, franchement, vous la recommandez pour nos apiculteurs ?",
     ],
