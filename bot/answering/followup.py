@@ -92,11 +92,11 @@ def entity_of(state: State, source_id: str) -> Entity | None:
     page = state.pages.get(page_id)
     if page is not None:
         return Entity(page.kind, page.id, short_title(page.title), _head_noun(page.title))
-    for doc in state.index.docs:
-        if doc.id == source_id:
-            title = doc.page_title or doc.title
-            return Entity(doc.kind, doc.page_id or doc.id, title, _head_noun(title))
-    return None
+    doc = state.index.doc(source_id)
+    if doc is None:
+        return None
+    title = doc.page_title or doc.title
+    return Entity(doc.kind, doc.page_id or doc.id, title, _head_noun(title))
 
 
 def subject_of(state: State, result: Result) -> str:
@@ -162,7 +162,7 @@ def _answers_own_words(state: State, text: str, result: Result) -> bool:
         return True  # what a fact is asked with is checked by the facet check
     own = {t for w in content_words(text) for t in tokens(w)}
     said = set(tokens(result.text))
-    section = next((d for d in state.index.docs if d.id == result.source_id), None)
+    section = state.index.doc(result.source_id)
     if section is not None:
         said |= set(tokens(" ".join((section.title, *section.aliases))))
     return bool(own & said)

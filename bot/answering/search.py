@@ -147,6 +147,11 @@ class Index:
         for word in self.vocabulary:
             self._by_initial.setdefault(word[0], []).append(word)
         self._corrections: dict[str, str | None] = {}
+        self._by_id = {doc.id: doc for doc in docs}
+
+    def doc(self, doc_id: str | None) -> Doc | None:
+        """The unit ``doc_id`` (an answer's ``source_id``), or None."""
+        return self._by_id.get(doc_id or "")
 
     def page_terms(self, page_id: str) -> frozenset[str]:
         """The search terms of every section of the page ``page_id``."""
