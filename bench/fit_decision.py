@@ -18,7 +18,9 @@ import math
 import random
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -55,31 +57,47 @@ def learning_sets() -> dict[str, Path]:
     return found
 
 
-def collect(site: Path | None) -> list[Record]:
-    """Ask every learning question with the rules deciding; record each decision's evidence."""
+def ask_learning_sets(
+    site: Path | None,
+    stage_off: str,
+    hook: str,
+    wrap: Callable[[Callable[..., Any], dict[str, Any]], Callable[..., Any]],
+) -> None:
+    """Ask every learning question once, with ``stage_off`` switched off and the function
+    ``compose.<hook>`` replaced by ``wrap(original, current)`` for the while; ``current``
+    holds the labelled item being asked (``item``) and its set's name (``set``)."""
     score = load_score_module()
     engine = Engine.load(DEFAULT_KNOWLEDGE_DIR, site, Path(tempfile.mkdtemp()))
-    engine.stages = Stages.without({"decision"})
-    records: list[Record] = []
-    current: dict[str, object] = {}
-    original = compose._evidence
-
-    def recording(top, hits, index, terms, unknown, domain, wants):  # type: ignore[no-untyped-def]
-        evidence = original(top, hits, index, terms, unknown, domain, wants)
-        item = current["item"]
-        gold = {score.norm_url(u) for u in item.get("urls") or []}  # type: ignore[attr-defined]
-        right = score.is_answerable(item) and score.norm_url(top.doc.url) in gold
-        records.append((str(current["set"]), evidence.vector(), int(right), by_rules(evidence)))
-        return evidence
-
-    compose._evidence = recording  # type: ignore[assignment]
+    engine.stages = Stages.without({stage_off})
+    current: dict[str, Any] = {}
+    original = getattr(compose, hook)
+    setattr(compose, hook, wrap(original, current))
     try:
         for name, path in learning_sets().items():
             for item in score.load_eval(str(path)):
                 current.update(item=item, set=name)
                 engine.answer(item["q"])
     finally:
-        compose._evidence = original  # type: ignore[assignment]
+        setattr(compose, hook, original)
+
+
+def collect(site: Path | None) -> list[Record]:
+    """Ask every learning question with the rules deciding; record each decision's evidence."""
+    score = load_score_module()
+    records: list[Record] = []
+
+    def wrap(original: Callable[..., Any], current: dict[str, Any]) -> Callable[..., Any]:
+        def recording(top, hits, index, terms, unknown, domain, wants):  # type: ignore[no-untyped-def]
+            evidence = original(top, hits, index, terms, unknown, domain, wants)
+            item = current["item"]
+            gold = {score.norm_url(u) for u in item.get("urls") or []}
+            right = score.is_answerable(item) and score.norm_url(top.doc.url) in gold
+            records.append((current["set"], evidence.vector(), int(right), by_rules(evidence)))
+            return evidence
+
+        return recording
+
+    ask_learning_sets(site, "decision", "_evidence", wrap)
     return records
 
 

@@ -17,21 +17,19 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
-from fit_decision import fit, learning_sets, probability  # noqa: E402
+from fit_decision import ask_learning_sets, fit, probability  # noqa: E402
 from quality import load_score_module  # noqa: E402
 
 from bot.answering import compose  # noqa: E402
 from bot.answering.decision import SECTION_FEATURES, SECTIONS_FILE  # noqa: E402
-from bot.answering.pipeline import Stages  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.settings import DEFAULT_KNOWLEDGE_DIR  # noqa: E402
 
 # one choice: (set, [(features, label)], the index of the hand-set pick)
 Choice = tuple[str, list[tuple[tuple[float, ...], int]], int]
@@ -39,37 +37,30 @@ Choice = tuple[str, list[tuple[tuple[float, ...], int]], int]
 
 def collect(site: Path | None) -> list[Choice]:
     score = load_score_module()
-    engine = Engine.load(DEFAULT_KNOWLEDGE_DIR, site, Path(tempfile.mkdtemp()))
-    engine.stages = Stages.without({"sections"})
     choices: list[Choice] = []
-    current: dict[str, object] = {}
-    original = compose._pick_section
 
-    def recording(hits, top, wants, index, text="", model=None):  # type: ignore[no-untyped-def]
-        chosen, candidates = compose.section_choices(hits, top, wants, index, text)
-        item = current["item"]
-        groups = score.fact_groups(item.get("facts"))  # type: ignore[attr-defined]
-        if candidates and groups and score.is_answerable(item):
+    def wrap(original: Callable[..., Any], current: dict[str, Any]) -> Callable[..., Any]:
+        def recording(hits, top, wants, index, text="", model=None):  # type: ignore[no-untyped-def]
+            chosen, candidates = compose.section_choices(hits, top, wants, index, text)
+            item = current["item"]
+            groups = score.fact_groups(item.get("facts"))
+            if candidates and groups and score.is_answerable(item):
 
-            def holds(text_: str) -> int:
-                said = score.norm_text(text_)
-                return int(all(any(score.norm_text(a) in said for a in g) for g in groups))
+                def holds(said: str) -> int:
+                    said = score.norm_text(said)
+                    return int(all(any(score.norm_text(a) in said for a in g) for g in groups))
 
-            rows = [(ev.vector(), holds(h.doc.text + " " + h.doc.text_en)) for h, ev in candidates]
-            labels = {label for _, label in rows}
-            if labels == {0, 1}:
-                picked = next(i for i, (h, _) in enumerate(candidates) if h is chosen)
-                choices.append((str(current["set"]), rows, picked))
-        return original(hits, top, wants, index, text, model)
+                rows = [
+                    (ev.vector(), holds(h.doc.text + " " + h.doc.text_en)) for h, ev in candidates
+                ]
+                if {label for _, label in rows} == {0, 1}:
+                    picked = next(i for i, (h, _) in enumerate(candidates) if h is chosen)
+                    choices.append((current["set"], rows, picked))
+            return original(hits, top, wants, index, text, model)
 
-    compose._pick_section = recording  # type: ignore[assignment]
-    try:
-        for name, path in learning_sets().items():
-            for item in score.load_eval(str(path)):
-                current.update(item=item, set=name)
-                engine.answer(item["q"])
-    finally:
-        compose._pick_section = original  # type: ignore[assignment]
+        return recording
+
+    ask_learning_sets(site, "sections", "_pick_section", wrap)
     return choices
 
 
