@@ -443,19 +443,20 @@ def section_choices(
 
     if not same:
         return top, []
-    best = max(same, key=value)
+    values = [value(h) for h in same]  # each section valued once
+    at = max(range(len(same)), key=values.__getitem__)
     # no word beyond the page's own names: the page's best-ranked part answers (a section
     # whose aliases the question uses, else usually the summary)
-    chosen = best if value(best)[0] > 0 else same[0]
+    chosen = same[at] if values[at][0] > 0 else same[0]
     if not evidence or len(same) < 2:
         return chosen, []
-    top_value = max(value(h)[0] for h in same) or 1.0
+    top_value = values[at][0] or 1.0
 
     def seen(rank: int, h: Hit) -> SectionEvidence:
         own = _page_terms(h.doc.title, h.doc.aliases)
         named = sum(index.idf(t) for t in (h.matched - page_terms) & own if not t.isdigit())
         return SectionEvidence(
-            hand=value(h)[0] / top_value,
+            hand=values[rank][0] / top_value,
             hand_best=1.0 if h is chosen else 0.0,
             log_score=math.log1p(max(h.score, 0.0)),
             coverage=h.coverage,
