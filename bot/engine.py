@@ -20,6 +20,7 @@ from bot.answering import compose, followup, pipeline
 from bot.answering.answer import Answer, Link
 from bot.answering.conversation import Conversation
 from bot.answering.decision import SECTION_FEATURES, SECTIONS_FILE, Model
+from bot.answering.glossary import Glossary
 from bot.answering.pipeline import Stages, Trace
 from bot.answering.search import Doc, Index
 from bot.answering.text import detect_lang, strip_slack
@@ -62,6 +63,7 @@ class State:
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # knowledge/names.yaml
     incubator_index: Index | None = None  # the incubators' pages, to find one by administration
     titles: dict[str, str] = field(default_factory=dict)  # page address -> its title
+    glossary: Glossary | None = None  # English words for the services' French ones
 
 
 def knowledge_docs(knowledge: Knowledge) -> list[Doc]:
@@ -180,6 +182,7 @@ def build_state(
         incubator_index=_optional_index(pipeline.registry_docs(registry, "incubator")),
         decision=Model.load(),
         sections=_section_model(),
+        glossary=Glossary.load(),
         vocabulary=Vocabulary.build(
             [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
             + [d.title for d in services],

@@ -32,6 +32,7 @@ from bot.answering import compose
 from bot.answering.compose import Result, decline
 from bot.answering.conversation import KIND_NOUNS
 from bot.answering.facets import Facet, asked_anywhere, asked_facets
+from bot.answering.glossary import Glossary
 from bot.answering.query import (
     Query,
     introduced,
@@ -44,13 +45,16 @@ from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import (
     MONTHS_EN,
     MONTHS_FR,
+    STOP_WORDS,
     fold,
     format_date,
     normalize,
+    stem,
     strip_slack,
     tokens,
     words,
 )
+from bot.answering.vocabulary import general_zipf
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
 from bot.registry.startups import SCORE_WEAK_HINT, StartupMatch
 
@@ -65,7 +69,9 @@ DESCRIBE_MIN_WORDS = 2
 SHARED_IDF = math.log(2)  # a word more than half the entries use (BM25's idf below log 2)
 TELLING_IDF = 1.0  # a word a third of the entries or fewer use (BM25's idf from 1)
 DOMINANT_COVERAGE = 0.6  # an entry matching most of a description and all the next one does
-DOMINANT_WORDS = 3  # ... in three telling words at least ("le site, édité par qui ?" is not one)
+DOMINANT_WORDS = 3
+COMMON_ZIPF = 4.0  # an English word used once in 10,000 words or more: "paying", "missed"
+EVERYDAY_ZIPF = 6.0  # ... once in 1,000 words or more: "see", "them", "first"  # ... in three telling words at least ("le site, édité par qui ?" is not one)
 LIST_LIMIT = 12
 # A question sentence with this many words our pages never use is about something else, even
 # when its message names a service or an incubator around it.
@@ -81,6 +87,7 @@ class Stages:
     traps: bool = True
     registry_lists: bool = True
     describe: bool = True
+    glossary: bool = True  # a service described in English is searched in French too
     facet_check: bool = True
     complement: bool = True  # the second ask of a question, from another section of the page
     decision: bool = True  # the fitted model decides to answer (off: the hand-set thresholds)
@@ -338,6 +345,30 @@ def _dominates(index: Index, hits: list[Hit]) -> bool:
     )
 
 
+def _searched(index: Index, glossary: Glossary | None, text: str) -> list[tuple[str, ...]]:
+    """The words of ``text`` a description is searched with, each with the ways the entries
+    may say it (an English word's French translations); words most of the entries share
+    ("incubateur" among incubators) tell none apart and are left out."""
+    said = [w for w in words(text) if w not in STOP_WORDS]
+    common: set[str] = set()
+    if glossary is not None:  # English: "see", "them", "first" are too common to describe
+        said = [w for w in said if general_zipf(w) < EVERYDAY_ZIPF]
+        common = {stem(w) for w in said if general_zipf(w) >= COMMON_ZIPF}
+    stems = [stem(w) for w in said]
+    groups = glossary.groups(stems) if glossary is not None else [(t,) for t in stems]
+    out: list[tuple[str, ...]] = []
+    for group in groups:
+        if len(group) == 1:
+            if group[0] in common and not index.known(group[0]):
+                continue  # an everyday English word the entries' French does not hold
+            group = (index.correct(group[0]) or group[0],)
+        else:
+            group = tuple(t for t in group if index.known(t)) or group[:1]
+        if min(index.idf(t) for t in group) >= SHARED_IDF:
+            out.append(group)
+    return list(dict.fromkeys(out))
+
+
 def describe(
     state: State, query: Query, lang: str, trace: Trace, kind: str = "startup"
 ) -> Result | None:
@@ -348,15 +379,17 @@ def describe(
     # the whole message, else the one sentence of a long message that describes it (coverage
     # is a share of the words searched: a greeting and a story dilute the description)
     found: dict[str, tuple[float, str]] = {}  # id -> (best score, title)
+    strongest = (0.0, "")  # the best entry met, clear or not
     for text in (query.text, *sentences_of(query)):
         # words most of the entries use ("incubateur" among incubators) tell none apart
         searched = without_working(text)
-        terms = [t for t in index.query_terms(searched) if index.idf(t) >= SHARED_IDF]
-        hits = index.search(text, limit=2, terms=terms)
+        groups = _searched(index, state.glossary if lang == "en" else None, searched)
+        hits = index.search(text, limit=2, groups=groups)
         if not hits:
             continue
         best = hits[0]
         second = hits[1].score if len(hits) > 1 else 0.0
+        strongest = max(strongest, (best.score, best.doc.id))
         trace.add(
             "describe",
             f"best {best.doc.id} score={best.score:.1f} coverage={best.coverage:.2f} "
@@ -379,6 +412,8 @@ def describe(
         return None
     ranked = sorted(found.items(), key=lambda item: item[1][0], reverse=True)
     found_id, (score, title) = ranked[0]
+    if strongest[1] != found_id and strongest[0] > score:
+        return None  # a sentence clearly fits a weaker entry than the message's strongest one
     if len(ranked) > 1 and score < ranked[1][1][0] * DESCRIBE_MARGIN[kind]:
         return None  # two sentences describe two different ones, neither clearly
     match = StartupMatch(kind, found_id.split(":", 1)[1], title, 90.0, "")
@@ -449,6 +484,8 @@ def run(
         state = replace(state, decision=None)
     if not stages.sections:
         state = replace(state, sections=None)
+    if not stages.glossary:
+        state = replace(state, glossary=None)
     query = parse(raw)
     if stages.focus and query.focused:
         trace.add("normalise", f"focus: {query.focus[:160]!r}")

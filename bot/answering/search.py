@@ -217,26 +217,46 @@ class Index:
             out.append(fixed if fixed else term)
         return list(dict.fromkeys(out))
 
-    def search(self, question: str, limit: int = 5, terms: list[str] | None = None) -> list[Hit]:
-        terms = terms if terms is not None else self.query_terms(question)
-        if not terms:
+    def search(
+        self,
+        question: str,
+        limit: int = 5,
+        terms: list[str] | None = None,
+        groups: list[tuple[str, ...]] | None = None,
+    ) -> list[Hit]:
+        """The ``limit`` best units for ``question`` (or its ``terms``). ``groups``: words each
+        said in several ways (an English word's French translations): a unit scores the best
+        way it holds, and the word weighs once in the coverage, as its commonest way."""
+        if groups is None:
+            terms = terms if terms is not None else self.query_terms(question)
+            groups = [(t,) for t in terms]
+        if not groups:
             return []
-        qset = set(terms)
-        total_weight = sum(self.idf(t) for t in terms) or 1.0
+        qset = {t for group in groups for t in group}
+        weights = [min(self.idf(t) for t in group) for group in groups]
+        total_weight = sum(weights) or 1.0
         scores: dict[int, float] = {}
         specific: dict[int, float] = {}
         via_alias: dict[int, set[str]] = {}
         get_score, get_specific = scores.get, specific.get
-        for term in terms:
-            row = self._postings.get(term)
-            if row is None:
-                row = self._scored(term)
-            for i, s, own in row:
+        for group, weight in zip(groups, weights, strict=True):
+            if len(group) == 1:
+                rows = self._postings.get(group[0]) or self._scored(group[0])
+            else:  # the best of the ways per unit, each weighing as the commonest way
+                best: dict[int, tuple[int, float, float]] = {}
+                for term in group:
+                    scale = weight / self.idf(term)
+                    for i, s, own in self._postings.get(term) or self._scored(term):
+                        seen = best.get(i)
+                        if seen is None or s * scale > seen[1]:
+                            best[i] = (i, s * scale, own * scale)
+                rows = tuple(best.values())
+            for i, s, own in rows:
                 scores[i] = get_score(i, 0.0) + s
                 specific[i] = get_specific(i, 0.0) + own
         # "les 3 piliers" counts pillars: it does not name "pilier 3"
         naming = qset - counted_numbers(question)
-        for term in terms:
+        for term in qset:
             for i, keys, bonus, own_alias in self._alias_index.get(term, ()):
                 if keys <= naming:
                     scores[i] = scores.get(i, 0.0) + bonus
@@ -250,6 +270,10 @@ class Index:
         hits = []
         for i, score in ranked:
             present = frozenset(qset & self._words[i] | (qset & via_alias.get(i, set())))
-            coverage = sum(self._idf.get(t, self._max_idf) for t in present) / total_weight
-            hits.append(Hit(self.docs[i], score, coverage, present, specific.get(i, 0.0)))
+            held = sum(
+                w for group, w in zip(groups, weights, strict=True) if present.intersection(group)
+            )
+            hits.append(
+                Hit(self.docs[i], score, held / total_weight, present, specific.get(i, 0.0))
+            )
         return hits
