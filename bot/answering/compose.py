@@ -15,6 +15,7 @@ from urllib.parse import urldefrag
 
 from bot.answering.decision import Evidence, Model, SectionEvidence, by_rules
 from bot.answering.facets import Want, cue_words, wanted
+from bot.answering.query import asks
 from bot.answering.search import Doc, Hit, Index, alias_keys, counted_numbers
 from bot.answering.text import (
     CONTACT_WORDS,
@@ -137,8 +138,9 @@ def _complement(
     same = [h for h in hits if h.doc.page_id == doc.page_id and h.doc.id != doc.id]
     # a value the chosen section lacks (a duration, an amount, a count, a date)
     for want in _values(complements):
-        if _has_wanted(doc, [want]):
-            continue
+        if _has_wanted(doc, [want]) == 1.0:
+            continue  # (a "2 jours par semaine" where the page states its duration elsewhere
+            # is not the duration asked)
         for h in same:
             if _has_wanted(h.doc, [want]) == 1.0:
                 return h.doc
@@ -293,20 +295,6 @@ TYPE_BONUS = 0.35
 # The second ask of a question is answered by another section of the page when that section
 # matches this share of the ask's words (beyond the page's own names).
 ASK_MIN_COVERAGE = 0.25
-# Where a question's second ask starts: a new question sentence, or "et"/"and" before a
-# question word ("combien de temps, et c'est pour qui ?").
-_ASK_SPLIT = re.compile(
-    r"(?<=\?)\s+|[,;]?\s+(?:et|and|puis|also)\s+(?=(?:c est|c'est|qui|quand|comment|combien|"
-    r"ou|où|quel|quelle|quels|quelles|ca|ça|il|elle|ils|elles|on|y a|est-ce|pour qui|"
-    r"what|how|who|when|which|where|is|are|does|do|can|should|will)\b)",
-    re.IGNORECASE,
-)
-
-
-def asks(text: str) -> list[str]:
-    """The asks of a question, in order ("X dure combien de temps et c'est pour qui ?" ->
-    two): each new question sentence, or "et"/"and" before a question word."""
-    return [p.strip() for p in _ASK_SPLIT.split(text) if p and len(p.strip()) > 3]
 
 
 @lru_cache(maxsize=16384)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.answering.query import asks
 from bot.answering.text import MONTHS_EN, MONTHS_FR, fold, normalize, unslang
 
 FACETS_FILE = Path(__file__).with_name("data") / "facets.yaml"
@@ -157,7 +158,18 @@ def _want(facet: Facet, normal: str) -> Want | None:
 @lru_cache(maxsize=4096)
 def wanted(question: str) -> tuple[Want, ...]:
     """The kinds of fact ``question`` asks for that sections can be ranked by (the facets
-    with ``looks`` or ``titled``), in the file's order, without those another one excludes."""
+    with ``looks`` or ``titled``), in the file's order, without those another one excludes
+    in the same ask ("combien de jours par semaine" is a share, not a duration; "ça dure
+    combien de temps, et combien de jours par semaine ?" asks both)."""
+    parts = asks(question)
+    if len(parts) < 2:
+        return _wanted_in(question)
+    found = dict.fromkeys(w for part in parts for w in _wanted_in(part))
+    order = {f.name: i for i, f in enumerate(load_facets())}
+    return tuple(sorted(found, key=lambda w: order[w.name]))
+
+
+def _wanted_in(question: str) -> tuple[Want, ...]:
     normal = unslang(normalize(question))
     found = [(f, _want(f, normal)) for f in _asked(question) if f.looks or f.titled or f.summary]
     excluded = {e for f, w in found if w is not None for e in f.excludes}

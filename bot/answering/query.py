@@ -122,3 +122,22 @@ def parse(raw: str) -> Query:
         # sentence before says which phase
         asking = [found[first - 1], *asking]
     return Query(raw, text, " ".join(asking))
+
+
+# Where a question's second ask starts: a new question sentence, or "et"/"and" before a
+# question word ("combien de temps, et c'est pour qui ?").
+_ASK_SPLIT = re.compile(
+    r"(?<=\?)\s+|[,;]?\s+(?:et|and|puis|also)\s+(?=(?:c est|c'est|qui|quand|comment|combien|"
+    r"ou|où|quel|quelle|quels|quelles|ca|ça|il|elle|ils|elles|on|y a|est-ce|pour qui|"
+    r"what|how|who|when|which|where|is|are|does|do|can|should|will)\b)"
+    # ", et je dois le libérer combien de jours ?": a clause after a comma that asks further on
+    r"|[,;]\s+(?:et|and)\s+(?=[^?.!,;]*\b(?:combien|quand|comment|quel|quelle|quels|quelles|où|"
+    r"how|what|when|which|where)\b[^.!]*\?)",
+    re.IGNORECASE,
+)
+
+
+def asks(text: str) -> list[str]:
+    """The asks of a question, in order ("X dure combien de temps et c'est pour qui ?" ->
+    two): each new question sentence, or "et"/"and" before a question word."""
+    return [p.strip() for p in _ASK_SPLIT.split(text) if p and len(p.strip()) > 3]

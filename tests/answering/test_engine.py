@@ -297,6 +297,15 @@ def test_a_question_asking_two_kinds_of_fact_gets_both(engine) -> None:
     assert len(answer.text) <= 720
 
 
+def test_a_duration_and_a_share_of_the_week_asked_together_get_both(engine) -> None:
+    # the days a week are not the duration, though both are counted in days
+    answer = engine.answer(
+        "Pour l'investigation, il faut compter combien de temps au total, et l'agent doit y "
+        "passer combien de jours par semaine ?"
+    )
+    assert "9 semaines" in answer.text and "deux jours par semaine" in answer.text
+
+
 @pytest.mark.parametrize(
     ("question", "page_url"),
     [

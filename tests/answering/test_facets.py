@@ -320,3 +320,19 @@ def test_how_often_is_not_how_many() -> None:
 )
 def test_a_facet_asked_or_only_mentioned(facet: str, question: str, asks: bool) -> None:
     assert (facet in names(question)) is asks
+
+
+@pytest.mark.parametrize(
+    ("question", "both"),
+    [
+        (
+            "ça dure combien de temps, et on y passe combien de jours par semaine ?",
+            {"duration", "share"},
+        ),
+        ("how long does it last, and how many days a week does it take?", {"duration", "share"}),
+    ],
+)
+def test_two_asks_each_keep_their_kind_of_fact(question: str, both: set[str]) -> None:
+    # within one ask "combien de jours par semaine" is a share, not a duration
+    assert both <= {w.name for w in wanted(question)}
+    assert "duration" not in {w.name for w in wanted("il y passe combien de jours par semaine ?")}

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.answering.query import asks
 from bot.answering.text import clip, detect_lang, fold, normalize, strip_slack, tokens, words
 
 FRENCH_LETTERS = "abcdefghijklmnopqrstuvwxyzéèêëàâäîïôöùûüçœ"
@@ -279,3 +280,16 @@ def test_who_pays_for_a_thing_funds_it() -> None:
     assert len(funds) == 1
     # what someone is paid is a pay, not a funding
     assert tokens("financer")[0] not in tokens("il est payé combien")
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("ça dure combien de temps, et je dois le libérer combien de jours ?", 2),
+        ("ça dure combien de temps ? et c'est pour qui ?", 2),
+        ("c'est pour les agents et les élus, ou seulement les agents ?", 1),
+        ("combien de temps dure la construction, et qui la finance ?", 2),
+    ],
+)
+def test_the_asks_of_a_question(question: str, count: int) -> None:
+    assert len(asks(question)) == count
