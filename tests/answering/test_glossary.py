@@ -37,13 +37,16 @@ def test_a_service_described_in_english_is_found_by_its_french_pitch(
     assert answer.lang == "en"
 
 
-def test_without_the_glossary_english_descriptions_are_not_found(fixture_engine: Engine) -> None:
+def test_without_the_glossary_most_english_descriptions_are_not_found(
+    fixture_engine: Engine,
+) -> None:
     fixture_engine.stages = Stages(glossary=False)
     try:
         found = [fixture_engine.answer(q).source_id for q, _ in DESCRIBED_IN_ENGLISH]
     finally:
         fixture_engine.stages = Stages()
-    assert not any(f and f.startswith("startup:") for f in found)
+    # only words spelled alike in both languages are left ("production", "treatment")
+    assert sum(f == f"startup:{s}" for f, (_, s) in zip(found, DESCRIBED_IN_ENGLISH)) <= 1
 
 
 @pytest.mark.parametrize(
