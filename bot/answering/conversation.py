@@ -96,6 +96,8 @@ _MENTIONED = re.compile(
 # So does a possessive ("son incubateur", "their incubator"): the subject's own.
 _DEFINITE = re.compile(rf"\b(?:le|la|l|les|the|son|sa|ses|leur|leurs|its|their)\s+{_NOUN}\b")
 _RAW_WORDS = re.compile(r"[a-z0-9]+")
+# Words after "ce"/"that" that make it a pronoun, beyond the stop words ("ce dont on parle")
+_PRONOUN_AFTER = frozenset("dont lequel laquelle lesquels lesquelles".split())
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,8 @@ def kind_reference(text: str) -> tuple[str, str, bool] | None:
     for pattern, pointing in ((_MENTIONED, True), (_DEMONSTRATIVE, True), (_DEFINITE, False)):
         for m in pattern.finditer(folded):
             noun = m.group("noun")
+            if noun in STOP_WORDS or noun in _PRONOUN_AFTER:
+                continue  # "ce qui se passe", "that is": a pronoun, not "ce programme"
             if noun in _ALL_NOUNS or pointing:
                 rest = folded[: m.start()] + folded[m.end() :]
                 return noun, " ".join(rest.split()), pointing

@@ -292,6 +292,20 @@ def test_kind_references() -> None:
     assert kind_reference("et l'incubateur ?") == ("incubateur", "et", False)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "et qu'est-ce qui se passe à la fin de cette phase ?",
+        "ce que je voudrais savoir, c'est la durée de cette phase",
+        "that is fine, but how long does this phase last?",
+    ],
+)
+def test_a_pronoun_is_not_a_demonstrative(question: str) -> None:
+    # "ce qui", "ce que", "that is" point at nothing: "cette phase" does
+    found = kind_reference(question)
+    assert found is not None and found[0] == "phase" and found[2]
+
+
 def test_the_context_is_bounded() -> None:
     conversation = Conversation()
     for n in range(TURNS + 3):

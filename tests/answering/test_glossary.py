@@ -46,7 +46,9 @@ def test_without_the_glossary_most_english_descriptions_are_not_found(
     finally:
         fixture_engine.stages = Stages()
     # only words spelled alike in both languages are left ("production", "treatment")
-    assert sum(f == f"startup:{s}" for f, (_, s) in zip(found, DESCRIBED_IN_ENGLISH)) <= 1
+    assert (
+        sum(f == f"startup:{s}" for f, (_, s) in zip(found, DESCRIBED_IN_ENGLISH, strict=True)) <= 1
+    )
 
 
 @pytest.mark.parametrize(
