@@ -79,6 +79,12 @@ def short_title(title: str) -> str:
     return _SUBTITLE.sub("", title).strip() or title
 
 
+def _incubator(ident: str, title: str) -> Entity:
+    """An incubator, called so or by its title's head noun ("cet opérateur" for the
+    "Opérateur de produits interministériels", "cette fabrique")."""
+    return Entity("incubator", f"incubator:{ident}", title, _head_noun(title) or "incubateur")
+
+
 def entity_of(state: State, source_id: str) -> Entity | None:
     """The entity an answer's source is about: a service, an incubator or a page."""
     kind, _, ident = source_id.partition(":")
@@ -87,7 +93,7 @@ def entity_of(state: State, source_id: str) -> Entity | None:
         return Entity("startup", source_id, found.name, "startup") if found else None
     if kind == "incubator" and state.registry is not None:
         inc = state.registry.incubators.get(ident)
-        return Entity("incubator", source_id, inc.title, "incubateur") if inc else None
+        return _incubator(inc.id, inc.title) if inc else None
     page_id = source_id.split("#", 1)[0]
     page = state.pages.get(page_id)
     if page is not None:
@@ -113,7 +119,7 @@ def mentioned(state: State, result: Result, subject: Entity | None) -> list[Enti
         startup = state.registry.startup(subject.id.partition(":")[2])
         inc = state.registry.incubator_of(startup) if startup is not None else None
         if inc is not None:
-            found.append(Entity("incubator", f"incubator:{inc.id}", inc.title, "incubateur"))
+            found.append(_incubator(inc.id, inc.title))
         # the phase its card gives ("et elle dure combien, cette phase ?")
         today = state.finder.today if state.finder is not None else None
         phase = startup.current_phase(today) if startup is not None else None

@@ -531,3 +531,12 @@ def test_a_follow_up_answered_by_the_section_its_words_name_is_kept(engine: Engi
     )
     assert second.answered
     assert "renforcement" in second.links[0].url
+
+
+def test_an_incubator_is_pointed_at_by_its_titles_own_noun(engine: Engine) -> None:
+    # "L'Atelier des territoires" is "cet atelier", as much as "cet incubateur"
+    first, second = turns(
+        engine, "Cantine Claire, c'est incubé où ?", "et le mail de cet atelier c'est quoi ?"
+    )
+    assert "Atelier des territoires" in first.text
+    assert "atelier@territoires.gouv.fr" in second.text
