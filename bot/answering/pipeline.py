@@ -775,9 +775,12 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     named = state.finder.match(query.text)
     if named is None or named.score < compose.STARTUP_SURE or _writer_only(query, named):
         return None
-    if _names_programme(state, _after_span(query.text, named.span)):
+    asks_incubator = named.kind == "incubator" and "incubator" in kinds
+    if not asks_incubator and _names_programme(state, _after_span(query.text, named.span)):
         # "intra à l'Incubateur X, ... on a vu passer le programme de consolidation. On
         # candidate comment ?": what is named last before the question is what it asks about
+        # (unless it asks for an incubator: "au ministère X, pour un projet d'intrapreneur :
+        # il y a un incubateur chez nous ?")
         return None
     if named.kind in kinds or "" in kinds:
         return named

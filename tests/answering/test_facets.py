@@ -64,6 +64,8 @@ def test_every_facet_has_cues_and_a_label() -> None:
         ("leur mail c'est quoi ?", "contact"),
         ("où se trouvent les locaux de l'incubateur ?", "place"),
         ("where is the incubator located?", "place"),
+        ("ok merci, et ils sont où physiquement ?", "place"),
+        ("where are they physically?", "place"),
         ("X a eu le FAST ? pour combien ?", "grant"),
         ("how much did X get from the FAST?", "grant"),
     ],

@@ -245,3 +245,16 @@ def test_the_section_choice_switched_off_falls_back_to_the_hand_set_value(
     finally:
         site_engine.stages = kept
     assert answer.answered and "#soutien" not in answer.links[0].url
+
+
+def test_an_incubator_asked_of_the_writers_ministry_beside_a_programme_word(
+    fixture_engine: Engine,
+) -> None:
+    # "intrapreneur" names a page of ours after the ministry; the question asks for an incubator
+    answer = fixture_engine.answer(
+        "Bonjour, je travaille au ministère de la Justice et on aimerait lancer un projet avec "
+        "une collègue qui deviendrait intrapreneure. Il y a un incubateur chez nous, et comment "
+        "les contacter ?"
+    )
+    assert answer.source_id == "incubator:justice"
+    assert "pole-innovation-spg.snum-sg@justice.gouv.fr" in answer.text
