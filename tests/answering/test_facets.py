@@ -66,6 +66,9 @@ def test_every_facet_has_cues_and_a_label() -> None:
         ("where is the incubator located?", "place"),
         ("ok merci, et ils sont où physiquement ?", "place"),
         ("where are they physically?", "place"),
+        ("il est où cet incubateur, ils ont une adresse ?", "place"),
+        ("what's that incubator's address?", "place"),
+        ("does it have a postal address?", "place"),
         ("X a eu le FAST ? pour combien ?", "grant"),
         ("how much did X get from the FAST?", "grant"),
     ],
@@ -338,3 +341,10 @@ def test_two_asks_each_keep_their_kind_of_fact(question: str, both: set[str]) ->
     # within one ask "combien de jours par semaine" is a share, not a duration
     assert both <= {w.name for w in wanted(question)}
     assert "duration" not in {w.name for w in wanted("il y passe combien de jours par semaine ?")}
+
+
+@pytest.mark.parametrize(
+    "question", ["il est où le problème ?", "il est où le formulaire ?", "c'est où la démo ?"]
+)
+def test_where_a_thing_is_is_not_an_address(question: str) -> None:
+    assert "place" not in names(question)
