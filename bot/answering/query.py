@@ -65,6 +65,10 @@ def speaks_of_own(text: str) -> bool:
 _POINTS_BACK = re.compile(
     r"\b(?:ce|cet|cette|ces|this|that) (?:phase|etape|programme|dispositif|appel|"
     r"accompagnement|formation|comite|scheme|programme|call|stage|step|training|committee)s?\b"
+    # so does whom one writes to, said by a pronoun: "une adresse pour leur écrire ?", "how do
+    # I reach them?"
+    r"|\b(?:leur|lui|les|la|le) (?:ecrire|contacter|joindre|envoyer|parler|poser|ecris|contacte)\b"
+    r"|\b(?:contact|reach|write to|email|e-mail|ask|call) (?:them|him|her)\b"
 )
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.answering.query import asks
+from bot.answering.query import asks, parse
 from bot.answering.text import clip, detect_lang, fold, normalize, strip_slack, tokens, words
 
 FRENCH_LETTERS = "abcdefghijklmnopqrstuvwxyzéèêëàâäîïôöùûüçœ"
@@ -293,3 +293,11 @@ def test_who_pays_for_a_thing_funds_it() -> None:
 )
 def test_the_asks_of_a_question(question: str, count: int) -> None:
     assert len(asks(question)) == count
+
+
+def test_a_question_writing_to_them_takes_the_sentence_naming_them() -> None:
+    query = parse(
+        "Bonjour, on est en construction et on hésite à candidater au FAST. Y a une adresse "
+        "dédiée pour leur écrire ?"
+    )
+    assert "FAST" in query.focus and "leur écrire" in query.focus
