@@ -19,6 +19,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
+from bot.answering.query import NEW_TOPIC as _NEW_TOPIC
 from bot.answering.text import SLANG, STOP_WORDS, fold, words
 
 TURNS = 4  # turns kept per conversation
@@ -34,14 +35,6 @@ _OPENING = re.compile(
 )
 # How a message says it changes the subject ("sinon, …", "autre question : …", "by the way,
 # …", "different topic: …"): it is answered on its own.
-_NEW_TOPIC = re.compile(
-    r"^(?:(?:\w+\s+){0,2}(?:sinon|autre question|autre chose|autre sujet|rien a voir|"
-    r"changement de sujet|changeons de sujet|nouvelle question|petite question|question bete|"
-    r"by the way|btw|unrelated|different (?:topic|question|subject)|another (?:question|thing|topic)|"
-    r"on another (?:note|topic)|side question|new question|also unrelated|"
-    r"separate (?:question|topic|thing)|other question|off topic|hors sujet|question a part|"
-    r"autre point|autre truc))\b"
-)
 SHORT_WORDS = 6  # a question this short, in a thread, continues it unless it names its subject
 _REFERRING = frozenset(
     """

@@ -72,6 +72,34 @@ _POINTS_BACK = re.compile(
 )
 
 
+# Words a message opens with to say a new question starts: "autre question :", "sinon,",
+# "by the way, ...": they say nothing of the subject.
+NEW_TOPIC = re.compile(
+    r"^(?:(?:\w+\s+){0,2}(?:sinon|autre question|autre chose|autre sujet|rien a voir|"
+    r"changement de sujet|changeons de sujet|nouvelle question|petite question|question bete|"
+    r"by the way|btw|unrelated|different (?:topic|question|subject)|another (?:question|thing|topic)|"
+    r"on another (?:note|topic)|side question|new question|also unrelated|"
+    r"separate (?:question|topic|thing)|other question|off topic|hors sujet|question a part|"
+    r"autre point|autre truc))\b"
+)
+_RAW_WORD = re.compile(r"[^\W_]+")
+
+
+def without_announcement(text: str) -> str:
+    """``text`` without the words announcing a new question ("autre question : c'est quoi le
+    mail général ?" -> "c'est quoi le mail général ?"); unchanged when nothing follows them."""
+    said = words(text)
+    found = NEW_TOPIC.match(" ".join(said))
+    if found is None:
+        return text
+    n = len(found.group(0).split())
+    raw = list(_RAW_WORD.finditer(text))
+    if len(raw) <= n or [fold(r.group(0)) for r in raw[:n]] != said[:n]:
+        return text  # the words as written do not line up with the normalised ones
+    rest = text[raw[n - 1].end() :].lstrip(" :,;.!?-\u2014\u2013")
+    return rest if words(rest) else text
+
+
 @dataclass(frozen=True)
 class Query:
     """``text``: the whole message without markup; ``focus``: the sentences that ask (the
@@ -109,7 +137,7 @@ def sentences_of(query: Query) -> list[str]:
 
 
 def parse(raw: str) -> Query:
-    text = strip_slack(raw).strip()
+    text = without_announcement(strip_slack(raw).strip())
     if len(words(text)) <= LONG_WORDS:
         return Query(raw, text, text)
     found = sentences(text)

@@ -335,3 +335,10 @@ def test_how_many_people_matches_the_page_counting_agents(engine) -> None:
 def test_a_team_size_is_still_answered(engine) -> None:
     answer = engine.answer("how many people are on a state startup team during the build phase?")
     assert answer.answered and "2" in answer.text and "4" in answer.text
+
+
+def test_a_question_announced_as_such_is_answered_as_without_it(engine) -> None:
+    # "question" is the word of the FAST's contact line ("pour toute question"), not the subject
+    answer = engine.answer("autre question : c'est quoi le mail général de beta.gouv ?")
+    assert answer.links[0].url.startswith("https://beta.gouv.fr/contact/")
+    assert "contact@beta.gouv.fr" in answer.text

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.answering.query import asks, parse
+from bot.answering.query import asks, parse, without_announcement
 from bot.answering.text import clip, detect_lang, fold, normalize, strip_slack, tokens, words
 
 FRENCH_LETTERS = "abcdefghijklmnopqrstuvwxyzéèêëàâäîïôöùûüçœ"
@@ -301,3 +301,16 @@ def test_a_question_writing_to_them_takes_the_sentence_naming_them() -> None:
         "dédiée pour leur écrire ?"
     )
     assert "FAST" in query.focus and "leur écrire" in query.focus
+
+
+@pytest.mark.parametrize(
+    ("message", "question"),
+    [
+        ("autre question : c'est quoi le mail général ?", "c'est quoi le mail général ?"),
+        ("Different topic: where are the usage stats?", "where are the usage stats?"),
+        ("petite question bête, le MOOC est gratuit ?", "le MOOC est gratuit ?"),
+        ("sinon", "sinon"),  # nothing follows: the message stays as it is
+    ],
+)
+def test_the_words_announcing_a_question_are_not_searched(message: str, question: str) -> None:
+    assert without_announcement(message) == question
