@@ -65,11 +65,22 @@ def speaks_of_own(text: str) -> bool:
 _POINTS_BACK = re.compile(
     r"\b(?:ce|cet|cette|ces|this|that) (?:phase|etape|programme|dispositif|appel|"
     r"accompagnement|formation|comite|scheme|programme|call|stage|step|training|committee)s?\b"
-    # so does whom one writes to, said by a pronoun: "une adresse pour leur écrire ?", "how do
-    # I reach them?"
-    r"|\b(?:leur|lui|les|la|le) (?:ecrire|contacter|joindre|envoyer|parler|poser|ecris|contacte)\b"
+)
+# So does whom one writes to, said by a pronoun ("une adresse pour leur écrire ?", "how do I
+# reach them?"), in a sentence that names nobody itself (no capitalised name after its start).
+_WRITES_TO_THEM = re.compile(
+    r"\b(?:leur|lui|les|la|le) (?:ecrire|contacter|joindre|envoyer|parler|poser|ecris|contacte)\b"
     r"|\b(?:contact|reach|write to|email|e-mail|ask|call) (?:them|him|her)\b"
 )
+
+
+def _points_back(sentence: str) -> bool:
+    """Whether an asking sentence is about what the sentence before it names."""
+    folded = fold(sentence)
+    if _POINTS_BACK.search(folded):
+        return True
+    names = any(w[:1].isupper() for w in sentence.split()[1:])
+    return not names and bool(_WRITES_TO_THEM.search(folded))
 
 
 # Words a message opens with to say a new question starts: "autre question :", "sinon,",
@@ -149,7 +160,7 @@ def parse(raw: str) -> Query:
     if not asking or len(asking) == len(found):
         return Query(raw, text, text)
     first = found.index(asking[0])
-    if first > 0 and _POINTS_BACK.search(fold(asking[0])):
+    if first > 0 and _points_back(asking[0]):
         # "on me propose de porter une investigation. Ça dure combien, cette phase ?": the
         # sentence before says which phase
         asking = [found[first - 1], *asking]
