@@ -748,8 +748,13 @@ class StartupFinder:
             not ctx.shouting
             and (
                 (start > 0 and any(c.isupper() for c in first) and any(c.islower() for c in first))
-                # "Fiche Commune Entreprise plante..." : a name in title case, even first
-                or (len(span) >= 2 and all(w[0].isupper() and w[1:].islower() for w in span))
+                # "Fiche Commune Entreprise plante..." : a name in title case, even first;
+                # "API Particulier": capitals starting every word, not all of them shouted
+                or (
+                    len(span) >= 2
+                    and all(w[0].isupper() for w in span)
+                    and any(w[1:].islower() for w in span)
+                )
             )
         )
         introduced = (start > 0 and ctx.words[start - 1].low in SERVICE_MARKERS) or tuple(
@@ -758,7 +763,8 @@ class StartupFinder:
         if filler:
             return SCORE_WEAK_HINT if capitalised or introduced else SCORE_WEAK
         if capitalised or introduced:
-            return SCORE_WEAK_CAPITALISED if cued else SCORE_WEAK_HINT
+            # whom to write to about a name written as one is asked of it
+            return SCORE_WEAK_CAPITALISED if cued or contact else SCORE_WEAK_HINT
         return SCORE_WEAK
 
     def _fuzzy_match(self, ctx: _Context) -> tuple[float, int, int, _Key] | None:

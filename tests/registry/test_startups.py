@@ -726,3 +726,14 @@ def test_words_placing_a_status_in_the_present_leave_a_weak_name_found(
 ) -> None:
     match = synced.match(question)
     assert match is not None and match.id == startup_id
+
+
+def test_a_name_starting_each_word_with_a_capital_is_a_name_for_its_contact(
+    synced_corpus: StartupFinder,
+) -> None:
+    # "API Entreprise": an acronym and a title-case word, amid other words of the question,
+    # asked whom to write to (the site's registry: the fixture holds no such name)
+    match = synced_corpus.match("souci avec API Entreprise ce matin, j'écris à qui ?")
+    assert match is not None and match.id == "api-entreprise"
+    assert match.score >= 88
+    assert synced_corpus.match("souci avec l'api entreprise ce matin, tu penses quoi ?") is None
