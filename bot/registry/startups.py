@@ -42,6 +42,7 @@ from bot.answering.text import (
     strip_slack,
     tokens,
 )
+from bot.answering.vocabulary import GENERAL_ZIPF, general_zipf
 from bot.knowledge.urls import SITE
 from bot.registry.model import (
     GRADUATED,
@@ -371,6 +372,13 @@ def _host(url: str) -> str:
     return host.removeprefix("www.")
 
 
+def _everyday(part: str) -> bool:
+    """Whether a part of a name is one word of everyday language ("Maritime" in "ANDV -
+    Maritime - MOANA"): said in a question, it is that word, unless written as a name."""
+    found = part.split()
+    return len(found) == 1 and general_zipf(found[0].lower()) >= GENERAL_ZIPF
+
+
 class StartupFinder:
     """Name index over a registry; ``match`` and ``answer`` are pure and fast."""
 
@@ -501,7 +509,8 @@ class StartupFinder:
     def _index_startup(self, s: Startup, hosts: Counter[str]) -> None:
         def add(raw: str, weight: float, words: list[str] | None = None) -> None:
             words = _low(raw) if words is None else words
-            self._add(words, _Key("startup", s.id, s.name, weight, self._is_weak(words, raw)))
+            weak = self._is_weak(words, raw) or (weight == SCORE_PART and _everyday(raw))
+            self._add(words, _Key("startup", s.id, s.name, weight, weak))
 
         for words, weight, raw in self._name_forms(s.name):
             add(raw, weight, words)

@@ -737,3 +737,14 @@ def test_a_name_starting_each_word_with_a_capital_is_a_name_for_its_contact(
     assert match is not None and match.id == "api-entreprise"
     assert match.score >= 88
     assert synced_corpus.match("souci avec l'api entreprise ce matin, tu penses quoi ?") is None
+
+
+def test_an_everyday_word_that_is_part_of_a_name_is_that_word(
+    synced_corpus: StartupFinder,
+) -> None:
+    # "ANDV - Maritime - MOANA": "maritime" said in a question is the adjective
+    found = synced_corpus.match(
+        "un outil pour les comptes rendus des affaires maritimes, il existe ?"
+    )
+    assert found is None or found.id != "sndv_maritime"
+    assert synced_corpus.match("MOANA c'est en quelle phase ?").id == "sndv_maritime"  # type: ignore[union-attr]
