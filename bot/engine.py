@@ -160,10 +160,21 @@ def build_state(
             registry = load_registry(None, data_dir)
         except (BotError, OSError) as exc:
             log.warning("no registry: %s", exc)
-    finder = StartupFinder(registry, names=names) if registry is not None else None
     docs = knowledge_docs(knowledge) + site_docs
     index = Index(docs)
     services = pipeline.registry_docs(registry, "startup")
+    vocabulary = Vocabulary.build(
+        [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
+        + [d.title for d in services],
+        # the pages' titles, and the statuses a service can have: "transféré", "opéré"
+        [p.title for p in knowledge.pages]
+        + [label.split(" (")[0] for label in PHASE_LABELS.values()],
+        others=[d.text for d in services],
+        cache=data_dir / "cache" / "general-zipf.json" if data_dir else None,
+    )
+    finder = (
+        StartupFinder(registry, names=names, zipf=vocabulary.zipf) if registry is not None else None
+    )
     return State(
         knowledge=knowledge,
         index=index,
@@ -183,15 +194,7 @@ def build_state(
         decision=Model.load(),
         sections=_section_model(),
         glossary=Glossary.load(),
-        vocabulary=Vocabulary.build(
-            [d.text + " " + d.text_en for d in docs if d.source == "knowledge"]
-            + [d.title for d in services],
-            # the pages' titles, and the statuses a service can have: "transféré", "opéré"
-            [p.title for p in knowledge.pages]
-            + [label.split(" (")[0] for label in PHASE_LABELS.values()],
-            others=[d.text for d in services],
-            cache=data_dir / "cache" / "general-zipf.json" if data_dir else None,
-        ),
+        vocabulary=vocabulary,
     )
 
 
@@ -261,7 +264,10 @@ class Engine:
     def set_registry(self, registry: Registry | None) -> None:
         """Swap in a freshly synced registry (background refresh)."""
         old = self._state
-        finder = StartupFinder(registry, names=old.names) if registry is not None else None
+        zipf = old.vocabulary.zipf if old.vocabulary is not None else None
+        finder = (
+            StartupFinder(registry, names=old.names, zipf=zipf) if registry is not None else None
+        )
         services = pipeline.registry_docs(registry, "startup")
         self._state = replace(
             old,

@@ -372,11 +372,16 @@ def _host(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def _everyday(part: str) -> bool:
+def _everyday(part: str, zipf: Mapping[str, float] | None) -> bool:
     """Whether a part of a name is one word of everyday language ("Maritime" in "ANDV -
-    Maritime - MOANA"): said in a question, it is that word, unless written as a name."""
+    Maritime - MOANA"): said in a question, it is that word, unless written as a name.
+    ``zipf``: the general-language frequencies already looked up (the engine's vocabulary),
+    else they are looked up."""
     found = part.split()
-    return len(found) == 1 and general_zipf(found[0].lower()) >= GENERAL_ZIPF
+    if len(found) != 1:
+        return False
+    word = found[0].lower()
+    return (zipf.get(word, 0.0) if zipf is not None else general_zipf(word)) >= GENERAL_ZIPF
 
 
 class StartupFinder:
@@ -388,9 +393,12 @@ class StartupFinder:
         *,
         today: date | None = None,
         names: Mapping[str, Sequence[str]] | None = None,
+        zipf: Mapping[str, float] | None = None,
     ) -> None:
-        """``names``: other names by ``kind:id`` (knowledge/names.yaml, bot.registry.names)."""
+        """``names``: other names by ``kind:id`` (knowledge/names.yaml, bot.registry.names);
+        ``zipf``: how common words are in general language, where known already."""
         self.registry = registry
+        self._zipf = zipf
         self.today = today
         self._matches: dict[tuple[str, str | None], StartupMatch | None] = {}
         self._common = self._common_words(registry)
@@ -509,7 +517,9 @@ class StartupFinder:
     def _index_startup(self, s: Startup, hosts: Counter[str]) -> None:
         def add(raw: str, weight: float, words: list[str] | None = None) -> None:
             words = _low(raw) if words is None else words
-            weak = self._is_weak(words, raw) or (weight == SCORE_PART and _everyday(raw))
+            weak = self._is_weak(words, raw) or (
+                weight == SCORE_PART and _everyday(raw, self._zipf)
+            )
             self._add(words, _Key("startup", s.id, s.name, weight, weak))
 
         for words, weight, raw in self._name_forms(s.name):
