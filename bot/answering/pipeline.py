@@ -54,7 +54,7 @@ from bot.answering.text import (
     tokens,
     words,
 )
-from bot.answering.vocabulary import general_zipf
+from bot.answering.vocabulary import english_zipf
 from bot.registry.model import PHASE_LABELS, PHASE_LABELS_EN, Registry, Startup
 from bot.registry.startups import SCORE_WEAK_HINT, StartupMatch
 
@@ -352,8 +352,8 @@ def _searched(index: Index, glossary: Glossary | None, text: str) -> list[tuple[
     said = [w for w in words(text) if w not in STOP_WORDS]
     common: set[str] = set()
     if glossary is not None:  # English: "see", "them", "first" are too common to describe
-        said = [w for w in said if general_zipf(w) < EVERYDAY_ZIPF]
-        common = {stem(w) for w in said if general_zipf(w) >= COMMON_ZIPF}
+        said = [w for w in said if english_zipf(w) < EVERYDAY_ZIPF]
+        common = {stem(w) for w in said if english_zipf(w) >= COMMON_ZIPF}
     stems = [stem(w) for w in said]
     groups = glossary.groups(stems) if glossary is not None else [(t,) for t in stems]
     out: list[tuple[str, ...]] = []

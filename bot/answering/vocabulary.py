@@ -46,6 +46,13 @@ def general_zipf(word: str) -> float:
     return math.log10(freq * 1e9) if freq > 0 else 0.0
 
 
+@lru_cache(maxsize=65536)
+def english_zipf(word: str) -> float:
+    """How common ``word`` is in general English (Zipf scale; 0 when unknown). Loads the
+    English list only (about half the memory of both), the first time a word is asked."""
+    return float(wordfreq.zipf_frequency(word, "en"))
+
+
 class ZipfCache:
     """:func:`general_zipf` of the words the bot has met, kept in a file between runs so that
     a start does not load the frequency lists (a quarter of a second) for words it knows."""
