@@ -48,6 +48,7 @@ from bot.answering.text import STOP_WORDS, fold, tokens, words
 if TYPE_CHECKING:
     from bot.answering.pipeline import Stages, Trace
     from bot.engine import State
+    from bot.knowledge.pages import Page
 
 REGISTRY_KINDS = ("startup", "incubator")  # reached by "l'incubateur" as well as "cet incubateur"
 # The knowledge page of each phase a service can be in (the consolidation is the transfer).
@@ -85,6 +86,22 @@ def _incubator(ident: str, title: str) -> Entity:
     return Entity("incubator", f"incubator:{ident}", title, _head_noun(title) or "incubateur")
 
 
+NAME_MARGIN = 1.5  # a page's name finds it well ahead of any other page
+
+
+def _page_name(state: State, page: Page) -> str:
+    """The words that name ``page`` in a follow-up: its title, unless the title alone finds
+    another page as well ("Critères de sélection" is the FAST's as much as the
+    consolidation's), then the first of its other names that finds it clearly."""
+    title = short_title(page.title)
+    for name in (title, *page.aliases):
+        hits = state.index.search(name, limit=10)
+        other = next((h.score for h in hits if h.doc.page_id != page.id), 0.0)
+        if hits and hits[0].doc.page_id == page.id and hits[0].score >= other * NAME_MARGIN:
+            return name
+    return title
+
+
 def entity_of(state: State, source_id: str) -> Entity | None:
     """The entity an answer's source is about: a service, an incubator or a page."""
     kind, _, ident = source_id.partition(":")
@@ -97,7 +114,7 @@ def entity_of(state: State, source_id: str) -> Entity | None:
     page_id = source_id.split("#", 1)[0]
     page = state.pages.get(page_id)
     if page is not None:
-        return Entity(page.kind, page.id, short_title(page.title), _head_noun(page.title))
+        return Entity(page.kind, page.id, _page_name(state, page), _head_noun(page.title))
     doc = state.index.doc(source_id)
     if doc is None:
         return None

@@ -540,3 +540,18 @@ def test_an_incubator_is_pointed_at_by_its_titles_own_noun(engine: Engine) -> No
     )
     assert "Atelier des territoires" in first.text
     assert "atelier@territoires.gouv.fr" in second.text
+
+
+def test_a_page_with_a_title_other_pages_share_is_followed_by_a_name_of_its_own(
+    engine: Engine,
+) -> None:
+    # "Critères de sélection" is the consolidation's page and the FAST's section: the follow-up
+    # keeps the consolidation ("critères programme de consolidation"), not the FAST's support
+    first, second = turns(
+        engine,
+        "programme de consolidation : il faut remplir quoi comme conditions pour y entrer ?",
+        "ok, et l'accompagnement dure combien ?",
+    )
+    assert "programme-de-consolidation" in first.links[0].url
+    assert "programme-de-consolidation" in second.links[0].url
+    assert "fast" not in second.text.lower()
