@@ -241,6 +241,36 @@ def refers_back(text: str) -> bool:
     return False
 
 
+_ORDINALS = {
+    "premier": 0, "premiere": 0, "1er": 0, "1ere": 0, "first": 0,
+    "deuxieme": 1, "seconde": 1, "second": 1, "2e": 1, "2eme": 1,
+    "troisieme": 2, "third": 2, "3e": 2, "3eme": 2,
+    "quatrieme": 3, "fourth": 3, "4e": 3, "4eme": 3,
+    "dernier": -1, "derniere": -1, "last": -1,
+}  # fmt: skip
+# "la première elle dure combien ?", "and the last one?": an item of the list an answer gave,
+# by its rank (not "la première saison de Gamma", which names its own thing)
+_ORDINAL = re.compile(
+    r"\b(?:la|le|l|the)\s+(?P<rank>" + "|".join(_ORDINALS) + r")\b"
+    r"(?:\s+(?:one|phase|etape|step|stage))?"
+    # then nothing, or what is asked of it ("elle dure", "ça coûte", "who decides"): not a
+    # noun of its own ("la première fois", "la première saison de Gamma")
+    r"(?=\s*$|\s+(?:elle|il|elles|ils|ca|c|on|se|est|dure|coute|and|it|who|how|what|when|"
+    r"which|where|lasts|takes|qui|que|quoi|combien|comment|quand|ou|aussi|alors)\b)"
+)
+
+
+def ordinal_reference(text: str) -> tuple[int, str] | None:
+    """The rank of the listed item ``text`` points at (0 first, -1 last) and the text without
+    the words that do it, or None."""
+    folded = " ".join(_RAW_WORDS.findall(fold(text).replace("'", " ")))
+    found = _ORDINAL.search(folded)
+    if found is None:
+        return None
+    rest = folded[: found.start()] + folded[found.end() :]
+    return _ORDINALS[found.group("rank")], " ".join(rest.split())
+
+
 def kind_reference(text: str) -> tuple[str, str, bool] | None:
     """How ``text`` names an entity by its kind: (the noun, the text without the words that
     do it, whether those words point back by themselves: a demonstrative or "en question"),

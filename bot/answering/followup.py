@@ -38,6 +38,7 @@ from bot.answering.conversation import (
     is_short,
     kind_reference,
     opens_as_followup,
+    ordinal_reference,
     refers_back,
     without,
 )
@@ -305,6 +306,18 @@ def _reading(
 ) -> tuple[str, str, bool]:
     """How to read ``text`` after ``last``: (the question to ask instead, or "" to answer it
     on its own; what was inherited, for the trace; whether to keep a declined answer)."""
+    listed = last.entities[1:]
+    ordinal = ordinal_reference(text) if len(listed) >= 2 else None
+    if ordinal is not None and not (alone.answered and _names(text, subject_of(state, alone))):
+        # "c'est quoi les étapes ?" then "la première, elle dure combien ?"
+        rank, rest = ordinal
+        if -len(listed) <= rank < len(listed):
+            item = listed[rank]
+            return (
+                f"{_named(item.name)} : {rest}",
+                f"item {rank + 1 if rank >= 0 else 'last'} of the list: {item.name!r}",
+                False,
+            )
     reference = kind_reference(text)
     # an ellipsis naming a service or an incubator ("et celui du ministère de la Culture ?")
     # is about it, even where a page answered the few words alone

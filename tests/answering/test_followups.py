@@ -19,6 +19,7 @@ from bot.answering.conversation import (
     content_words,
     is_followup,
     kind_reference,
+    ordinal_reference,
     refers_back,
 )
 from bot.answering.facets import asked_facets
@@ -555,3 +556,27 @@ def test_a_page_with_a_title_other_pages_share_is_followed_by_a_name_of_its_own(
     assert "programme-de-consolidation" in first.links[0].url
     assert "programme-de-consolidation" in second.links[0].url
     assert "fast" not in second.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("question", "rank"),
+    [
+        ("la première elle dure combien ?", 0),
+        ("et la deuxième étape ?", 1),
+        ("and the last one, who decides?", -1),
+        ("la première saison de Gamma, c'était qui ?", None),  # names its own thing
+        ("c'est la première fois que je candidate", None),
+    ],
+)
+def test_an_item_of_a_list_by_its_rank(question: str, rank: int | None) -> None:
+    found = ordinal_reference(question)
+    assert (found[0] if found else None) == rank
+
+
+def test_the_first_of_the_phases_listed_is_the_investigation(engine: Engine) -> None:
+    first, second = turns(
+        engine, "quelles sont les étapes du programme ?", "et la première, ça dure combien ?"
+    )
+    assert "investigation" in first.text.lower()
+    assert second.links[0].url.startswith("https://beta.gouv.fr/approche/investigation")
+    assert "9 semaines" in second.text
