@@ -275,6 +275,13 @@ def continued(
                 and what.startswith("the subject")
                 and {f.name for f in asked_facets(text)} & CARD_FACETS
             )
+            # "which incubator hosts X?" then "what about A-Just?": what a card gives, asked
+            # of the service the few words named
+            other_card = (
+                alone.on_card
+                and what.startswith("what was asked")
+                and bool({f.name for f in asked_facets(rewritten)} & CARD_FACETS)
+            )
             if card and subject is not None:
                 # "il est en quelle phase mtn ?" after A-JUST: what a card gives is asked of
                 # the service itself, not of whatever its name finds when written again
@@ -288,6 +295,10 @@ def continued(
                     stages,
                     trace,
                 )
+            elif other_card and alone.source_id is not None:
+                kind, _, ident = alone.source_id.partition(":")
+                trace.add("follow-up", f"asked of the card of {alone.source_id}")
+                again = pipeline.on_card(state, kind, ident, rewritten, lang, stages, trace)
             else:
                 again = pipeline.run(state, rewritten, lang, stages, trace, prefer)
             # a fact the inherited subject's page does not give says so, with its link,
@@ -379,7 +390,8 @@ def _reading(
                 f"what was asked, of a new value: {value!r}",
                 True,
             )
-        said = _named(ellipsis) if own == ellipsis else text  # the registry's name for it
+        # the registry's name for it, when the few words are a service or an incubator
+        said = _named(own) if own == ellipsis or alone.on_card else text
         return f"{said} {last.asked}", f"what was asked: {last.asked!r}", False
     if names_own:
         return "", "nothing: a new question on its own subject", False

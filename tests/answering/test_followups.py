@@ -580,3 +580,13 @@ def test_the_first_of_the_phases_listed_is_the_investigation(engine: Engine) -> 
     assert "investigation" in first.text.lower()
     assert second.links[0].url.startswith("https://beta.gouv.fr/approche/investigation")
     assert "9 semaines" in second.text
+
+
+def test_another_service_asked_the_same_card_fact_gets_its_card(site_engine: Engine) -> None:
+    # "A-Just" is made of everyday English words: written again after "which incubator
+    # hosts", it would find the incubators' page; the service the few words named answers
+    conversation = Conversation()
+    site_engine.answer("which incubator hosts Tchap?", conversation)
+    second = site_engine.answer("what about A-Just?", conversation)
+    assert second.links[0].url == "https://beta.gouv.fr/startups/a-just.html"
+    assert "Justice" in second.text
