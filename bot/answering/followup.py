@@ -103,6 +103,14 @@ def _page_name(state: State, page: Page) -> str:
     return title
 
 
+def _carried(state: State, last: Turn) -> str:
+    """The words a follow-up carries its subject with: a page's name of its own
+    (:func:`_page_name`), else the subject's words."""
+    subject = last.entities[0] if last.entities else None
+    page = state.pages.get(subject.id) if subject is not None else None
+    return _page_name(state, page) if page is not None else last.subject
+
+
 def entity_of(state: State, source_id: str) -> Entity | None:
     """The entity an answer's source is about: a service, an incubator or a page."""
     kind, _, ident = source_id.partition(":")
@@ -115,7 +123,7 @@ def entity_of(state: State, source_id: str) -> Entity | None:
     page_id = source_id.split("#", 1)[0]
     page = state.pages.get(page_id)
     if page is not None:
-        return Entity(page.kind, page.id, _page_name(state, page), _head_noun(page.title))
+        return Entity(page.kind, page.id, short_title(page.title), _head_noun(page.title))
     doc = state.index.doc(source_id)
     if doc is None:
         return None
@@ -386,7 +394,7 @@ def _reading(
         value = new_value(text, last.asked)
         if value is not None:
             return (
-                f"{value} {_named(last.subject)}",
+                f"{value} {_named(_carried(state, last))}",
                 f"what was asked, of a new value: {value!r}",
                 True,
             )
@@ -399,8 +407,9 @@ def _reading(
         return "", "nothing: off topic, answered on its own", False
     value = new_value(text, last.asked) if opens_as_followup(text) else None
     if value is not None:
-        return f"{value} {_named(last.subject)}", f"what was asked, of a new value: {value!r}", True
-    return f"{text} {_named(last.subject)}", f"the subject: {last.subject!r}", False
+        carried = _named(_carried(state, last))
+        return f"{value} {carried}", f"what was asked, of a new value: {value!r}", True
+    return f"{text} {_named(_carried(state, last))}", f"the subject: {last.subject!r}", False
 
 
 # In an ellipsis the name is all that is said: a weaker match of it is enough.
