@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from bot.answering.text import tokens
+from bot.errors import KnowledgeError, Problem
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary.yaml"
 
@@ -29,9 +30,13 @@ class Glossary:
 
     @classmethod
     def load(cls, path: Path = GLOSSARY_FILE) -> Glossary:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise KnowledgeError([Problem(str(path), 1, f"unreadable glossary ({exc})")]) from exc
         if not isinstance(raw, dict):
-            raise ValueError(f"{path}: a mapping of French words to English ones expected")
+            problem = Problem(str(path), 1, "a mapping of French words to English ones expected")
+            raise KnowledgeError([problem])
         ways: dict[tuple[str, ...], set[str]] = {}
         for french, english in raw.items():
             stems = tokens(str(french))

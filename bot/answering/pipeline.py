@@ -69,9 +69,12 @@ DESCRIBE_MIN_WORDS = 2
 SHARED_IDF = math.log(2)  # a word more than half the entries use (BM25's idf below log 2)
 TELLING_IDF = 1.0  # a word a third of the entries or fewer use (BM25's idf from 1)
 DOMINANT_COVERAGE = 0.6  # an entry matching most of a description and all the next one does
-DOMINANT_WORDS = 3
-COMMON_ZIPF = 4.0  # an English word used once in 10,000 words or more: "paying", "missed"
-EVERYDAY_ZIPF = 6.0  # ... once in 1,000 words or more: "see", "them", "first"  # ... in three telling words at least ("le site, édité par qui ?" is not one)
+DOMINANT_WORDS = 3  # ... in three telling words at least ("le site, édité par qui ?" is not one)
+# In an English description, a word the pitches cannot hold is left out when it is common in
+# English (once in 10,000 words: "paying", "missed"), any word when it is everyday (once in
+# 1,000 words: "see", "them", "first").
+COMMON_ZIPF = 4.0
+EVERYDAY_ZIPF = 6.0
 LIST_LIMIT = 12
 # A question sentence with this many words our pages never use is about something else, even
 # when its message names a service or an incubator around it.

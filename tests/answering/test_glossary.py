@@ -11,6 +11,7 @@ import pytest
 from bot.answering.glossary import GLOSSARY_FILE, Glossary
 from bot.answering.pipeline import Stages
 from bot.engine import Engine
+from bot.errors import KnowledgeError
 
 # Services described in English by what they do, as a newcomer would, never named.
 DESCRIBED_IN_ENGLISH = [
@@ -85,3 +86,13 @@ def test_a_glossary_line_that_is_not_one_french_word_is_skipped(tmp_path: Path) 
     path = tmp_path / "glossary.yaml"
     path.write_text("les: [the]\narbres: [trees]\ndeux mots: [two]\n", encoding="utf-8")
     assert Glossary.load(path).ways == {("tree",): frozenset({"arbr"})}
+
+
+def test_a_broken_glossary_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "glossary.yaml"
+    path.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"glossary\.yaml:1: a mapping"):
+        Glossary.load(path)
+    path.write_text("arbres: [trees\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"glossary\.yaml:1: unreadable glossary"):
+        Glossary.load(path)
