@@ -799,6 +799,11 @@ def respond(
             match.score >= STARTUP_FALLBACK
             and _names_service(match, other_names)
             and alias_keys(match.span) not in index.topic_names
+        ) or (
+            # "panoramaxx c quoi ?": nothing but the name, misspelt, is asked about
+            match.score >= STARTUP_SURE
+            and bool(terms)
+            and set(terms) <= set(index.query_terms(match.span))
         )
         # "X a touché combien au FAST ?": the FAST grant of X is on X's card, not on the
         # FAST's pages (which list editions, not what each service received)

@@ -258,3 +258,12 @@ def test_an_incubator_asked_of_the_writers_ministry_beside_a_programme_word(
     )
     assert answer.source_id == "incubator:justice"
     assert "pole-innovation-spg.snum-sg@justice.gouv.fr" in answer.text
+
+
+@pytest.mark.parametrize("question", ["what is panoramx?", "panoramx, c'est quoi ?"])
+def test_a_misspelt_name_asked_alone_is_the_service_even_where_a_page_mentions_it(
+    site_engine: Engine, question: str
+) -> None:
+    # a FAST edition lists Panoramax among its winners; the question asks of the service only
+    answer = site_engine.answer(question)
+    assert answer.links[0].url == "https://beta.gouv.fr/startups/vues-immersives-libres.html"
