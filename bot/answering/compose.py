@@ -800,10 +800,11 @@ def respond(
             and _names_service(match, other_names)
             and alias_keys(match.span) not in index.topic_names
         ) or (
-            # "panoramaxx c quoi ?": nothing but the name, misspelt, is asked about
-            match.score >= STARTUP_SURE
-            and bool(terms)
+            # "panoramx c quoi ?": nothing but the name (as written, even misspelt) is asked
+            # about, and it names none of our pages
+            bool(terms)
             and set(terms) <= set(index.query_terms(match.span))
+            and alias_keys(match.span) not in index.topic_names
         )
         # "X a touché combien au FAST ?": the FAST grant of X is on X's card, not on the
         # FAST's pages (which list editions, not what each service received)

@@ -283,7 +283,7 @@ def kind_reference(text: str) -> tuple[str, str, bool] | None:
     for pattern, pointing in ((_MENTIONED, True), (_DEMONSTRATIVE, True), (_DEFINITE, False)):
         for m in pattern.finditer(folded):
             noun = m.group("noun")
-            if noun in STOP_WORDS or noun in _PRONOUN_AFTER:
+            if noun not in KIND_WORDS and (noun in STOP_WORDS or noun in _PRONOUN_AFTER):
                 continue  # "ce qui se passe", "that is": a pronoun, not "ce programme"
             if noun in _ALL_NOUNS or pointing:
                 rest = folded[: m.start()] + folded[m.end() :]

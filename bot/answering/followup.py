@@ -22,6 +22,7 @@ never use, no fact asked, no pronoun pointing back) is answered on its own.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from bot.answering import pipeline
@@ -320,12 +321,26 @@ def continued(
     return result
 
 
+def _listed(last: Turn) -> list[Entity]:
+    """The items the last answer listed: the pages of one kind it named after its subject
+    ("les étapes" -> the four phases), none after a service's or an incubator's card (its
+    incubator, its phase and its links are no list)."""
+    subject = last.entities[0] if last.entities else None
+    if subject is None or subject.kind in REGISTRY_KINDS:
+        return []
+    named = last.entities[1:]
+    kinds = Counter(e.kind for e in named).most_common(1)
+    if not kinds or kinds[0][1] < 2:
+        return []
+    return [e for e in named if e.kind == kinds[0][0]]
+
+
 def _reading(
     state: State, text: str, alone: Result, last: Turn, conversation: Conversation
 ) -> tuple[str, str, bool]:
     """How to read ``text`` after ``last``: (the question to ask instead, or "" to answer it
     on its own; what was inherited, for the trace; whether to keep a declined answer)."""
-    listed = last.entities[1:]
+    listed = _listed(last)
     ordinal = ordinal_reference(text) if len(listed) >= 2 else None
     if ordinal is not None and not (alone.answered and _names(text, subject_of(state, alone))):
         # "c'est quoi les étapes ?" then "la première, elle dure combien ?"

@@ -49,8 +49,9 @@ class Glossary:
         return cls({key: frozenset(found) for key, found in ways.items()})
 
     def groups(self, terms: list[str]) -> list[tuple[str, ...]]:
-        """``terms`` (a query's stemmed words, in order), each English word or pair of words
-        replaced by the French words it stands for, kept beside it: one group per word said."""
+        """``terms`` (a query's stemmed words, in order) in groups, one per word said: an
+        English word with the French words it stands for beside it, or a pair of English words
+        ("second hand") replaced by the French words the pair stands for."""
         out: list[tuple[str, ...]] = []
         i = 0
         while i < len(terms):

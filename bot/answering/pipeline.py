@@ -348,10 +348,17 @@ def _dominates(index: Index, hits: list[Hit]) -> bool:
     )
 
 
+_CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
+
+
 def _searched(index: Index, glossary: Glossary | None, text: str) -> list[tuple[str, ...]]:
     """The words of ``text`` a description is searched with, each with the ways the entries
     may say it (an English word's French translations); words most of the entries share
     ("incubateur" among incubators) tell none apart and are left out."""
+    shouted: set[str] = set()
+    if glossary is not None:
+        # a word written in capitals ("FAST") is a name, not the English word
+        shouted = {stem(w.lower()) for w in _CAPITALS.findall(text)}
     said = [w for w in words(text) if w not in STOP_WORDS]
     common: set[str] = set()
     if glossary is not None:  # English: "see", "them", "first" are too common to describe
@@ -361,6 +368,8 @@ def _searched(index: Index, glossary: Glossary | None, text: str) -> list[tuple[
     groups = glossary.groups(stems) if glossary is not None else [(t,) for t in stems]
     out: list[tuple[str, ...]] = []
     for group in groups:
+        if group[0] in shouted:
+            group = group[:1]
         if len(group) == 1:
             if group[0] in common and not index.known(group[0]):
                 continue  # an everyday English word the entries' French does not hold

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.answering.text import fold, strip_slack, words
+from bot.answering.text import deaccent, fold, strip_slack, words
 
 # A long message is one with more content than a question needs; shorter ones are used whole.
 LONG_WORDS = 18
@@ -79,7 +79,7 @@ def _points_back(sentence: str) -> bool:
     folded = fold(sentence)
     if _POINTS_BACK.search(folded):
         return True
-    names = any(w[:1].isupper() for w in sentence.split()[1:])
+    names = any(w[:1].isupper() and w != "I" for w in sentence.split()[1:])
     return not names and bool(_WRITES_TO_THEM.search(folded))
 
 
@@ -93,21 +93,28 @@ NEW_TOPIC = re.compile(
     r"separate (?:question|topic|thing)|other question|off topic|hors sujet|question a part|"
     r"autre point|autre truc))\b"
 )
-_RAW_WORD = re.compile(r"[^\W_]+")
+
+
+# ... and, to be left out of the question, said first (after two words at most) and set apart
+# by a punctuation mark or a "mais": "autre question : ...", "ok, different topic: ...",
+# "désolé question bête mais ..." (not "is it unrelated to the FAST?", "on peut sinon
+# candidater ?")
+_ANNOUNCEMENT = re.compile(
+    r"^\W*(?:[\w']+\W+){0,2}?"
+    + NEW_TOPIC.pattern.removeprefix("^(?:(?:\\w+\\s+){0,2}").removesuffix(")\\b")
+    + r"(?:\s+(?:bete|rapide|idiote))?(?:\s*[:,;.!\u2014\u2013-]+\s*|\s+(?:mais|but)\s+)",
+    re.IGNORECASE,
+)
 
 
 def without_announcement(text: str) -> str:
     """``text`` without the words announcing a new question ("autre question : c'est quoi le
     mail général ?" -> "c'est quoi le mail général ?"); unchanged when nothing follows them."""
-    said = words(text)
-    found = NEW_TOPIC.match(" ".join(said))
+    plain = deaccent(text)
+    found = _ANNOUNCEMENT.match(plain) if len(plain) == len(text) else None
     if found is None:
         return text
-    n = len(found.group(0).split())
-    raw = list(_RAW_WORD.finditer(text))
-    if len(raw) <= n or [fold(r.group(0)) for r in raw[:n]] != said[:n]:
-        return text  # the words as written do not line up with the normalised ones
-    rest = text[raw[n - 1].end() :].lstrip(" :,;.!?-\u2014\u2013")
+    rest = text[found.end() :]
     return rest if words(rest) else text
 
 

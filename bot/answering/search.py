@@ -226,7 +226,8 @@ class Index:
     ) -> list[Hit]:
         """The ``limit`` best units for ``question`` (or its ``terms``). ``groups``: words each
         said in several ways (an English word's French translations): a unit scores the best
-        way it holds, and the word weighs once in the coverage, as its commonest way."""
+        way it holds, and the word weighs once in the coverage, as its commonest way (with
+        ``groups``, ``terms`` is not read)."""
         if groups is None:
             terms = terms if terms is not None else self.query_terms(question)
             groups = [(t,) for t in terms]
@@ -256,7 +257,7 @@ class Index:
                 specific[i] = get_specific(i, 0.0) + own
         # "les 3 piliers" counts pillars: it does not name "pilier 3"
         naming = qset - counted_numbers(question)
-        for term in qset:
+        for term in dict.fromkeys(t for group in groups for t in group):  # in the words' order
             for i, keys, bonus, own_alias in self._alias_index.get(term, ()):
                 if keys <= naming:
                     scores[i] = scores.get(i, 0.0) + bonus

@@ -381,7 +381,9 @@ def _everyday(part: str, zipf: Mapping[str, float] | None) -> bool:
     if len(found) != 1:
         return False
     word = found[0].lower()
-    return (zipf.get(word, 0.0) if zipf is not None else general_zipf(word)) >= GENERAL_ZIPF
+    known = zipf.get(word) if zipf is not None else None
+    # (a service added by a refresh may bring a word the vocabulary never met)
+    return (known if known is not None else general_zipf(word)) >= GENERAL_ZIPF
 
 
 class StartupFinder:

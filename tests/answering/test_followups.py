@@ -590,3 +590,18 @@ def test_another_service_asked_the_same_card_fact_gets_its_card(site_engine: Eng
     second = site_engine.answer("what about A-Just?", conversation)
     assert second.links[0].url == "https://beta.gouv.fr/startups/a-just.html"
     assert "Justice" in second.text
+
+
+def test_no_rank_is_read_in_a_services_card(site_engine: Engine) -> None:
+    # a card names its incubator, its phase and the contact page: no list to take "the last
+    # one" from (it is the service's phase that lasts)
+    conversation = Conversation()
+    site_engine.answer("c'est quoi Mes Aides ?", conversation)
+    _, trace = site_engine.explain("et la dernière, elle dure combien ?", conversation)
+    assert not any("of the list" in line for line in trace.lines())
+
+
+def test_a_demonstrative_before_a_kind_noun_that_is_a_stop_word_still_points(
+    engine: Engine,
+) -> None:
+    assert kind_reference("cette SE dure combien ?") == ("se", "dure combien", True)

@@ -96,3 +96,14 @@ def test_a_broken_glossary_names_the_file(tmp_path: Path) -> None:
     path.write_text("arbres: [trees\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"glossary\.yaml:1: unreadable glossary"):
         Glossary.load(path)
+
+
+def test_a_word_in_capitals_is_a_name_not_an_english_word(site_engine: Engine) -> None:
+    from bot.answering.pipeline import _searched
+
+    state = site_engine.state
+    assert state.service_index is not None and state.glossary is not None
+    shouted = _searched(state.service_index, state.glossary, "the FAST team")
+    quick = _searched(state.service_index, state.glossary, "a fast team")
+    assert not any("rapid" in group for group in shouted)  # FAST as written, a name
+    assert any("rapid" in group for group in quick)  # "fast" the English word

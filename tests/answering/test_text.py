@@ -310,7 +310,17 @@ def test_a_question_writing_to_them_takes_the_sentence_naming_them() -> None:
         ("Different topic: where are the usage stats?", "where are the usage stats?"),
         ("petite question bête, le MOOC est gratuit ?", "le MOOC est gratuit ?"),
         ("sinon", "sinon"),  # nothing follows: the message stays as it is
+        # not announced first and set apart: the words are the question's own
+        ("Is it unrelated to the FAST?", "Is it unrelated to the FAST?"),
+        ("On peut sinon candidater ?", "On peut sinon candidater ?"),
     ],
 )
 def test_the_words_announcing_a_question_are_not_searched(message: str, question: str) -> None:
     assert without_announcement(message) == question
+
+
+def test_i_is_no_name_in_a_question_writing_to_them() -> None:
+    query = parse(
+        "Hi, our team is thinking about applying to the FAST this spring. How can I reach them?"
+    )
+    assert "FAST" in query.focus and "reach them" in query.focus

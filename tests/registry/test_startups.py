@@ -748,3 +748,12 @@ def test_an_everyday_word_that_is_part_of_a_name_is_that_word(
     )
     assert found is None or found.id != "sndv_maritime"
     assert synced_corpus.match("MOANA c'est en quelle phase ?").id == "sndv_maritime"  # type: ignore[union-attr]
+
+
+def test_a_name_part_the_vocabulary_never_met_is_looked_up() -> None:
+    # after a refresh, a new service's name may hold a word the vocabulary's cache lacks
+    from bot.registry.startups import _everyday
+
+    assert _everyday("Maritime", {})
+    assert not _everyday("Moana", {"moana": 2.5})
+    assert not _everyday("Base vues", {})
