@@ -104,6 +104,11 @@ def _page_name(state: State, page: Page) -> str:
     return title
 
 
+def _asks_card(text: str) -> bool:
+    """Whether ``text`` asks what a service's or an incubator's card gives."""
+    return bool({f.name for f in asked_facets(text)} & CARD_FACETS)
+
+
 def _carried(state: State, last: Turn) -> str:
     """The words a follow-up carries its subject with: a page's name of its own
     (:func:`_page_name`), else the subject's words."""
@@ -278,35 +283,17 @@ def continued(
                 and what.startswith("the subject")
                 else ""
             )
-            card = (
-                subject is not None
-                and subject.kind in REGISTRY_KINDS
-                and what.startswith("the subject")
-                and {f.name for f in asked_facets(text)} & CARD_FACETS
-            )
-            # "which incubator hosts X?" then "what about A-Just?": what a card gives, asked
-            # of the service the few words named
-            other_card = (
-                alone.on_card
-                and what.startswith("what was asked")
-                and bool({f.name for f in asked_facets(rewritten)} & CARD_FACETS)
-            )
-            if card and subject is not None:
-                # "il est en quelle phase mtn ?" after A-JUST: what a card gives is asked of
-                # the service itself, not of whatever its name finds when written again
-                trace.add("follow-up", f"asked of the card of {subject.id}")
-                again = pipeline.on_card(
-                    state,
-                    subject.kind,
-                    subject.id.partition(":")[2],
-                    rewritten,
-                    lang,
-                    stages,
-                    trace,
-                )
-            elif other_card and alone.source_id is not None:
-                kind, _, ident = alone.source_id.partition(":")
-                trace.add("follow-up", f"asked of the card of {alone.source_id}")
+            # what a card gives is asked of the card itself, not of whatever the name finds
+            # when written again: "il est en quelle phase mtn ?" after A-JUST (the subject's),
+            # "what about A-Just?" after "which incubator hosts X?" (the service just named)
+            card_id = ""
+            if what.startswith("the subject") and subject and subject.kind in REGISTRY_KINDS:
+                card_id = subject.id if _asks_card(text) else ""
+            elif what.startswith("what was asked") and alone.on_card:
+                card_id = (alone.source_id or "") if _asks_card(rewritten) else ""
+            if card_id:
+                kind, _, ident = card_id.partition(":")
+                trace.add("follow-up", f"asked of the card of {card_id}")
                 again = pipeline.on_card(state, kind, ident, rewritten, lang, stages, trace)
             else:
                 again = pipeline.run(state, rewritten, lang, stages, trace, prefer)
