@@ -149,21 +149,35 @@ def best_threshold(probs: list[float], labels: list[int]) -> float:
     return max(grid, key=lambda t: utility([p >= t for p in probs], labels))
 
 
-def main() -> int:
+def fitting_args() -> tuple[Path | None, bool] | None:
+    """The fitting scripts' command line: (the site to index or None, whether to write the
+    model); None when ../shared/eval is absent (nothing to fit on)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--site", type=Path, default=SHARED / "corpus" / "beta.gouv.fr")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     if not (SHARED / "eval" / "score.py").exists():
         print("skipped: ../shared/eval is absent")
+        return None
+    return (args.site if args.site.exists() else None), args.write
+
+
+def folds_by_set(names: set[str]) -> list[list[str]]:
+    """Five folds of the sets ``names``, the same for every script (a fixed shuffle)."""
+    sets = sorted(names)
+    random.Random(7).shuffle(sets)
+    return [sets[i::5] for i in range(5)]
+
+
+def main() -> int:
+    found = fitting_args()
+    if found is None:
         return 0
-    site = args.site if args.site.exists() else None
+    site, write = found
     records = collect(site)
     labels = [r[2] for r in records]
     print(f"{len(records)} decisions recorded, {sum(labels)} on the right page")
-    sets = sorted({r[0] for r in records})
-    random.Random(7).shuffle(sets)
-    folds = [sets[i::5] for i in range(5)]
+    folds = folds_by_set({r[0] for r in records})
     cv_probs: list[float] = [0.0] * len(records)
     cv_decisions: list[bool] = [False] * len(records)
     for fold in folds:
@@ -198,7 +212,7 @@ def main() -> int:
     threshold = best_threshold([probability(weights, bias, r[1]) for r in records], labels)
     print("fitted on all:", {f: round(w, 3) for f, w in zip(FEATURES, weights, strict=True)})
     print(f"bias {bias:.3f}  threshold {threshold:.2f}")
-    if args.write:
+    if write:
         lines = [
             "# The decision model (bot/answering/decision.py): the weight of each piece of evidence",
             "# about the best hit, in a logistic model of the chance that its page is the right one.",

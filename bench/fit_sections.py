@@ -14,8 +14,6 @@ by the model and by the hand-set value. ``--write`` stores the model fitted on a
 
 from __future__ import annotations
 
-import argparse
-import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
-from fit_decision import ask_learning_sets, fit, probability  # noqa: E402
+from fit_decision import ask_learning_sets, fit, fitting_args, folds_by_set, probability  # noqa: E402
 from quality import load_score_module  # noqa: E402
 
 from bot.answering import compose  # noqa: E402
@@ -70,19 +68,14 @@ def picks(weights: list[float], bias: float, choice: Choice) -> int:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--site", type=Path, default=SHARED / "corpus" / "beta.gouv.fr")
-    ap.add_argument("--write", action="store_true")
-    args = ap.parse_args()
-    if not (SHARED / "eval" / "score.py").exists():
-        print("skipped: ../shared/eval is absent")
+    found = fitting_args()
+    if found is None:
         return 0
-    choices = collect(args.site if args.site.exists() else None)
+    site, write = found
+    choices = collect(site)
     print(f"{len(choices)} choices between a section holding the facts and one that does not")
     hand = sum(c[1][c[2]][1] for c in choices)
-    sets = sorted({c[0] for c in choices})
-    random.Random(7).shuffle(sets)
-    folds = [sets[i::5] for i in range(5)]
+    folds = folds_by_set({c[0] for c in choices})
     right = 0
     for fold in folds:
         train = [
@@ -98,7 +91,7 @@ def main() -> int:
     print(
         "fitted on all:", {f: round(w, 3) for f, w in zip(SECTION_FEATURES, weights, strict=True)}
     )
-    if args.write:
+    if write:
         lines = [
             "# The choice of a page's section (bot/answering/compose.py, section_choices): the weight",
             "# of each piece of evidence about a candidate section, in a logistic model of the chance",
