@@ -45,6 +45,7 @@ from bot.answering.search import Doc, Hit, Index, alias_keys
 from bot.answering.text import (
     MONTHS_EN,
     MONTHS_FR,
+    PROGRAMME,
     STOP_WORDS,
     fold,
     format_date,
@@ -316,20 +317,28 @@ def registry_docs(registry: Registry | None, kind: str) -> list[Doc]:
     or per incubator ("incubator": its name, administration and what it says of itself)."""
     if registry is None:
         return []
-    records: list[tuple[str, str, str, str]] = (
+    records: list[tuple[str, str, str, str, str]] = (
         [
-            (s.id, s.url, s.name, f"{s.mission or s.summary()} {s.description[:1500]}")
+            (s.id, s.url, s.name, f"{s.mission or s.summary()} {s.description[:1500]}", s.mission)
             for s in registry.startups
         ]
         if kind == "startup"
         else [
-            (i.id, i.url, i.title, f"{i.short_description} {i.description[:400]} {i.owner}")
+            (i.id, i.url, i.title, f"{i.short_description} {i.description[:400]} {i.owner}", "")
             for i in registry.incubators.values()
         ]
     )
     return [
-        Doc(id=f"{kind}:{rid}", url=url, title=title, text=text, kind=kind, source="registry")
-        for rid, url, title, text in records
+        Doc(
+            id=f"{kind}:{rid}",
+            url=url,
+            title=title,
+            text=text,
+            kind=kind,
+            source="registry",
+            page_title=pitch,
+        )
+        for rid, url, title, text, pitch in records
     ]
 
 
@@ -359,7 +368,8 @@ def _searched(index: Index, glossary: Glossary | None, text: str) -> list[tuple[
     if glossary is not None:
         # a word written in capitals ("FAST") is a name, not the English word
         shouted = {stem(w.lower()) for w in _CAPITALS.findall(text)}
-    said = [w for w in words(text) if w not in STOP_WORDS]
+    # every service is one of the programme's: its name describes none of them
+    said = [w for w in words(text) if w not in STOP_WORDS and w != PROGRAMME]
     common: set[str] = set()
     if glossary is not None:  # English: "see", "them", "first" are too common to describe
         said = [w for w in said if english_zipf(w) < EVERYDAY_ZIPF]

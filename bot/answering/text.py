@@ -334,6 +334,8 @@ def stem(word: str) -> str:
     """A very light French/English stemmer: plurals, final -e, -er/-ement/-ation collapse."""
     if word.isdigit() or len(word) <= 3 or "@" in word or "." in word:
         return word
+    if word.endswith("aux") and not word.endswith("eaux") and len(word) >= 6:
+        return word[:-3] + "al"  # the plural of -al words: "sociaux" is "social"
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
@@ -350,11 +352,12 @@ def _stem_cached(word: str) -> str:
 # The programme's own name, however it is written: "beta gouv", "betagouv", "beta.gouv",
 # "Beta.gouv.fr" are one word, as the pages write it.
 _PROGRAMME_NAME = re.compile(r"\bbeta(?:[ .]?gouv)(?:[ .]fr)?\b")
+PROGRAMME = "beta.gouv.fr"
 
 
 def words(text: str) -> list[str]:
     """Normalised words, stop words included (for phrases and language detection)."""
-    normal = _PROGRAMME_NAME.sub("beta.gouv.fr", normalize(text))
+    normal = _PROGRAMME_NAME.sub(PROGRAMME, normalize(text))
     return [SLANG.get(w, w) for w in _WORD.findall(normal)]
 
 
