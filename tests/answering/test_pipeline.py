@@ -1065,3 +1065,80 @@ def test_what_a_phase_produces_is_its_result_section(bare_engine: Engine, questi
     answer = bare_engine.answer(question)
     assert answer.answered and answer.links[0].url.endswith("/approche/investigation#resultat")
     assert "prototype" in answer.text
+
+
+def _described_registry(*extra: Startup) -> Engine:
+    fillers = [
+        ("potager", "Potager", "Aider les écoles à cultiver un potager"),
+        ("velo", "Vélo Facile", "Trouver une piste cyclable près de chez soi"),
+        ("musee", "Musée Ouvert", "Réserver une visite de musée en ligne"),
+        ("foret", "Forêt Vive", "Suivre la santé des forêts domaniales"),
+        ("port", "Port Clair", "Déclarer une escale dans un port de plaisance"),
+        ("ecole", "École Ici", "Inscrire son enfant à la cantine de l'école"),
+    ]
+    registry = Registry(
+        startups=(
+            *extra,
+            *(
+                service(sid, name, mission, "fabrique-mer", ("construction", "2024-01-01"))
+                for sid, name, mission in fillers
+            ),
+        ),
+        incubators=REGISTRY.incubators,
+    )
+    state = build_state(KNOWLEDGE, registry=registry)
+    assert state.finder is not None
+    state.finder.today = TODAY
+    return Engine(state, KNOWLEDGE)
+
+
+def test_a_service_whose_pitch_says_the_description_is_found_however_long_its_page() -> None:
+    """The pitch is what a service is for: a long page does not dilute it below a short one
+    sharing some of the description's words."""
+    named = service(
+        "navette",
+        "Navette",
+        "Réserver un chauffeur pour les trajets de travail des agents",
+        "fabrique-mer",
+        ("acceleration", "2023-01-01"),
+    )
+    pitched = replace(
+        service(
+            "chrono",
+            "Chrono Route",
+            "Enregistrer le temps de travail dans le transport routier léger",
+            "fabrique-mer",
+            ("construction", "2024-01-01"),
+        ),
+        description=(
+            "Les employeurs doivent suivre les heures de leurs salariés mobiles. "
+            + "Le décompte se fait sur papier, au siège, avec des erreurs et des litiges. " * 12
+        ),
+    )
+    answer = _described_registry(named, pitched).answer(
+        "l'appli où les chauffeurs du transport routier léger notent leur temps de travail, "
+        "elle en est où ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/chrono.html")
+
+
+def test_a_question_about_the_programme_itself_is_no_service_saying_its_name() -> None:
+    """Every service is the programme's; its name describes none of them."""
+    hosted = service(
+        "vitrine",
+        "Vitrine",
+        "Un site hébergé par beta.gouv.fr pour présenter les services d'une mairie",
+        "fabrique-mer",
+        ("construction", "2024-01-01"),
+    )
+    shelter = service(
+        "abri",
+        "Abri",
+        "Un site pour trouver un hébergement d'urgence",
+        "fabrique-mer",
+        ("construction", "2024-01-01"),
+    )
+    answer = _described_registry(hosted, shelter).answer(
+        "le site beta.gouv.fr est hébergé chez qui ?"
+    )
+    assert answer.answered and "/apropos" in answer.links[0].url

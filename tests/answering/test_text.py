@@ -324,3 +324,22 @@ def test_i_is_no_name_in_a_question_writing_to_them() -> None:
         "Hi, our team is thinking about applying to the FAST this spring. How can I reach them?"
     )
     assert "FAST" in query.focus and "reach them" in query.focus
+
+
+@pytest.mark.parametrize(
+    ("plural", "singular"),
+    [
+        ("sociaux", "social"),
+        ("territoriaux", "territoriale"),
+        ("hôpitaux", "hôpital"),
+        ("journaux", "journal"),
+        ("nationaux", "nationales"),
+    ],
+)
+def test_a_plural_in_aux_is_the_word_in_al(plural: str, singular: str) -> None:
+    assert tokens(plural) == tokens(singular)
+
+
+@pytest.mark.parametrize(("plural", "singular"), [("bureaux", "bureau"), ("réseaux", "réseau")])
+def test_a_plural_in_eaux_is_the_word_in_eau(plural: str, singular: str) -> None:
+    assert tokens(plural) == tokens(singular)
