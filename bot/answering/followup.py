@@ -109,12 +109,34 @@ def _asks_card(text: str) -> bool:
     return bool({f.name for f in asked_facets(text)} & CARD_FACETS)
 
 
-def _carried(state: State, last: Turn) -> str:
+def _carried(state: State, last: Turn, text: str = "") -> str:
     """The words a follow-up carries its subject with: a page's name of its own
-    (:func:`_page_name`), else the subject's words."""
+    (:func:`_page_name`), else the subject's words. A fact the page does not state but one
+    of its related pages does (the consolidation's duration after its criteria) carries that
+    page."""
     subject = last.entities[0] if last.entities else None
     page = state.pages.get(subject.id) if subject is not None else None
-    return _page_name(state, page) if page is not None else last.subject
+    if page is None:
+        return last.subject
+    asked = asked_facets(text) if text else []
+    wanted = {name for f in asked for name in f.facts}
+    said = " ".join(s.text_fr for s in page.sections)
+    stated = any(f.evidence is not None and f.given(said) for f in asked)
+    if wanted and not wanted & set(page.facts) and not stated:
+        stating = [
+            other
+            for url in page.related
+            if (other := _page_at(state, url)) is not None and wanted & set(other.facts)
+        ]
+        if len(stating) == 1:
+            return _page_name(state, stating[0])
+    return _page_name(state, page)
+
+
+def _page_at(state: State, url: str) -> Page | None:
+    """The knowledge page at ``url`` (a path as ``related:`` writes it), or None."""
+    path = url.split("beta.gouv.fr", 1)[-1].split("#", 1)[0].rstrip("/")
+    return next((p for p in state.pages.values() if p.url.rstrip("/").endswith(path)), None)
 
 
 def entity_of(state: State, source_id: str) -> Entity | None:
@@ -411,7 +433,7 @@ def _reading(
     if value is not None:
         carried = _named(_carried(state, last))
         return f"{value} {carried}", f"what was asked, of a new value: {value!r}", True
-    return f"{text} {_named(_carried(state, last))}", f"the subject: {last.subject!r}", False
+    return f"{text} {_named(_carried(state, last, text))}", f"the subject: {last.subject!r}", False
 
 
 # In an ellipsis the name is all that is said: a weaker match of it is enough.

@@ -605,3 +605,23 @@ def test_a_demonstrative_before_a_kind_noun_that_is_a_stop_word_still_points(
     engine: Engine,
 ) -> None:
     assert kind_reference("cette SE dure combien ?") == ("se", "dure combien", True)
+
+
+def test_a_fact_its_page_does_not_state_is_asked_of_the_related_page_that_does(
+    engine: Engine,
+) -> None:
+    """The consolidation's criteria page gives no duration; its related content page does."""
+    first, second = turns(
+        engine,
+        "quelles sont les conditions pour être pris au programme de consolidation ?",
+        "d'accord, et ça s'étale sur combien de temps ?",
+    )
+    assert "criteres-de-selection" in first.links[0].url
+    assert "contenu-du-programme" in second.links[0].url
+    assert "6 mois" in second.text
+
+
+def test_a_fact_its_page_states_in_its_text_stays_on_that_page(engine: Engine) -> None:
+    """The legal page gives the publisher's street address in its text, not as a fact."""
+    _, second = turns(engine, "qui publie le site beta.gouv.fr ?", "et leur adresse postale ?")
+    assert "/apropos" in second.links[0].url

@@ -1142,3 +1142,17 @@ def test_a_question_about_the_programme_itself_is_no_service_saying_its_name() -
         "le site beta.gouv.fr est hébergé chez qui ?"
     )
     assert answer.answered and "/apropos" in answer.links[0].url
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["prog de conso ça prend combien de temps ?", "how long does the consolidation programme last?"],
+)
+def test_the_consolidations_duration_links_the_page_that_states_it(
+    engine: Engine, question: str
+) -> None:
+    # the site's overview address has no text of its own in the source: the content page
+    # states the duration
+    answer = engine.answer(question)
+    assert answer.answered and "contenu-du-programme" in answer.links[0].url
+    assert "6" in answer.text
