@@ -26,6 +26,9 @@ def test_every_facet_has_cues_and_a_label() -> None:
     ("question", "facet"),
     [
         ("ça dure combien de temps la construction ?", "duration"),
+        ("vous avez une grille tarifaire pour les coachs ?", "pay"),
+        ("et vos tarifs, c'est combien ?", "pay"),
+        ("is there a day rate for freelance designers?", "pay"),
         ("il fait quel temps à Lyon ce week-end ?", "weather"),
         ("il va faire beau pour le séminaire de lancement ?", "weather"),
         ("raconte-nous une blague sur les intrapreneurs", "joke"),

@@ -1156,3 +1156,11 @@ def test_the_consolidations_duration_links_the_page_that_states_it(
     answer = engine.answer(question)
     assert answer.answered and "contenu-du-programme" in answer.links[0].url
     assert "6" in answer.text
+
+
+def test_a_rate_no_page_gives_is_said_missing_not_answered_beside(engine: Engine) -> None:
+    answer = engine.answer(
+        "Bonjour, je dois budgéter une investigation : quel est le tarif journalier d'un coach ?"
+    )
+    assert not answer.answered
+    assert "rémunération" in answer.text
