@@ -233,6 +233,8 @@ def test_neighbouring_questions_do_not_ask_those_facts(question: str) -> None:
         "what's it called?",
         "vous sauriez comment il s'appelle ?",
         "il s'appelle comment déjà ?",
+        "il existe un dispositif pour aider les mairies à numériser leur état civil ?",
+        "is there a government scheme that helps farmers declare their hives?",
     ],
 )
 def test_asking_which_service_does_something(question: str) -> None:
