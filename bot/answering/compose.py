@@ -829,6 +829,17 @@ def respond(
         "decide",
         f"sure={sure}{chance} unknown words={unknown[:5]} anchored={anchored(terms, text, domain)}",
     )
+    if (
+        sure
+        and top is not None
+        and "service-public.fr" not in top.doc.text
+        and cue_words(text, "procedure")
+        and not any(t in domain for t in terms)
+    ):
+        # "comment je renouvelle mon passeport ?": one's own procedure, in none of the
+        # programme's words, is not answered by a page sharing a verb with it, but referred
+        note("decide", "a personal procedure in none of the programme's words: referred")
+        return decline(text, lang)
     if top is not None and not sure:
         # not sure of the best match, but the question may name a page outright
         top = next((h for h in hits[:10] if _names_page(h, terms, index)), top)

@@ -292,8 +292,19 @@ def test_questions_no_page_can_answer_are_declined(engine: Engine, question: str
     assert not answer.answered, answer.text
 
 
-def test_a_personal_procedure_is_referred_and_not_counted_as_answered(engine: Engine) -> None:
-    answer = engine.answer("comment je renouvelle mon passeport ?")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "comment je renouvelle mon passeport ?",
+        "je dois refaire ma carte grise, je m'y prends comment ?",
+        "how do I renew my passport?",
+    ],
+)
+def test_a_personal_procedure_is_referred_and_not_counted_as_answered(
+    engine: Engine, question: str
+) -> None:
+    # even where a page shares a verb with it ("renouvelé")
+    answer = engine.answer(question)
     assert not answer.answered
     assert "service-public.fr" in answer.links[0].url
 
