@@ -798,13 +798,16 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     if named is None or named.score < compose.STARTUP_SURE or _writer_only(query, named):
         return None
     asks_incubator = named.kind == "incubator" and "incubator" in kinds
+    asks_incubator_of = "incubator" in kinds
     if not asks_incubator and _names_programme(state, _after_span(query.text, named.span)):
         # "intra à l'Incubateur X, ... on a vu passer le programme de consolidation. On
         # candidate comment ?": what is named last before the question is what it asks about
         # (unless it asks for an incubator: "au ministère X, pour un projet d'intrapreneur :
         # il y a un incubateur chez nous ?")
         return None
-    if named.kind in kinds or "" in kinds:
+    # the incubator asked of a service named before ("On m'a parlé de X. C'est porté par
+    # quel incubateur ?") is on that service's card
+    if named.kind in kinds or "" in kinds or (named.kind == "startup" and asks_incubator_of):
         return named
     return None
 

@@ -1157,7 +1157,10 @@ def test_a_question_about_the_programme_itself_is_no_service_saying_its_name() -
 
 @pytest.mark.parametrize(
     "question",
-    ["prog de conso ça prend combien de temps ?", "how long does the consolidation programme last?"],
+    [
+        "prog de conso ça prend combien de temps ?",
+        "how long does the consolidation programme last?",
+    ],
 )
 def test_the_consolidations_duration_links_the_page_that_states_it(
     engine: Engine, question: str
@@ -1175,3 +1178,12 @@ def test_a_rate_no_page_gives_is_said_missing_not_answered_beside(engine: Engine
     )
     assert not answer.answered
     assert "rémunération" in answer.text
+
+
+def test_the_incubator_asked_of_a_service_named_before_the_question(engine: Engine) -> None:
+    answer = engine.answer(
+        "Bonjour, je travaille avec des apiculteurs de ma région. On m'a parlé de *RucheNet*. "
+        "C'est porté par quel incubateur, et c'est déjà utilisable ou encore en construction ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/ruchenet.html")
+    assert "Fabrique numérique de la Mer" in answer.text
