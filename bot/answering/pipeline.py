@@ -569,7 +569,9 @@ def run(
             and set(words(query.focus)) & KIND_NOUNS["startup"]
         )
         # only a service has a phase: "la messagerie sécurisée des agents, elle en est où ?"
-        or any(f.name == "status" for f in focus_facets)
+        # (unless the conversation is about one of our pages: "et après, c'est quelle phase ?"
+        # after the construction asks the phase that follows it)
+        or (any(f.name == "status" for f in focus_facets) and not prefer)
     ):
         named = state.finder.match(query.text) if state.finder is not None else None
         # a service described at an incubator named ("un projet à la Fabrique X sur ..."):

@@ -6,6 +6,7 @@ import io
 import json
 import time
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from paths import KNOWLEDGE
@@ -26,6 +27,7 @@ from bot.answering.facets import asked_facets
 from bot.answering.followup import new_value
 from bot.engine import Engine, build_state
 from bot.frontends.console.chat import run_console
+from bot.registry.model import Phase, Startup
 
 
 @pytest.fixture(scope="module")
@@ -625,3 +627,27 @@ def test_a_fact_its_page_states_in_its_text_stays_on_that_page(engine: Engine) -
     """The legal page gives the publisher's street address in its text, not as a fact."""
     _, second = turns(engine, "qui publie le site beta.gouv.fr ?", "et leur adresse postale ?")
     assert "/apropos" in second.links[0].url
+
+
+def test_the_phase_asked_after_a_phase_is_not_a_service_described() -> None:
+    """ "et après, c'est quelle phase ?" after the construction asks what follows it, even where
+    a service's pitch says "construction"."""
+    builder = Startup(
+        id="chantier",
+        name="Chantier Net",
+        mission="Suivre la phase de construction des chantiers publics",
+        incubator_id="fabrique-mer",
+        phases=(Phase("construction", date(2024, 1, 1)),),
+    )
+    registry = replace(REGISTRY, startups=(*REGISTRY.startups, builder))
+    state = build_state(KNOWLEDGE, registry=registry)
+    assert state.finder is not None
+    state.finder.today = TODAY
+    first, second = turns(
+        Engine(state, KNOWLEDGE),
+        "pendant la construction qui accompagne l'équipe ?",
+        "et après, c'est quelle phase ?",
+    )
+    assert "/approche/construction" in first.links[0].url
+    assert "/startups/" not in second.links[0].url
+    assert "accélération" in second.text.lower()
