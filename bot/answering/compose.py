@@ -94,14 +94,16 @@ def _strong(top: Hit) -> bool:
     return top.score >= UNANCHORED_MIN_SCORE or (top.coverage >= 0.9 and top.score >= 12)
 
 
-def anchored(terms: list[str], text: str, domain: frozenset[str]) -> bool:
+def anchored(terms: list[str], text: str, domain: frozenset[str], referral: bool = True) -> bool:
     """Whether the question uses the programme's vocabulary (``domain``: computed from the
     knowledge and the registry, see :mod:`bot.answering.vocabulary`), or asks about a personal
     procedure, which the contact page answers with a referral. A question with none of these
     words (and no service named) is about something else unless a page matches it strongly:
     "combien de jours de congés ?" shares "jours" with our pages, not its subject."""
     qwords = set(words(text))
-    if qwords & ADDRESSED or cue_words(text, "procedure"):
+    if qwords & ADDRESSED or (referral and cue_words(text, "procedure")):
+        # a personal procedure is ours to refer ("referral": the section answering is the one
+        # sending people to service-public.fr), not any page sharing a verb with it
         return True
     if qwords & NOT_DOMAIN:
         # "programming" shares its stem with "programme", not its meaning
@@ -751,10 +753,12 @@ def respond(
     if state.vocabulary is not None:
         # words our pages never use but common in general language ("désolé", "exactement")
         # say nothing of the subject; rare ones ("rugby", "regex") say it is elsewhere
+        # (a word asking a personal procedure, "passeport", says where the question belongs)
+        procedure = cue_words(text, "procedure")
         filler = {
             t
             for w in words(text)
-            if state.vocabulary.is_everyday(w)
+            if state.vocabulary.is_everyday(w) and w not in procedure
             for t in tokens(w)
             if not index.known(t) and index.correct(t) is None
         }
@@ -829,24 +833,16 @@ def respond(
         "decide",
         f"sure={sure}{chance} unknown words={unknown[:5]} anchored={anchored(terms, text, domain)}",
     )
-    if (
-        sure
-        and top is not None
-        and "service-public.fr" not in top.doc.text
-        and cue_words(text, "procedure")
-        and not any(t in domain for t in terms)
-    ):
-        # "comment je renouvelle mon passeport ?": one's own procedure, in none of the
-        # programme's words, is not answered by a page sharing a verb with it, but referred
-        note("decide", "a personal procedure in none of the programme's words: referred")
-        return decline(text, lang)
     if top is not None and not sure:
         # not sure of the best match, but the question may name a page outright
         top = next((h for h in hits[:10] if _names_page(h, terms, index)), top)
     if (
         top is None
         or not (sure or _names_page(top, terms, index))
-        or (not anchored(terms, text, domain) and not _strong(top))
+        or (
+            not anchored(terms, text, domain, referral="service-public.fr" in top.doc.text)
+            and not _strong(top)
+        )
     ):
         if match is not None and match.score >= STARTUP_FALLBACK:
             note("decide", f"no sure section: the named {match.kind} {match.id}")

@@ -111,32 +111,47 @@ def _asks_card(text: str) -> bool:
 
 def _carried(state: State, last: Turn, text: str = "") -> str:
     """The words a follow-up carries its subject with: a page's name of its own
-    (:func:`_page_name`), else the subject's words. A fact the page does not state but one
-    of its related pages does (the consolidation's duration after its criteria) carries that
-    page."""
+    (:func:`_page_name`), else the subject's words. A sister page (a part of the same
+    programme, under the same address) carries the follow-up instead when the follow-up names
+    it by its title's words ("et les critères ?" after the consolidation's content) or asks a
+    fact that it states and the subject's page does not (the duration after the criteria)."""
     subject = last.entities[0] if last.entities else None
     page = state.pages.get(subject.id) if subject is not None else None
     if page is None:
         return last.subject
-    asked = asked_facets(text) if text else []
-    wanted = {name for f in asked for name in f.facts}
-    said = " ".join(s.text_fr for s in page.sections)
-    stated = any(f.evidence is not None and f.given(said) for f in asked)
-    if wanted and not wanted & set(page.facts) and not stated:
-        stating = [
-            other
-            for url in page.related
-            if (other := _page_at(state, url)) is not None and wanted & set(other.facts)
-        ]
+    sisters = [
+        other
+        for url in page.related
+        if (other := _page_at(state, url)) is not None and _sisters(page, other)
+    ]
+    said_words = set(tokens(text)) - set(tokens(page.title))
+    named = [p for p in sisters if said_words & set(tokens(p.title))]
+    if len(named) == 1:
+        return _page_name(state, named[0])
+    wanted = {name for f in asked_facets(text) for name in f.facts} if text else set()
+    if wanted and not wanted & set(page.facts):
+        stating = [p for p in sisters if wanted & set(p.facts)]
         if len(stating) == 1:
             return _page_name(state, stating[0])
     return _page_name(state, page)
 
 
+def _sisters(page: Page, other: Page) -> bool:
+    """Whether two pages are parts of one thing: under the same address of two levels or more
+    (/accompagnements/programme-de-consolidation/…), not merely in one section of the site
+    (/approche/investigation and /approche/construction are two phases)."""
+    parent, other_parent = (_path(p.url).rsplit("/", 1)[0] for p in (page, other))
+    return parent == other_parent and parent.count("/") >= 2
+
+
+def _path(url: str) -> str:
+    return url.split("beta.gouv.fr", 1)[-1].split("#", 1)[0].rstrip("/")
+
+
 def _page_at(state: State, url: str) -> Page | None:
     """The knowledge page at ``url`` (a path as ``related:`` writes it), or None."""
-    path = url.split("beta.gouv.fr", 1)[-1].split("#", 1)[0].rstrip("/")
-    return next((p for p in state.pages.values() if p.url.rstrip("/").endswith(path)), None)
+    path = _path(url)
+    return next((p for p in state.pages.values() if _path(p.url).endswith(path)), None)
 
 
 def entity_of(state: State, source_id: str) -> Entity | None:

@@ -445,6 +445,16 @@ def describe(
 # --------------------------------------------------------------------------- facets
 
 
+def _negated(label: str) -> str:
+    """A facet's French label after "ne ... pas": "un montant" is "de montant", "une adresse"
+    "d'adresse"; "son budget" stays."""
+    for article in ("un ", "une ", "des "):
+        if label.startswith(article):
+            rest = label[len(article) :]
+            return ("d'" if fold(rest[:1]) in "aeiouy" else "de ") + rest
+    return label
+
+
 # "Jennifer Dupont", "Jean-Marc Le Goff": a person named by first and last name.
 _PERSON = re.compile(
     r"\b[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?(?:\s+[A-ZÀ-Ý][a-zà-ÿA-ZÀ-Ý'-]+){1,2}\b"
@@ -486,7 +496,7 @@ def missing_facet(
             )
         else:
             text = (
-                f"La page « {title} » ne donne pas {facet.label('fr')} : je préfère ne pas "
+                f"La page « {title} » ne donne pas {_negated(facet.label('fr'))} : je préfère ne pas "
                 f"l'inventer. La page : {url} — ou écrivez à {compose.CONTACT_EMAIL}."
             )
         return Result(False, result.intent, text, [(url, title)], result.source_id)
@@ -800,7 +810,8 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     if named is None or named.score < compose.STARTUP_SURE or _writer_only(query, named):
         return None
     asks_incubator = named.kind == "incubator" and "incubator" in kinds
-    asks_incubator_of = "incubator" in kinds
+    # ... unless it is asked for the writer ("quel incubateur pourrait nous accompagner ?")
+    asks_incubator_of = "incubator" in kinds and not _for_writer(query.focus)
     if not asks_incubator and _names_programme(state, _after_span(query.text, named.span)):
         # "intra à l'Incubateur X, ... on a vu passer le programme de consolidation. On
         # candidate comment ?": what is named last before the question is what it asks about
@@ -812,6 +823,18 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     if named.kind in kinds or "" in kinds or (named.kind == "startup" and asks_incubator_of):
         return named
     return None
+
+
+# What is asked for the writer: "nous accompagner", "pour nous", "help us", "for our team".
+_FOR_WRITER = re.compile(
+    r"\b(?:nous|me|m|us|me)\s+(?:accompagner|aider|suivre|incuber|prendre|conseiller|help|support"
+    r"|host|guide)\b|\b(?:pour|for)\s+(?:nous|moi|us|me)\b"
+)
+
+
+def _for_writer(text: str) -> bool:
+    """Whether ``text`` asks something for its writer or their own project."""
+    return speaks_of_own(text) or bool(_FOR_WRITER.search(fold(text)))
 
 
 def _writer_only(query: Query, named: StartupMatch) -> bool:

@@ -303,6 +303,9 @@ def normalize(text: str) -> str:
     return _ELISION.sub(" ", text)
 
 
+# Plurals in -aux of words in -au that are not -eau or -yau (French grammar's short list).
+_AU_PLURALS = frozenset({"materiaux", "fabliaux", "landaux", "gruaux"})
+
 _SUFFIXES = (
     "issements",
     "issement",
@@ -334,8 +337,9 @@ def stem(word: str) -> str:
     """A very light French/English stemmer: plurals, final -e, -er/-ement/-ation collapse."""
     if word.isdigit() or len(word) <= 3 or "@" in word or "." in word:
         return word
-    if word.endswith("aux") and not word.endswith("eaux") and len(word) >= 6:
-        return word[:-3] + "al"  # the plural of -al words: "sociaux" is "social"
+    if word.endswith("aux") and len(word) >= 6 and not word.endswith(("eaux", "yaux")):
+        # the plural of -al words ("sociaux" is "social"), except those of -au words
+        return word[:-1] if word in _AU_PLURALS else word[:-3] + "al"
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]

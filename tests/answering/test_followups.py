@@ -623,10 +623,16 @@ def test_a_fact_its_page_does_not_state_is_asked_of_the_related_page_that_does(
     assert "6 mois" in second.text
 
 
-def test_a_fact_its_page_states_in_its_text_stays_on_that_page(engine: Engine) -> None:
-    """The legal page gives the publisher's street address in its text, not as a fact."""
-    _, second = turns(engine, "qui publie le site beta.gouv.fr ?", "et leur adresse postale ?")
-    assert "/apropos" in second.links[0].url
+def test_a_page_hops_only_to_a_sister_page(engine: Engine) -> None:
+    """The manifesto's related pages are not parts of it: a duration asked after it is not
+    the phases' duration."""
+    _, second = turns(engine, "c'est quoi le manifeste ?", "et ça dure combien de temps ?")
+    assert "/approche" not in (second.links[0].url if second.links else "")
+
+
+def test_a_sister_page_named_by_its_titles_word_carries_the_follow_up(engine: Engine) -> None:
+    _, second = turns(engine, "c'est quoi le programme de consolidation ?", "et les critères ?")
+    assert "criteres-de-selection" in second.links[0].url
 
 
 def test_the_phase_asked_after_a_phase_is_not_a_service_described() -> None:

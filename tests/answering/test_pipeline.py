@@ -11,7 +11,7 @@ import pytest
 from paths import KNOWLEDGE
 
 from bot.answering.facets import asked_facets
-from bot.answering.pipeline import Stages
+from bot.answering.pipeline import Stages, _negated
 from bot.engine import Engine, build_state
 from bot.registry.model import FastGrant, Incubator, Phase, Registry, Startup
 from bot.registry.startups import StartupFinder
@@ -1172,14 +1172,6 @@ def test_the_consolidations_duration_links_the_page_that_states_it(
     assert "6" in answer.text
 
 
-def test_a_rate_no_page_gives_is_said_missing_not_answered_beside(engine: Engine) -> None:
-    answer = engine.answer(
-        "Bonjour, je dois budgéter une investigation : quel est le tarif journalier d'un coach ?"
-    )
-    assert not answer.answered
-    assert "rémunération" in answer.text
-
-
 def test_the_incubator_asked_of_a_service_named_before_the_question(engine: Engine) -> None:
     answer = engine.answer(
         "Bonjour, je travaille avec des apiculteurs de ma région. On m'a parlé de *RucheNet*. "
@@ -1187,3 +1179,33 @@ def test_the_incubator_asked_of_a_service_named_before_the_question(engine: Engi
     )
     assert answer.answered and answer.links[0].url.endswith("/startups/ruchenet.html")
     assert "Fabrique numérique de la Mer" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("label", "said"),
+    [
+        ("un montant", "de montant"),
+        ("une adresse", "d'adresse"),
+        ("une rémunération", "de rémunération"),
+        ("son budget", "son budget"),
+    ],
+)
+def test_a_missing_fact_is_said_in_french_negation(label: str, said: str) -> None:
+    """ "ne donne pas de montant", not "ne donne pas un montant"."""
+    assert _negated(label) == said
+
+
+def test_the_incubator_asked_for_the_writer_is_not_that_of_a_service_named(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "Bonjour, on a un projet proche de *RucheNet* dans notre direction. Quel incubateur "
+        "pourrait nous accompagner, et c'est long ?"
+    )
+    assert "/startups/ruchenet" not in (answer.links[0].url if answer.links else "")
+
+
+def test_a_page_holding_a_procedure_word_still_answers(engine: Engine) -> None:
+    # "sécurité" may ask a personal procedure (sécurité sociale); here a page answers
+    answer = engine.answer("quelle est la sécurité de l'hébergement du site ?")
+    assert answer.answered and "/apropos" in answer.links[0].url
