@@ -1021,63 +1021,6 @@ def test_a_year_asked_about_that_no_page_can_tell_is_still_declined(engine: Engi
     assert not engine.answer("les dates du FAST en 2030, c'est quand ?").answered
 
 
-def test_a_service_matching_the_whole_description_beats_one_matching_a_part() -> None:
-    """Two services share words; the description fits one whole, the other in part."""
-    fillers = [
-        ("potager", "Potager", "Aider les écoles à cultiver un potager"),
-        ("velo", "Vélo Facile", "Trouver une piste cyclable près de chez soi"),
-        ("musee", "Musée Ouvert", "Réserver une visite de musée en ligne"),
-        ("foret", "Forêt Vive", "Suivre la santé des forêts domaniales"),
-        ("port", "Port Clair", "Déclarer une escale dans un port de plaisance"),
-        ("ecole", "École Ici", "Inscrire son enfant à la cantine de l'école"),
-    ]
-    registry = Registry(
-        startups=(
-            service(
-                "messagerie",
-                "Messagerie Agents",
-                "Une messagerie pour les agents publics",
-                "fabrique-mer",
-                ("construction", "2024-01-01"),
-            ),
-            service(
-                "causette",
-                "Causette",
-                "Une messagerie instantanée, sécurisée et souveraine pour les agents publics",
-                "fabrique-mer",
-                ("acceleration", "2023-01-01"),
-            ),
-            *(
-                service(sid, name, mission, "fabrique-mer", ("construction", "2024-01-01"))
-                for sid, name, mission in fillers
-            ),
-        ),
-        incubators=REGISTRY.incubators,
-    )
-    state = build_state(KNOWLEDGE, registry=registry)
-    assert state.finder is not None
-    state.finder.today = TODAY
-    answer = Engine(state, KNOWLEDGE).answer(
-        "la messagerie instantanée sécurisée et souveraine des agents publics, elle est à quel "
-        "stade ?"
-    )
-    assert answer.answered and answer.links[0].url.endswith("/startups/causette.html")
-    assert "accélération" in answer.text
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "à la fin de l'investigation on est censé produire quoi, concrètement ?",
-        "what is the investigation supposed to deliver in the end?",
-    ],
-)
-def test_what_a_phase_produces_is_its_result_section(bare_engine: Engine, question: str) -> None:
-    answer = bare_engine.answer(question)
-    assert answer.answered and answer.links[0].url.endswith("/approche/investigation#resultat")
-    assert "prototype" in answer.text
-
-
 def _described_registry(*extra: Startup) -> Engine:
     fillers = [
         ("potager", "Potager", "Aider les écoles à cultiver un potager"),
@@ -1101,6 +1044,45 @@ def _described_registry(*extra: Startup) -> Engine:
     assert state.finder is not None
     state.finder.today = TODAY
     return Engine(state, KNOWLEDGE)
+
+
+def test_a_service_matching_the_whole_description_beats_one_matching_a_part() -> None:
+    """Two services share words; the description fits one whole, the other in part."""
+    engine = _described_registry(
+        service(
+            "messagerie",
+            "Messagerie Agents",
+            "Une messagerie pour les agents publics",
+            "fabrique-mer",
+            ("construction", "2024-01-01"),
+        ),
+        service(
+            "causette",
+            "Causette",
+            "Une messagerie instantanée, sécurisée et souveraine pour les agents publics",
+            "fabrique-mer",
+            ("acceleration", "2023-01-01"),
+        ),
+    )
+    answer = engine.answer(
+        "la messagerie instantanée sécurisée et souveraine des agents publics, elle est à quel "
+        "stade ?"
+    )
+    assert answer.answered and answer.links[0].url.endswith("/startups/causette.html")
+    assert "accélération" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "à la fin de l'investigation on est censé produire quoi, concrètement ?",
+        "what is the investigation supposed to deliver in the end?",
+    ],
+)
+def test_what_a_phase_produces_is_its_result_section(bare_engine: Engine, question: str) -> None:
+    answer = bare_engine.answer(question)
+    assert answer.answered and answer.links[0].url.endswith("/approche/investigation#resultat")
+    assert "prototype" in answer.text
 
 
 def test_a_service_whose_pitch_says_the_description_is_found_however_long_its_page() -> None:
