@@ -811,7 +811,7 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
         return None
     asks_incubator = named.kind == "incubator" and "incubator" in kinds
     # ... unless it is asked for the writer ("quel incubateur pourrait nous accompagner ?")
-    asks_incubator_of = "incubator" in kinds and not _for_writer(query.focus)
+    asks_incubator_of = "incubator" in kinds and not speaks_of_own(query.focus)
     if not asks_incubator and _names_programme(state, _after_span(query.text, named.span)):
         # "intra à l'Incubateur X, ... on a vu passer le programme de consolidation. On
         # candidate comment ?": what is named last before the question is what it asks about
@@ -823,18 +823,6 @@ def _context_entity(state: State, query: Query, facets: list[Facet]) -> StartupM
     if named.kind in kinds or "" in kinds or (named.kind == "startup" and asks_incubator_of):
         return named
     return None
-
-
-# What is asked for the writer: "nous accompagner", "pour nous", "help us", "for our team".
-_FOR_WRITER = re.compile(
-    r"\b(?:nous|me|m|us|me)\s+(?:accompagner|aider|suivre|incuber|prendre|conseiller|help|support"
-    r"|host|guide)\b|\b(?:pour|for)\s+(?:nous|moi|us|me)\b"
-)
-
-
-def _for_writer(text: str) -> bool:
-    """Whether ``text`` asks something for its writer or their own project."""
-    return speaks_of_own(text) or bool(_FOR_WRITER.search(fold(text)))
 
 
 def _writer_only(query: Query, named: StartupMatch) -> bool:

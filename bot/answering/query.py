@@ -34,7 +34,12 @@ _SELF_INTRO = re.compile(
 )
 # How a question speaks of the writer's own service or incubator: "notre incubateur", "on en
 # est où", "our service".
-_OWN = re.compile(r"\b(?:notre|nos|chez nous|on est|on en est|nous sommes|our|we are|we re)\b")
+_OWN = re.compile(
+    r"\b(?:notre|nos|chez nous|on est|on en est|nous sommes|our|we are|we re)\b"
+    # asked for the writer: "nous accompagner", "pour nous", "help us"
+    r"|\b(?:nous|me|m|us)\s+(?:accompagner|aider|suivre|incuber|prendre|conseiller|help|support"
+    r"|host|guide)\b|\b(?:pour|for)\s+(?:nous|moi|us|me)\b"
+)
 
 
 # The verb of a self-introduction ("je travaille à", "on bosse sur", "I work at"): how people
@@ -56,7 +61,7 @@ def introduced(text: str) -> str:
 
 
 def speaks_of_own(text: str) -> bool:
-    """Whether ``text`` asks about the writer's own service or incubator."""
+    """Whether ``text`` asks about the writer's own service or incubator, or for the writer."""
     return bool(_OWN.search(fold(text)))
 
 
