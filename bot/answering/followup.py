@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from typing import TYPE_CHECKING
+from urllib.parse import urldefrag, urlsplit
 
 from bot.answering import pipeline
 from bot.answering.compose import Result
@@ -145,13 +146,14 @@ def _sisters(page: Page, other: Page) -> bool:
 
 
 def _path(url: str) -> str:
-    return url.split("beta.gouv.fr", 1)[-1].split("#", 1)[0].rstrip("/")
+    """The path of a page's address, without its fragment or final slash."""
+    return urlsplit(url).path.rstrip("/")
 
 
 def _page_at(state: State, url: str) -> Page | None:
-    """The knowledge page at ``url`` (a path as ``related:`` writes it), or None."""
-    path = _path(url)
-    return next((p for p in state.pages.values() if _path(p.url).endswith(path)), None)
+    """The knowledge page at ``url`` (a ``related:`` link, as the loader made it a URL)."""
+    address = urldefrag(url).url.rstrip("/")
+    return next((p for p in state.pages.values() if p.url.rstrip("/") == address), None)
 
 
 def entity_of(state: State, source_id: str) -> Entity | None:
