@@ -304,7 +304,7 @@ def normalize(text: str) -> str:
 
 
 # Plurals in -aux of words in -au that are not -eau or -yau (French grammar's short list).
-_AU_PLURALS = frozenset({"materiaux", "fabliaux", "landaux", "gruaux"})
+_AU_PLURALS = frozenset({"materiaux", "fabliaux", "gruaux"})
 
 _SUFFIXES = (
     "issements",
